@@ -1,0 +1,88 @@
+/* vfpool list: one line per VF. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "vfp-cli.h"
+#include "vfp-i18n.h"
+#include "vfp-table.h"
+
+static void
+print_json (VfpHost *host)
+{
+  g_autoptr (VfpJson) json = vfp_json_new ();
+  guint i, j;
+
+  vfp_json_begin_array (json);
+  for (i = 0; i < host->pfs->len; i++)
+    {
+      VfpPf *pf = ((VfpHostPf *) host->pfs->pdata[i])->pf;
+
+      for (j = 0; j < pf->vfs->len; j++)
+        {
+          VfpVf *vf = pf->vfs->pdata[j];
+
+          vfp_json_begin_object (json);
+          vfp_cli_json_function (json, host, &vf->fn);
+          vfp_json_member_string (json, "pf", pf->fn.address);
+          vfp_json_member_int (json, "index", vf->index);
+          vfp_json_end_object (json);
+        }
+    }
+  vfp_json_end_array (json);
+  vfp_cli_print_json (json);
+}
+
+int
+vfp_cmd_list (VfpCli *cli, int argc, char **argv)
+{
+  g_autoptr (VfpHost) host = NULL;
+  g_autoptr (VfpTable) table = NULL;
+  int code = VFP_EXIT_OK;
+  guint i, j;
+
+  if (!vfp_cli_parse (cli, "list", NULL, N_("One line per SR-IOV virtual function (VF)."),
+                      NULL, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, _("list takes no arguments; see 'vfpool list --help'."));
+  host = vfp_cli_load_host (cli, &code);
+  if (host == NULL)
+    return code;
+  if (cli->json)
+    {
+      print_json (host);
+      return VFP_EXIT_OK;
+    }
+  if (vfp_sysfs_count_vfs (host->sysfs) == 0)
+    {
+      printf (_("No VF found under %s.\n"), host->sysfs->root);
+      return VFP_EXIT_OK;
+    }
+  table = vfp_table_new (_("VF"), _("PF"), _("INDEX"), _("NETDEV"), _("DRIVER"),
+                         _("IOMMU GROUP"), _("NUMA"), NULL);
+  for (i = 0; i < host->pfs->len; i++)
+    {
+      VfpPf *pf = ((VfpHostPf *) host->pfs->pdata[i])->pf;
+
+      for (j = 0; j < pf->vfs->len; j++)
+        {
+          VfpVf *vf = pf->vfs->pdata[j];
+          g_autofree char *index = g_strdup_printf ("%u", vf->index);
+          g_autofree char *numa = vfp_cli_numa (vf->fn.numa_node);
+          g_autofree char *group = NULL;
+
+          if (vf->fn.iommu_group < 0)
+            group = g_strdup ("-");
+          else if (vf->fn.iommu_group_size > 1)
+            group = g_strdup_printf (_("%d (shared)"), vf->fn.iommu_group);
+          else
+            group = g_strdup_printf ("%d", vf->fn.iommu_group);
+          vfp_table_add_row (table, vf->fn.address, pf->fn.address, index,
+                             vfp_cli_netdev (&vf->fn), vfp_cli_or_dash (vf->fn.driver),
+                             group, numa, NULL);
+        }
+    }
+  vfp_table_print (table, stdout);
+  return VFP_EXIT_OK;
+}

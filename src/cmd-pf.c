@@ -1,0 +1,153 @@
+/* vfpool pf show PF: one PF, everything known about it. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "vfp-cli.h"
+#include "vfp-i18n.h"
+
+static void
+print_json (VfpHost *host, VfpHostPf *hpf)
+{
+  g_autoptr (VfpJson) json = vfp_json_new ();
+  VfpPf *pf = hpf->pf;
+  guint j;
+
+  vfp_json_begin_object (json);
+  vfp_cli_json_function (json, host, &pf->fn);
+  vfp_json_member_string (json, "vendor", hpf->vendor_name);
+  vfp_json_member_string (json, "device", hpf->device_name);
+  vfp_json_member_int (json, "total_vfs", pf->total_vfs);
+  vfp_json_member_int (json, "num_vfs", pf->num_vfs);
+  vfp_json_key (json, "initial_vfs");
+  hpf->has_cap ? vfp_json_int (json, hpf->cap.initial_vfs) : vfp_json_null (json);
+  /* The capability is the hardware's word; the kernel's sriov_* files are
+   * the fallback when libpci could not read config space. */
+  vfp_json_member_int (json, "vf_offset", hpf->has_cap ? hpf->cap.vf_offset : pf->vf_offset);
+  vfp_json_member_int (json, "vf_stride", hpf->has_cap ? hpf->cap.vf_stride : pf->vf_stride);
+  {
+    int id = hpf->has_cap ? hpf->cap.vf_device_id : pf->vf_device_id;
+    g_autofree char *hex = id >= 0 ? g_strdup_printf ("%04x", id) : NULL;
+
+    vfp_json_member_string (json, "vf_device_id", hex);
+  }
+  vfp_json_member_string (json, "vf_device", hpf->vf_device_name);
+  vfp_json_key (json, "capability");
+  if (hpf->has_cap)
+    {
+      g_autofree char *sup = g_strdup_printf ("%08x", hpf->cap.supported_page_sizes);
+      g_autofree char *sys = g_strdup_printf ("%08x", hpf->cap.system_page_size);
+
+      vfp_json_begin_object (json);
+      vfp_json_member_int (json, "offset", hpf->cap.offset);
+      vfp_json_member_bool (json, "vf_enable", hpf->cap.control & 0x1);
+      vfp_json_member_bool (json, "vf_mse", hpf->cap.control & 0x8);
+      vfp_json_member_bool (json, "ari_hierarchy", hpf->cap.control & 0x10);
+      vfp_json_member_int (json, "function_dependency_link", hpf->cap.function_dependency);
+      vfp_json_member_string (json, "supported_page_sizes", sup);
+      vfp_json_member_string (json, "system_page_size", sys);
+      vfp_json_end_object (json);
+    }
+  else
+    vfp_json_null (json);
+  vfp_json_key (json, "vfs");
+  vfp_json_begin_array (json);
+  for (j = 0; j < pf->vfs->len; j++)
+    vfp_json_string (json, ((VfpVf *) pf->vfs->pdata[j])->fn.address);
+  vfp_json_end_array (json);
+  vfp_json_end_object (json);
+  vfp_cli_print_json (json);
+}
+
+static void
+print_text (VfpHost *host, VfpHostPf *hpf)
+{
+  VfpPf *pf = hpf->pf;
+  g_autofree char *label = vfp_cli_device_label (hpf->vendor_name, hpf->device_name,
+                                                 pf->fn.vendor_id, pf->fn.device_id);
+  g_autofree char *numa = vfp_cli_numa (pf->fn.numa_node);
+  g_autofree char *netdevs = g_strjoinv (", ", pf->fn.netdevs);
+  guint j;
+
+  printf (_("PF:            %s\n"), pf->fn.address);
+  printf (_("Device:        %s [%04x:%04x]\n"), label, pf->fn.vendor_id, pf->fn.device_id);
+  printf (_("Driver:        %s\n"), vfp_cli_or_dash (pf->fn.driver));
+  printf (_("Netdev:        %s\n"), vfp_cli_or_dash (netdevs));
+  if (pf->fn.mac)
+    printf (_("MAC:           %s (%s)\n"), pf->fn.mac, vfp_cli_or_dash (pf->fn.operstate));
+  printf (_("NUMA node:     %s\n"), numa);
+  if (pf->fn.iommu_group >= 0)
+    printf (_("IOMMU group:   %d\n"), pf->fn.iommu_group);
+  else
+    printf (_("IOMMU group:   -\n"));
+  if (vfp_host_nodedev_name (host, pf->fn.address))
+    printf (_("Node device:   %s\n"), vfp_host_nodedev_name (host, pf->fn.address));
+  printf (_("VFs:           %u enabled of %u\n"), pf->num_vfs, pf->total_vfs);
+  if (hpf->has_cap)
+    {
+      printf (_("SR-IOV capability at [%x]:\n"), hpf->cap.offset);
+      printf (_("  Initial VFs: %u, Total VFs: %u, Number of VFs: %u, Function Dependency Link: %02x\n"),
+              hpf->cap.initial_vfs, hpf->cap.total_vfs, hpf->cap.num_vfs,
+              hpf->cap.function_dependency);
+      printf (_("  VF offset: %u, stride: %u, Device ID: %04x (%s)\n"),
+              hpf->cap.vf_offset, hpf->cap.vf_stride, hpf->cap.vf_device_id,
+              vfp_cli_or_dash (hpf->vf_device_name));
+      printf (_("  Supported Page Size: %08x, System Page Size: %08x\n"),
+              hpf->cap.supported_page_sizes, hpf->cap.system_page_size);
+    }
+  else
+    printf (_("SR-IOV capability: unreadable (%s)\n"), hpf->cap_error);
+  printf (_("VF addresses:\n"));
+  for (j = 0; j < pf->vfs->len; j++)
+    {
+      VfpVf *vf = pf->vfs->pdata[j];
+
+      printf ("  %u  %s  %s  %s\n", vf->index, vf->fn.address,
+              vfp_cli_netdev (&vf->fn), vfp_cli_or_dash (vf->fn.driver));
+    }
+}
+
+static int
+pf_show (VfpCli *cli, int argc, char **argv)
+{
+  g_autoptr (VfpHost) host = NULL;
+  VfpHostPf *hpf;
+  int code = VFP_EXIT_OK;
+
+  if (!vfp_cli_parse (cli, "pf show", N_("PF"),
+                      N_("Show one PF (by PCI address or netdev name) with its SR-IOV capability."),
+                      NULL, &argc, &argv, &code))
+    return code;
+  if (argc != 2)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR,
+                          _("pf show needs exactly one PF, by PCI address or netdev name: vfpool pf show 0000:05:00.0"));
+  host = vfp_cli_load_host (cli, &code);
+  if (host == NULL)
+    return code;
+  hpf = vfp_host_find_pf (host, argv[1]);
+  if (hpf == NULL)
+    return vfp_cli_error (cli, VFP_EXIT_FAILED,
+                          _("No SR-IOV PF '%s' under %s; 'vfpool status' lists the PFs."),
+                          argv[1], host->sysfs->root);
+  if (cli->json)
+    print_json (host, hpf);
+  else
+    print_text (host, hpf);
+  return VFP_EXIT_OK;
+}
+
+/* vfpool pf SUBCOMMAND: dispatches to the PF subcommands. */
+int
+vfp_cmd_pf (VfpCli *cli, int argc, char **argv)
+{
+  if (argc >= 2 && strcmp (argv[1], "show") == 0)
+    return pf_show (cli, argc - 1, argv + 1);
+  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    {
+      printf (_("Usage: vfpool pf show PF [--json]\n"));
+      return VFP_EXIT_OK;
+    }
+  return vfp_cli_error (cli, VFP_EXIT_ERROR,
+                        _("'pf' needs a subcommand: vfpool pf show PF"));
+}

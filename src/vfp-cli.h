@@ -1,0 +1,56 @@
+/* What every vfpool command shares: the global options, output helpers and
+ * exit codes. */
+#pragma once
+
+#include <glib.h>
+
+#include "vfp-host.h"
+#include "vfp-json.h"
+
+/* Exit codes, the same for every command. */
+enum {
+  VFP_EXIT_OK = 0,       /* done; for check and audit: nothing found */
+  VFP_EXIT_FAILED = 1,   /* the operation failed, or check/audit found problems */
+  VFP_EXIT_ERROR = 2,    /* bad usage, or vfpool could not do its work at all */
+};
+
+typedef struct {
+  char *uri;             /* owned: -c/--connect, else LIBVIRT_DEFAULT_URI, else qemu:///system */
+  gboolean uri_explicit; /* the user named a URI (option or environment) */
+  char *config_path;     /* owned: --config */
+  char *sysfs_root;      /* owned: --sysfs-root, default /sys */
+  gboolean sysfs_default;
+  char *state_dir;       /* owned: --state-dir */
+  gboolean quiet;
+  gboolean verbose;
+  gboolean json;         /* the command's --json */
+} VfpCli;
+
+typedef int (*VfpCommandFunc) (VfpCli *cli, int argc, char **argv);
+
+typedef struct {
+  const char *name;
+  const char *summary;   /* N_() marked */
+  VfpCommandFunc run;
+} VfpCommand;
+
+int vfp_cli_error (VfpCli *cli, int code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+void vfp_cli_warn (VfpCli *cli, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+void vfp_cli_print_warnings (VfpCli *cli, GPtrArray *warnings);
+
+gboolean vfp_cli_parse (VfpCli *cli, const char *command, const char *args,
+                        const char *summary, GOptionEntry *entries,
+                        int *argc, char ***argv, int *exit_code);
+VfpHost *vfp_cli_load_host (VfpCli *cli, int *exit_code);
+void vfp_cli_print_json (VfpJson *json);
+const char *vfp_cli_or_dash (const char *s);
+char *vfp_cli_numa (int node);
+void vfp_cli_json_function (VfpJson *json, VfpHost *host, const VfpFunction *fn);
+char *vfp_cli_device_label (const char *vendor_name, const char *device_name,
+                            guint vendor_id, guint device_id);
+const char *vfp_cli_netdev (const VfpFunction *fn);
+
+int vfp_cmd_status (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_list (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_pf (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_check (VfpCli *cli, int argc, char **argv);

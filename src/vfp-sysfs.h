@@ -1,0 +1,59 @@
+/* SR-IOV discovery under a sysfs root: PFs, their VFs and the facts about each. */
+#pragma once
+
+#include <glib.h>
+
+#include "vfp-addr.h"
+
+typedef struct _VfpPf VfpPf;
+
+/* What sysfs says about one PCI function (a PF or a VF). */
+typedef struct {
+  VfpAddr addr;
+  char *address;           /* owned: "0000:05:10.2" */
+  guint16 vendor_id;
+  guint16 device_id;
+  guint32 class_code;      /* 24 bits: class, subclass, prog-if */
+  char *driver;            /* owned; NULL when no driver is bound */
+  int iommu_group;         /* -1 when the function has none */
+  guint iommu_group_size;  /* functions in that group, 0 when none */
+  int numa_node;           /* -1 when the kernel does not know */
+  char **netdevs;          /* owned, NULL-terminated, sorted; empty for non-NICs */
+  char *mac;               /* owned: MAC of the first netdev, or NULL */
+  char *operstate;         /* owned: operstate of the first netdev, or NULL */
+} VfpFunction;
+
+typedef struct {
+  VfpFunction fn;
+  guint index;             /* N of the PF's virtfnN link */
+  VfpPf *pf;               /* not owned: the PF this VF belongs to */
+} VfpVf;
+
+struct _VfpPf {
+  VfpFunction fn;
+  guint total_vfs;         /* sriov_totalvfs */
+  guint num_vfs;           /* sriov_numvfs */
+  int vf_offset;           /* sriov_offset, -1 when the file is missing */
+  int vf_stride;           /* sriov_stride, -1 when the file is missing */
+  int vf_device_id;        /* sriov_vf_device, -1 when the file is missing */
+  GPtrArray *vfs;          /* owned VfpVf*, ordered by index */
+};
+
+/* One scan of a sysfs root. */
+typedef struct {
+  char *root;              /* owned: the directory that plays /sys */
+  GPtrArray *pfs;          /* owned VfpPf*, ordered by address */
+  GPtrArray *warnings;     /* owned char*: what was odd, each naming its path */
+} VfpSysfs;
+
+VfpSysfs *vfp_sysfs_scan (const char *root, GError **error);
+void vfp_sysfs_free (VfpSysfs *sysfs);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpSysfs, vfp_sysfs_free)
+
+VfpPf *vfp_sysfs_find_pf (VfpSysfs *sysfs, const char *name);
+VfpVf *vfp_sysfs_find_vf (VfpSysfs *sysfs, const char *address);
+guint vfp_sysfs_count_vfs (VfpSysfs *sysfs);
+
+char *vfp_sysfs_path (const char *root, const char *first, ...) G_GNUC_NULL_TERMINATED;
+gboolean vfp_sysfs_read_uint (const char *path, int base, guint64 *out);
+char *vfp_sysfs_link_name (const char *path);

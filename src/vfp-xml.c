@@ -1,0 +1,130 @@
+/* Safe XML reading: libxml2 with XML_PARSE_NONET and without entity
+ * substitution or DTD loading, and documents with a DOCTYPE refused
+ * outright: no libvirt XML has one, so one is an attack or an accident. */
+#include "config.h"
+
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xpathInternals.h>
+
+#include "vfp-error.h"
+#include "vfp-i18n.h"
+#include "vfp-xml.h"
+
+/* Parses TEXT (LEN bytes, or NUL-terminated when LEN < 0). WHAT names the
+ * input in errors ("node device pci_0000_05_10_2"). The caller frees the
+ * document with xmlFreeDoc. */
+xmlDoc *
+vfp_xml_parse (const char *text, gssize len, const char *what, GError **error)
+{
+  g_autoptr (xmlParserCtxt) ctxt = NULL;
+  xmlDoc *doc;
+  gsize size = len < 0 ? strlen (text) : (gsize) len;
+
+  if (size > VFP_XML_MAX_SIZE)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                   _("The XML of %s is %" G_GSIZE_FORMAT " bytes, more than the %d bytes vfpool accepts."),
+                   what, size, VFP_XML_MAX_SIZE);
+      return NULL;
+    }
+  ctxt = xmlNewParserCtxt ();
+  if (ctxt == NULL)
+    g_error ("out of memory");
+  doc = xmlCtxtReadMemory (ctxt, text, size, NULL, NULL,
+                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (doc == NULL || xmlDocGetRootElement (doc) == NULL)
+    {
+      const xmlError *e = xmlCtxtGetLastError (ctxt);
+      g_autofree char *msg = g_strdup (e && e->message ? e->message : _("empty document"));
+
+      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                   _("The XML of %s does not parse: line %d: %s"),
+                   what, e ? e->line : 0, g_strstrip (msg));
+      xmlFreeDoc (doc);
+      return NULL;
+    }
+  if (doc->intSubset != NULL || doc->extSubset != NULL)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                   _("The XML of %s has a DOCTYPE; vfpool refuses DTDs and entities."),
+                   what);
+      xmlFreeDoc (doc);
+      return NULL;
+    }
+  return doc;
+}
+
+/* Attribute NAME of NODE as a GLib string, or NULL; the caller frees it. */
+char *
+vfp_xml_prop (xmlNode *node, const char *name)
+{
+  g_autoptr (VfpXmlChar) v = node ? xmlGetProp (node, (const xmlChar *) name) : NULL;
+
+  return v ? g_strdup ((const char *) v) : NULL;
+}
+
+/* Text content of NODE, stripped, or NULL; the caller frees it. */
+char *
+vfp_xml_content (xmlNode *node)
+{
+  g_autoptr (VfpXmlChar) v = node ? xmlNodeGetContent (node) : NULL;
+
+  return v ? g_strstrip (g_strdup ((const char *) v)) : NULL;
+}
+
+/* The first element child of NODE called NAME, or NULL. */
+xmlNode *
+vfp_xml_child (xmlNode *node, const char *name)
+{
+  xmlNode *c;
+
+  for (c = node ? node->children : NULL; c != NULL; c = c->next)
+    if (c->type == XML_ELEMENT_NODE && strcmp ((const char *) c->name, name) == 0)
+      return c;
+  return NULL;
+}
+
+/* Evaluates EXPR relative to NODE; NULL when it selects nothing. */
+xmlXPathObject *
+vfp_xml_xpath_nodes (xmlXPathContext *ctxt, xmlNode *node, const char *expr)
+{
+  xmlXPathObject *obj;
+
+  ctxt->node = node;
+  obj = xmlXPathEvalExpression ((const xmlChar *) expr, ctxt);
+  if (obj == NULL || obj->type != XPATH_NODESET || obj->nodesetval == NULL
+      || obj->nodesetval->nodeNr == 0)
+    {
+      xmlXPathFreeObject (obj);
+      return NULL;
+    }
+  return obj;
+}
+
+/* The string value of EXPR relative to NODE, stripped; NULL when empty. */
+char *
+vfp_xml_xpath_string (xmlXPathContext *ctxt, xmlNode *node, const char *expr)
+{
+  g_autoptr (xmlXPathObject) obj = NULL;
+  char *s;
+
+  ctxt->node = node;
+  obj = xmlXPathEvalExpression ((const xmlChar *) expr, ctxt);
+  if (obj == NULL || obj->type != XPATH_STRING || obj->stringval == NULL)
+    {
+      g_autoptr (VfpXmlChar) str = obj ? xmlXPathCastToString (obj) : NULL;
+
+      if (str == NULL || *str == '\0')
+        return NULL;
+      return g_strstrip (g_strdup ((const char *) str));
+    }
+  s = g_strstrip (g_strdup ((const char *) obj->stringval));
+  if (*s == '\0')
+    {
+      g_free (s);
+      return NULL;
+    }
+  return s;
+}

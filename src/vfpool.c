@@ -1,0 +1,114 @@
+/* vfpool: global options (before the command, as with virsh), then one
+ * command from the table; each command lives in its own cmd-NAME.c. */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vfp-cli.h"
+#include "vfp-i18n.h"
+
+static const VfpCommand commands[] = {
+  { "status", N_("One line per PF: driver, VFs, NUMA node"), vfp_cmd_status },
+  { "list", N_("One line per VF: PF, index, driver, IOMMU group, NUMA node"), vfp_cmd_list },
+  { "pf", N_("Show one PF with its SR-IOV capability (pf show PF)"), vfp_cmd_pf },
+  { "check", N_("Check that this host is ready for VF passthrough"), vfp_cmd_check },
+};
+
+static char *
+describe_commands (void)
+{
+  GString *s = g_string_new (_("Commands:"));
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_string_append_printf (s, "\n  %-10s %s", commands[i].name, _(commands[i].summary));
+  g_string_append_printf (s, "\n\n%s", _("Every command takes --help and --json."));
+  return g_string_free (s, FALSE);
+}
+
+static void
+cli_clear (VfpCli *cli)
+{
+  g_free (cli->uri);
+  g_free (cli->config_path);
+  g_free (cli->sysfs_root);
+  g_free (cli->state_dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  VfpCli cli = { 0 };
+  gboolean version = FALSE;
+  GOptionEntry entries[] = {
+    { "connect", 'c', 0, G_OPTION_ARG_STRING, &cli.uri, N_("libvirt URI (default: LIBVIRT_DEFAULT_URI, then qemu:///system)"), N_("URI") },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &cli.config_path, N_("Configuration file"), N_("FILE") },
+    { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &cli.sysfs_root, N_("Directory that plays /sys (default /sys)"), N_("DIR") },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.state_dir, N_("Directory of the lease store"), N_("DIR") },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli.quiet, N_("Print errors only"), NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &cli.verbose, N_("Print debugging messages"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *description = NULL;
+  const char *env_uri;
+  int status = VFP_EXIT_ERROR;
+  gsize i;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+
+  ctx = g_option_context_new (_("COMMAND [ARGS...]"));
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  g_option_context_set_summary (ctx, _("Hands SR-IOV virtual functions to libvirt guests and keeps track of them."));
+  description = describe_commands ();
+  g_option_context_set_description (ctx, description);
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  /* Stop at the command name: what follows is the command's. */
+  g_option_context_set_strict_posix (ctx, TRUE);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      status = vfp_cli_error (&cli, VFP_EXIT_ERROR, _("%s (see 'vfpool --help')"), error->message);
+      goto out;
+    }
+  if (version)
+    {
+      printf ("vfpool %s\n", PACKAGE_VERSION);
+      status = VFP_EXIT_OK;
+      goto out;
+    }
+  if (cli.verbose)
+    g_setenv ("G_MESSAGES_DEBUG", "vfpool", TRUE);
+
+  env_uri = g_getenv ("LIBVIRT_DEFAULT_URI");
+  cli.uri_explicit = cli.uri != NULL || (env_uri != NULL && *env_uri != '\0');
+  if (cli.uri == NULL)
+    cli.uri = g_strdup (env_uri && *env_uri ? env_uri : "qemu:///system");
+  cli.sysfs_default = cli.sysfs_root == NULL || strcmp (cli.sysfs_root, "/sys") == 0;
+  if (cli.sysfs_root == NULL)
+    cli.sysfs_root = g_strdup ("/sys");
+
+  if (argc < 2)
+    {
+      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
+
+      fputs (help, stderr);
+      goto out;
+    }
+  for (i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (argv[1], commands[i].name) == 0)
+      {
+        status = commands[i].run (&cli, argc - 1, argv + 1);
+        goto out;
+      }
+  status = vfp_cli_error (&cli, VFP_EXIT_ERROR,
+                          _("'%s' is not a vfpool command; see 'vfpool --help'."), argv[1]);
+out:
+  cli_clear (&cli);
+  return status;
+}
