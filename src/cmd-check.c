@@ -83,9 +83,9 @@ vfp_cmd_check (VfpCli *cli, int argc, char **argv)
             printf ("       %s %s\n", _("fix:"), r->fix);
         }
       if (n_fail > 0)
-        printf (_("Not ready: %u checks failed, %u warnings.\n"), n_fail, n_warn);
+        printf (_("Not ready: failed checks: %u, warnings: %u.\n"), n_fail, n_warn);
       else
-        printf (_("Ready for VF passthrough (%u warnings).\n"), n_warn);
+        printf (_("Ready for VF passthrough (warnings: %u).\n"), n_warn);
     }
   return n_fail > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;
 }

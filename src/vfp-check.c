@@ -59,7 +59,7 @@ check_iommu (VfpHost *host, GPtrArray *results)
 
   if (n_groups > 0)
     add (results, "iommu", "host", VFP_CHECK_PASS,
-         g_strdup_printf (_("The IOMMU is on: %u IOMMU groups, %u IOMMU units."), n_groups, n_units),
+         g_strdup_printf (_("The IOMMU is on (IOMMU groups: %u, IOMMU units: %u)."), n_groups, n_units),
          NULL);
   else
     add (results, "iommu", "host", VFP_CHECK_FAIL,
@@ -97,11 +97,11 @@ check_interrupt_remapping (VfpHost *host, GPtrArray *results)
          g_strdup (_("Check 'dmesg | grep -i remapping'; without remapping VFIO refuses devices unless allow_unsafe_interrupts is set.")));
   else if (without > 0)
     add (results, "interrupt-remapping", "host", VFP_CHECK_FAIL,
-         g_strdup_printf (_("%u of %u IOMMU units cannot remap interrupts."), without, with + without),
+         g_strdup_printf (_("IOMMU units that cannot remap interrupts: %u of %u."), without, with + without),
          g_strdup (_("Enable interrupt remapping (x2APIC) in the firmware; VFIO refuses devices without it.")));
   else
     add (results, "interrupt-remapping", "host", VFP_CHECK_PASS,
-         g_strdup_printf (_("Interrupt remapping is supported by all %u IOMMU units."), with), NULL);
+         g_strdup_printf (_("Every IOMMU unit remaps interrupts (units: %u)."), with), NULL);
 }
 
 /* vfio-pci is ready when loaded; on the real /sys, a module on disk will do
@@ -147,10 +147,10 @@ check_sriov (VfpHost *host, VfpHostPf *hpf, GPtrArray *results)
 
   if (pf->num_vfs > 0)
     add (results, "sriov", pf->fn.address, VFP_CHECK_PASS,
-         g_strdup_printf (_("SR-IOV is enabled: %u of %u VFs."), pf->num_vfs, pf->total_vfs), NULL);
+         g_strdup_printf (_("SR-IOV is enabled: VFs %u of %u."), pf->num_vfs, pf->total_vfs), NULL);
   else
     add (results, "sriov", pf->fn.address, VFP_CHECK_WARN,
-         g_strdup_printf (_("SR-IOV is supported (%u VFs) but no VF has been created."), pf->total_vfs),
+         g_strdup_printf (_("SR-IOV is supported (total VFs: %u) but no VF has been created."), pf->total_vfs),
          g_strdup_printf (_("Create VFs: echo N > %s/bus/pci/devices/%s/sriov_numvfs"),
                           host->sysfs->root, pf->fn.address));
 }
@@ -185,7 +185,7 @@ check_groups (VfpHostPf *hpf, GPtrArray *results)
          g_strdup (_("Such VFs can only go to one guest together; vfpool skips them unless the pool sets allow-shared-iommu-group. Check ACS on the bridges above the PF.")));
   else
     add (results, "iommu-group", pf->fn.address, VFP_CHECK_PASS,
-         g_strdup_printf (_("Each of the %u VFs is alone in its IOMMU group."), pf->vfs->len), NULL);
+         g_strdup_printf (_("Every VF is alone in its IOMMU group (VFs: %u)."), pf->vfs->len), NULL);
 }
 
 /* The bridges between a function and its root complex, nearest first,

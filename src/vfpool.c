@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vfp-cli.h"
 #include "vfp-i18n.h"
@@ -26,6 +27,18 @@ describe_commands (void)
     g_string_append_printf (s, "\n  %-10s %s", commands[i].name, _(commands[i].summary));
   g_string_append_printf (s, "\n\n%s", _("Every command takes --help and --json."));
   return g_string_free (s, FALSE);
+}
+
+/* Where the translations are: LOCALEDIR, or VFPOOL_LOCALEDIR so the test
+ * suite can use the catalogs of the build tree before installation. */
+static const char *
+message_catalog_dir (void)
+{
+  const char *dir = g_getenv ("VFPOOL_LOCALEDIR");
+
+  if (dir != NULL && *dir != '\0' && getuid () == geteuid ())
+    return dir;
+  return LOCALEDIR;
 }
 
 static void
@@ -60,7 +73,7 @@ main (int argc, char **argv)
   gsize i;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, message_catalog_dir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
   ctx = g_option_context_new (_("COMMAND [ARGS...]"));

@@ -1,0 +1,109 @@
+#!/bin/sh
+# The vfpool program as operators run it, on the demo host, on the tree
+# captured from a real kernel, and against libvirt's test driver.
+. "$top_srcdir/tests/tap.sh"
+
+host=$("$MKHOST" --with-libvirt) || { echo "Bail out! cannot build the demo host"; exit 1; }
+root=$(echo "$host" | sed -n 1p)
+uri=$(echo "$host" | sed -n 2p)
+trap 'rm -rf "$(dirname "$root")" "$tap_tmp"' EXIT
+v () { "$VFPOOL" --sysfs-root "$root" "$@"; }
+
+run v status
+check "status exits 0" equals "$run_rc" 0
+check "status shows the 82599 PF" contains "$run_out" "0000:05:00.0"
+check "status shows VFs enabled/total" contains "$run_out" "8/64"
+check "status names the device from pci.ids" contains "$run_out" "82599ES 10-Gigabit"
+check "status shows the second vendor's PF" contains "$run_out" "Mellanox"
+
+run v status --json
+check "status --json lists two PFs" equals "$(echo "$run_out" | jq '.pfs | length')" 2
+check "status --json num_vfs/total_vfs" equals "$(echo "$run_out" | jq -c '.pfs[0] | [.num_vfs, .total_vfs, .numa_node]')" "[8,64,0]"
+
+run v list
+check "list exits 0" equals "$run_rc" 0
+check "list shows VF 05:10.2" contains "$run_out" "0000:05:10.2  0000:05:00.0  1"
+
+run v list --json
+check "list --json has 12 VFs" equals "$(echo "$run_out" | jq length)" 12
+check "list --json keys of a VF" equals \
+  "$(echo "$run_out" | jq -c '.[1] | [.address, .pf, .index, .driver, .iommu_group, .numa_node]')" \
+  '["0000:05:10.2","0000:05:00.0",1,"ixgbevf",101,0]'
+check "list --json VF of the second PF" equals \
+  "$(echo "$run_out" | jq -c '.[8] | [.address, .netdevs[0], .numa_node]')" '["0000:81:00.2","enp129s0f0v0",1]'
+
+run v pf show 0000:05:00.0 --json
+check "pf show --json exits 0" equals "$run_rc" 0
+check "pf show --json capability numbers" equals \
+  "$(echo "$run_out" | jq -c '[.address, .total_vfs, .initial_vfs, .num_vfs, .vf_offset, .vf_stride, .vf_device_id]')" \
+  '["0000:05:00.0",64,64,8,128,2,"10ed"]'
+check "pf show --json VF addresses" equals "$(echo "$run_out" | jq -c '.vfs[0:3]')" \
+  '["0000:05:10.0","0000:05:10.2","0000:05:10.4"]'
+
+run v pf show enp5s0f0
+check "pf show by netdev name" contains "$run_out" "VF offset: 128, stride: 2, Device ID: 10ed"
+
+run v pf show 0000:42:00.0
+check "pf show of an unknown PF exits 1" equals "$run_rc" 1
+check "pf show of an unknown PF names it" contains "$run_err" "'0000:42:00.0'"
+
+run v check
+check "check passes on the demo host" equals "$run_rc" 0
+check "check says ready" contains "$run_out" "Ready for VF passthrough"
+run v check --json
+check "check --json ready" equals "$(echo "$run_out" | jq .ready)" true
+check "check --json has every kind of check" equals \
+  "$(echo "$run_out" | jq -c '[.checks[].check] | unique')" \
+  '["acs","interrupt-remapping","iommu","iommu-group","sriov","vfio-pci"]'
+
+rm -rf "$root/class/iommu" "$root/kernel/iommu_groups"
+run v check
+check "check fails without an IOMMU" equals "$run_rc" 1
+check "check says how to fix it" contains "$run_out" "intel_iommu=on"
+
+run "$VFPOOL" -c "$uri" --sysfs-root "$root" pf show 0000:05:00.0 --json
+check "with libvirt's test driver the PF gets its node device" equals \
+  "$(echo "$run_out" | jq -r .nodedev)" pci_0000_05_00_0
+run "$VFPOOL" -c "test:///nonexistent.xml" --sysfs-root "$root" status
+check "an unreachable libvirt only warns" equals "$run_rc" 0
+check "the warning names the URI" contains "$run_err" "test:///nonexistent.xml"
+
+# The tree captured from a real kernel with an SR-IOV NVMe controller.
+cap=$(mktemp -d) && tar -xzf "$top_srcdir/tests/data/sysfs-1-vfs-enabled.tar.gz" -C "$cap"
+run "$VFPOOL" --sysfs-root "$cap/sysfs-snap/sys" pf show 0000:01:00.0 --json
+check "captured tree: PF 01:00.0 with VFs .1 and .2" equals \
+  "$(echo "$run_out" | jq -c '[.address, .driver, .total_vfs, .vfs]')" \
+  '["0000:01:00.0","nvme",4,["0000:01:00.1","0000:01:00.2"]]'
+rm -rf "$cap"
+
+run "$VFPOOL" --sysfs-root /nonexistent status
+check "a missing sysfs root exits 2" equals "$run_rc" 2
+check "and names the option to fix" contains "$run_err" "--sysfs-root"
+run "$VFPOOL" frobnicate
+check "an unknown command exits 2" equals "$run_rc" 2
+check "and says so" contains "$run_err" "'frobnicate' is not a vfpool command"
+run "$VFPOOL" --no-such-option status
+check "an unknown global option exits 2" equals "$run_rc" 2
+run v status extra
+check "extra arguments exit 2" equals "$run_rc" 2
+run "$VFPOOL" --version
+check "--version" contains "$run_out" "vfpool "
+run v list --help
+check "every command has --help" contains "$run_out" "--json"
+
+# Chinese, from the catalog built in the tree.
+if locale -a 2>/dev/null | grep -qi '^zh_CN.utf-\?8$'; then
+  mkdir -p "$tap_tmp/locale/zh_CN/LC_MESSAGES"
+  cp "$top_builddir/po/zh_CN.gmo" "$tap_tmp/locale/zh_CN/LC_MESSAGES/vfpool.mo"
+  run env LC_ALL=zh_CN.UTF-8 VFPOOL_LOCALEDIR="$tap_tmp/locale" "$VFPOOL" --sysfs-root "$root" status
+  check "LANG=zh_CN.UTF-8 vfpool status speaks Chinese" contains "$run_out" "驱动"
+  run env LC_ALL=zh_CN.UTF-8 VFPOOL_LOCALEDIR="$tap_tmp/locale" "$VFPOOL" frobnicate
+  check "errors are in Chinese too" contains "$run_err" "frobnicate"
+  check "errors are in Chinese too (not English)" test "${run_err#*is not a vfpool command}" = "$run_err"
+elif [ -n "$CI" ]; then
+  not_ok "the zh_CN.UTF-8 locale is missing (build-aux/setup-debian generates it)"
+else
+  skip "the zh_CN.UTF-8 locale is not generated here"
+fi
+
+done_testing

@@ -1,0 +1,312 @@
+/* SR-IOV discovery on fake trees built from tables and on a tree captured
+ * from a real kernel; broken trees warn and never stop the scan. */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "fake-sysfs.h"
+#include "test-util.h"
+#include "vfp-error.h"
+#include "vfp-sysfs.h"
+
+typedef struct {
+  char *dir;
+  char *root;
+} Fixture;
+
+static void
+fixture_demo (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  fx->dir = test_make_tmpdir ();
+  fx->root = fake_sysfs_build (fx->dir, &fake_demo_options, fake_demo_host,
+                               fake_demo_host_len, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture *fx, gconstpointer data)
+{
+  test_remove_tree (fx->dir);
+  g_free (fx->dir);
+  g_free (fx->root);
+}
+
+/* The scan's warnings joined, for assertions on what they name. */
+static char *
+warnings_text (VfpSysfs *sysfs)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < sysfs->warnings->len; i++)
+    g_string_append_printf (s, "%s\n", (char *) sysfs->warnings->pdata[i]);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static void
+test_demo_host (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpSysfs) sysfs = vfp_sysfs_scan (fx->root, &error);
+  g_autofree char *warnings = NULL;
+  VfpPf *pf;
+  VfpVf *vf;
+  const char *expected[] = { "0000:05:10.0", "0000:05:10.2", "0000:05:10.4", "0000:05:10.6",
+                             "0000:05:11.0", "0000:05:11.2", "0000:05:11.4", "0000:05:11.6" };
+  guint i;
+
+  g_assert_no_error (error);
+  warnings = warnings_text (sysfs);
+  g_assert_cmpstr (warnings, ==, "");
+  /* bridges are not PFs */
+  g_assert_cmpuint (sysfs->pfs->len, ==, 2);
+  pf = sysfs->pfs->pdata[0];
+  g_assert_cmpstr (pf->fn.address, ==, "0000:05:00.0");
+  g_assert_cmphex (pf->fn.vendor_id, ==, 0x8086);
+  g_assert_cmphex (pf->fn.device_id, ==, 0x10fb);
+  g_assert_cmphex (pf->fn.class_code, ==, 0x020000);
+  g_assert_cmpstr (pf->fn.driver, ==, "ixgbe");
+  g_assert_cmpuint (pf->total_vfs, ==, 64);
+  g_assert_cmpuint (pf->num_vfs, ==, 8);
+  g_assert_cmpint (pf->vf_offset, ==, 128);
+  g_assert_cmpint (pf->vf_stride, ==, 2);
+  g_assert_cmphex (pf->vf_device_id, ==, 0x10ed);
+  g_assert_cmpint (pf->fn.numa_node, ==, 0);
+  g_assert_cmpint (pf->fn.iommu_group, ==, 40);
+  g_assert_cmpstr (pf->fn.netdevs[0], ==, "enp5s0f0");
+  g_assert_cmpstr (pf->fn.mac, ==, "90:e2:ba:76:86:a8");
+  g_assert_cmpstr (pf->fn.operstate, ==, "up");
+  g_assert_cmpuint (pf->vfs->len, ==, 8);
+  for (i = 0; i < pf->vfs->len; i++)
+    {
+      vf = pf->vfs->pdata[i];
+      g_assert_cmpstr (vf->fn.address, ==, expected[i]);
+      g_assert_cmpuint (vf->index, ==, i);
+      g_assert_true (vf->pf == pf);
+      g_assert_cmpstr (vf->fn.driver, ==, "ixgbevf");
+      g_assert_cmpint (vf->fn.iommu_group, ==, 100 + (int) i);
+      g_assert_cmpuint (vf->fn.iommu_group_size, ==, 1);
+      g_assert_cmphex (vf->fn.device_id, ==, 0x10ed);
+    }
+
+  pf = vfp_sysfs_find_pf (sysfs, "enp129s0f0np0");
+  g_assert_nonnull (pf);
+  g_assert_cmpstr (pf->fn.address, ==, "0000:81:00.0");
+  g_assert_cmpint (pf->fn.numa_node, ==, 1);
+  g_assert_true (vfp_sysfs_find_pf (sysfs, "81:00.0") == pf);
+  g_assert_null (vfp_sysfs_find_pf (sysfs, "0000:00:03.0"));
+  g_assert_null (vfp_sysfs_find_pf (sysfs, "eth9"));
+  vf = vfp_sysfs_find_vf (sysfs, "0000:81:00.3");
+  g_assert_nonnull (vf);
+  g_assert_cmpuint (vf->index, ==, 1);
+  g_assert_cmpstr (vf->fn.netdevs[0], ==, "enp129s0f0v1");
+  g_assert_cmpuint (vfp_sysfs_count_vfs (sysfs), ==, 12);
+}
+
+/* The tree captured from a real kernel (QEMU NVMe with SR-IOV in the lab). */
+static void
+test_captured_tree (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *tarball = test_data_path ("sysfs-1-vfs-enabled.tar.gz");
+  g_autofree char *root = g_build_filename (dir, "sysfs-snap", "sys", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpSysfs) sysfs = NULL;
+  VfpPf *pf;
+
+  g_assert_true (fake_sysfs_extract_fixture (tarball, dir, &error));
+  g_assert_no_error (error);
+  sysfs = vfp_sysfs_scan (root, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sysfs->pfs->len, ==, 1);
+  pf = sysfs->pfs->pdata[0];
+  g_assert_cmpstr (pf->fn.address, ==, "0000:01:00.0");
+  g_assert_cmpstr (pf->fn.driver, ==, "nvme");
+  g_assert_cmpuint (pf->total_vfs, ==, 4);
+  g_assert_cmpuint (pf->num_vfs, ==, 2);
+  g_assert_cmpint (pf->fn.numa_node, ==, -1);
+  g_assert_cmpuint (pf->vfs->len, ==, 2);
+  g_assert_cmpstr (((VfpVf *) pf->vfs->pdata[0])->fn.address, ==, "0000:01:00.1");
+  g_assert_cmpstr (((VfpVf *) pf->vfs->pdata[1])->fn.address, ==, "0000:01:00.2");
+  g_assert_cmpint (((VfpVf *) pf->vfs->pdata[0])->fn.iommu_group, ==, 10);
+  g_assert_cmpint (((VfpVf *) pf->vfs->pdata[1])->fn.iommu_group, ==, 11);
+  g_assert_null (((VfpVf *) pf->vfs->pdata[0])->fn.driver);
+  g_assert_cmpuint (sysfs->warnings->len, ==, 0);
+  test_remove_tree (dir);
+}
+
+/* The second capture: VF 0 bound to vfio-pci, as during passthrough. */
+static void
+test_captured_vfio (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *tarball = test_data_path ("sysfs-2-vf0-vfio.tar.gz");
+  g_autofree char *root = g_build_filename (dir, "sysfs-snap", "sys", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpSysfs) sysfs = NULL;
+  VfpVf *vf;
+
+  g_assert_true (fake_sysfs_extract_fixture (tarball, dir, &error));
+  sysfs = vfp_sysfs_scan (root, &error);
+  g_assert_no_error (error);
+  vf = vfp_sysfs_find_vf (sysfs, "0000:01:00.1");
+  g_assert_nonnull (vf);
+  g_assert_cmpstr (vf->fn.driver, ==, "vfio-pci");
+  test_remove_tree (dir);
+}
+
+static void
+overwrite (const char *root, const char *rel, const char *contents)
+{
+  g_autofree char *path = g_build_filename (root, rel, NULL);
+
+  g_assert_true (g_file_set_contents (path, contents, -1, NULL));
+}
+
+static void
+remove_path (const char *root, const char *rel)
+{
+  g_autofree char *path = g_build_filename (root, rel, NULL);
+
+  g_assert_cmpint (unlink (path), ==, 0);
+}
+
+static void
+relink (const char *root, const char *rel, const char *target)
+{
+  g_autofree char *path = g_build_filename (root, rel, NULL);
+
+  g_assert_cmpint (unlink (path), ==, 0);
+  g_assert_cmpint (symlink (target, path), ==, 0);
+}
+
+/* Every kind of damage: the scan goes on, and the warning names the path. */
+static void
+test_broken_tree (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpSysfs) sysfs = NULL;
+  g_autofree char *warnings = NULL;
+  VfpPf *pf;
+
+  /* garbage NUMA node on the first PF */
+  overwrite (fx->root, "bus/pci/devices/0000:05:00.0/numa_node", "banana\n");
+  /* a VF with no vendor file: skipped */
+  remove_path (fx->root, "bus/pci/devices/0000:05:10.2/vendor");
+  /* a dangling virtfn link */
+  relink (fx->root, "bus/pci/devices/0000:05:00.0/virtfn2", "../0000:05:1f.7");
+  /* a VF whose physfn names another PF */
+  relink (fx->root, "bus/pci/devices/0000:05:10.6/physfn", "../../../0000:80:02.0/0000:81:00.0");
+  /* sriov_numvfs says more than the links */
+  overwrite (fx->root, "bus/pci/devices/0000:81:00.0/sriov_numvfs", "6\n");
+  /* garbage sriov_offset */
+  overwrite (fx->root, "bus/pci/devices/0000:81:00.0/sriov_offset", "\xff\xfe\n");
+
+  sysfs = vfp_sysfs_scan (fx->root, &error);
+  g_assert_no_error (error);
+  warnings = warnings_text (sysfs);
+  g_test_message ("%s", warnings);
+  g_assert_nonnull (strstr (warnings, "0000:05:00.0/numa_node"));
+  g_assert_nonnull (strstr (warnings, "0000:05:10.2/vendor"));
+  g_assert_nonnull (strstr (warnings, "0000:05:1f.7"));
+  g_assert_nonnull (strstr (warnings, "0000:05:10.6/physfn"));
+  g_assert_nonnull (strstr (warnings, "sriov_numvfs says 6 VFs but 4 virtfn links"));
+  g_assert_nonnull (strstr (warnings, "0000:81:00.0/sriov_offset"));
+
+  g_assert_cmpuint (sysfs->pfs->len, ==, 2);
+  pf = sysfs->pfs->pdata[0];
+  g_assert_cmpint (pf->fn.numa_node, ==, -1);
+  /* 8 links: one unreadable, one dangling, one foreign -> 5 VFs */
+  g_assert_cmpuint (pf->vfs->len, ==, 5);
+  g_assert_null (vfp_sysfs_find_vf (sysfs, "0000:05:10.2"));
+  g_assert_null (vfp_sysfs_find_vf (sysfs, "0000:05:10.6"));
+  g_assert_nonnull (vfp_sysfs_find_vf (sysfs, "0000:05:11.6"));
+  pf = sysfs->pfs->pdata[1];
+  g_assert_cmpint (pf->vf_offset, ==, -1);
+  g_assert_cmpuint (pf->vfs->len, ==, 4);
+}
+
+/* The walk stops at the first missing virtfnN, as libvirt's does. */
+static void
+test_virtfn_gap (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (VfpSysfs) sysfs = NULL;
+  VfpPf *pf;
+
+  remove_path (fx->root, "bus/pci/devices/0000:05:00.0/virtfn3");
+  sysfs = vfp_sysfs_scan (fx->root, NULL);
+  pf = vfp_sysfs_find_pf (sysfs, "0000:05:00.0");
+  g_assert_cmpuint (pf->vfs->len, ==, 3);
+  g_assert_cmpuint (sysfs->warnings->len, ==, 1);
+  g_assert_nonnull (strstr (sysfs->warnings->pdata[0], "sriov_numvfs says 8 VFs but 3"));
+}
+
+/* A PF whose sriov_totalvfs is garbage is not a PF; one that is 0 neither. */
+static void
+test_not_a_pf (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (VfpSysfs) sysfs = NULL;
+
+  overwrite (fx->root, "bus/pci/devices/0000:05:00.0/sriov_totalvfs", "lots\n");
+  overwrite (fx->root, "bus/pci/devices/0000:81:00.0/sriov_totalvfs", "0\n");
+  sysfs = vfp_sysfs_scan (fx->root, NULL);
+  g_assert_cmpuint (sysfs->pfs->len, ==, 0);
+  g_assert_cmpuint (sysfs->warnings->len, ==, 1);
+  g_assert_nonnull (strstr (sysfs->warnings->pdata[0], "0000:05:00.0/sriov_totalvfs"));
+}
+
+static void
+test_no_root (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpSysfs) sysfs = vfp_sysfs_scan ("/nonexistent/sys", &error);
+
+  g_assert_null (sysfs);
+  g_assert_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/sys"));
+  g_assert_nonnull (strstr (error->message, "--sysfs-root"));
+}
+
+/* Shared IOMMU groups are seen as shared. */
+static void
+test_shared_group (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  FakePciFunction f[] = { fake_demo_host[1] };
+  g_autoptr (VfpSysfs) sysfs = NULL;
+  g_autofree char *root = NULL;
+  VfpPf *pf;
+  guint i;
+
+  f[0].bridge = NULL;
+  f[0].vfs_share_group = TRUE;
+  root = fake_sysfs_build (dir, &fake_demo_options, f, 1, NULL);
+  sysfs = vfp_sysfs_scan (root, NULL);
+  pf = sysfs->pfs->pdata[0];
+  for (i = 0; i < pf->vfs->len; i++)
+    {
+      VfpVf *vf = pf->vfs->pdata[i];
+
+      g_assert_cmpint (vf->fn.iommu_group, ==, 100);
+      g_assert_cmpuint (vf->fn.iommu_group_size, ==, 8);
+    }
+  test_remove_tree (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/vfpool/sysfs/demo-host", Fixture, NULL, fixture_demo, test_demo_host, fixture_teardown);
+  g_test_add_func ("/vfpool/sysfs/captured-tree", test_captured_tree);
+  g_test_add_func ("/vfpool/sysfs/captured-vfio", test_captured_vfio);
+  g_test_add ("/vfpool/sysfs/broken-tree", Fixture, NULL, fixture_demo, test_broken_tree, fixture_teardown);
+  g_test_add ("/vfpool/sysfs/virtfn-gap", Fixture, NULL, fixture_demo, test_virtfn_gap, fixture_teardown);
+  g_test_add ("/vfpool/sysfs/not-a-pf", Fixture, NULL, fixture_demo, test_not_a_pf, fixture_teardown);
+  g_test_add_func ("/vfpool/sysfs/no-root", test_no_root);
+  g_test_add_func ("/vfpool/sysfs/shared-group", test_shared_group);
+  return g_test_run ();
+}
