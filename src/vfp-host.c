@@ -23,7 +23,8 @@ vfp_host_free (VfpHost *host)
 {
   if (host == NULL)
     return;
-  g_ptr_array_unref (host->pfs);
+  if (host->pfs)
+    g_ptr_array_unref (host->pfs);
   if (host->nodedevs)
     g_hash_table_unref (host->nodedevs);
   vfp_pci_free (host->pci);

@@ -25,8 +25,8 @@ vfp_xml_parse (const char *text, gssize len, const char *what, GError **error)
   if (size > VFP_XML_MAX_SIZE)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
-                   _("The XML of %s is %" G_GSIZE_FORMAT " bytes, more than the %d bytes vfpool accepts."),
-                   what, size, VFP_XML_MAX_SIZE);
+                   _("The XML of %s is %lu bytes, more than the %d bytes vfpool accepts."),
+                   what, (unsigned long) size, VFP_XML_MAX_SIZE);
       return NULL;
     }
   ctxt = xmlNewParserCtxt ();

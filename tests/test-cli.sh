@@ -94,7 +94,8 @@ check "every command has --help" contains "$run_out" "--json"
 # Chinese, from the catalog built in the tree.
 if locale -a 2>/dev/null | grep -qi '^zh_CN.utf-\?8$'; then
   mkdir -p "$tap_tmp/locale/zh_CN/LC_MESSAGES"
-  cp "$top_builddir/po/zh_CN.gmo" "$tap_tmp/locale/zh_CN/LC_MESSAGES/vfpool.mo"
+  gmo="$top_builddir/po/zh_CN.gmo"; [ -f "$gmo" ] || gmo="$top_srcdir/po/zh_CN.gmo"
+  cp "$gmo" "$tap_tmp/locale/zh_CN/LC_MESSAGES/vfpool.mo"
   run env LC_ALL=zh_CN.UTF-8 VFPOOL_LOCALEDIR="$tap_tmp/locale" "$VFPOOL" --sysfs-root "$root" status
   check "LANG=zh_CN.UTF-8 vfpool status speaks Chinese" contains "$run_out" "驱动"
   run env LC_ALL=zh_CN.UTF-8 VFPOOL_LOCALEDIR="$tap_tmp/locale" "$VFPOOL" frobnicate
