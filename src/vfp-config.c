@@ -1,0 +1,604 @@
+/* The configuration file. Every key is checked; a broken file is refused
+ * whole, with file, group, key and reason, so that nothing acts on half a
+ * configuration. A file that others could write is refused too: it decides
+ * which devices root hands to guests. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vfp-config.h"
+#include "vfp-error.h"
+#include "vfp-i18n.h"
+
+#define POOL_PREFIX "pool "
+#define CONFIG_MAX_SIZE (1024 * 1024)
+
+static void
+pool_free (VfpPoolConfig *pool)
+{
+  g_free (pool->name);
+  g_strfreev (pool->pf_specs);
+  if (pool->vfs)
+    g_array_unref (pool->vfs);
+  if (pool->exclude)
+    g_array_unref (pool->exclude);
+  g_strfreev (pool->exclude_addrs);
+  if (pool->pfs)
+    g_ptr_array_unref (pool->pfs);
+  g_free (pool);
+}
+
+void
+vfp_config_free (VfpConfig *config)
+{
+  if (config == NULL)
+    return;
+  g_free (config->path);
+  g_free (config->default_pool);
+  g_free (config->state_dir);
+  g_free (config->uri);
+  g_ptr_array_unref (config->pools);
+  g_free (config);
+}
+
+static VfpConfig *
+config_new (const char *path)
+{
+  VfpConfig *config = g_new0 (VfpConfig, 1);
+
+  config->path = g_strdup (path);
+  config->pools = g_ptr_array_new_with_free_func ((GDestroyNotify) pool_free);
+  return config;
+}
+
+static gboolean
+bad (GError **error, const char *file, const char *group, const char *key,
+     const char *fmt, ...) G_GNUC_PRINTF (5, 6);
+
+/* Sets ERROR to "FILE: [GROUP] KEY: REASON". */
+static gboolean
+bad (GError **error, const char *file, const char *group, const char *key,
+     const char *fmt, ...)
+{
+  va_list ap;
+  g_autofree char *reason = NULL;
+
+  va_start (ap, fmt);
+  reason = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  if (key != NULL)
+    g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID, _("%s: [%s] %s: %s"), file, group, key, reason);
+  else
+    g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID, _("%s: [%s]: %s"), file, group, reason);
+  return FALSE;
+}
+
+/* Parses "0-7,12" (and, when ADDRS is given, PCI addresses among them)
+ * into sorted ranges. */
+gboolean
+vfp_ranges_parse (const char *text, GArray **out, char ***addrs, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  g_autoptr (GArray) ranges = g_array_new (FALSE, FALSE, sizeof (VfpRange));
+  g_autoptr (GPtrArray) addr_list = g_ptr_array_new_with_free_func (g_free);
+  char **p;
+
+  for (p = parts; *p; p++)
+    {
+      char *item = g_strstrip (*p);
+      char *dash = strchr (item, '-');
+      guint64 a, b;
+      VfpRange r;
+
+      if (*item == '\0')
+        continue;
+      if (addrs != NULL && vfp_addr_looks_like (item))
+        {
+          VfpAddr addr;
+
+          vfp_addr_parse (item, &addr, NULL);
+          g_ptr_array_add (addr_list, vfp_addr_to_string (&addr));
+          continue;
+        }
+      if (dash != NULL)
+        *dash = '\0';
+      if (!g_ascii_string_to_unsigned (item, 10, 0, 65535, &a, NULL)
+          || (dash && !g_ascii_string_to_unsigned (dash + 1, 10, 0, 65535, &b, NULL)))
+        {
+          if (dash)
+            *dash = '-';
+          g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                       _("'%s' is not a VF index or range like 0-7"), item);
+          return FALSE;
+        }
+      if (!dash)
+        b = a;
+      if (b < a)
+        {
+          g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                       _("the range %u-%u runs backwards"), (guint) a, (guint) b);
+          return FALSE;
+        }
+      r.first = a;
+      r.last = b;
+      g_array_append_val (ranges, r);
+    }
+  *out = g_steal_pointer (&ranges);
+  if (addrs != NULL)
+    {
+      g_ptr_array_add (addr_list, NULL);
+      *addrs = (char **) g_ptr_array_free (g_steal_pointer (&addr_list), FALSE);
+    }
+  return TRUE;
+}
+
+static gboolean
+in_ranges (GArray *ranges, guint index)
+{
+  guint i;
+
+  for (i = 0; ranges != NULL && i < ranges->len; i++)
+    {
+      VfpRange *r = &g_array_index (ranges, VfpRange, i);
+
+      if (index >= r->first && index <= r->last)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* TRUE when the pool's vfs= (if any) includes VF INDEX. */
+gboolean
+vfp_pool_config_has_index (const VfpPoolConfig *pool, guint index)
+{
+  return pool->vfs == NULL || in_ranges (pool->vfs, index);
+}
+
+/* TRUE when exclude= names VF INDEX or ADDRESS. */
+gboolean
+vfp_pool_config_excludes (const VfpPoolConfig *pool, guint index, const char *address)
+{
+  return in_ranges (pool->exclude, index)
+         || (pool->exclude_addrs && g_strv_contains ((const char *const *) pool->exclude_addrs, address));
+}
+
+/* Reads a yes/no key the way GKeyFile's booleans are written, plus on/off. */
+static gboolean
+parse_switch (const char *v, int *out)
+{
+  if (g_ascii_strcasecmp (v, "on") == 0 || g_ascii_strcasecmp (v, "true") == 0
+      || g_ascii_strcasecmp (v, "yes") == 0 || strcmp (v, "1") == 0)
+    *out = 1;
+  else if (g_ascii_strcasecmp (v, "off") == 0 || g_ascii_strcasecmp (v, "false") == 0
+           || g_ascii_strcasecmp (v, "no") == 0 || strcmp (v, "0") == 0)
+    *out = 0;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* One [pool NAME] group. */
+static VfpPoolConfig *
+parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
+{
+  g_autoptr (GError) e = NULL;
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, group, NULL, NULL);
+  VfpPoolConfig *pool = g_new0 (VfpPoolConfig, 1);
+  char **k;
+
+  pool->name = g_strstrip (g_strdup (group + strlen (POOL_PREFIX)));
+  pool->numvfs = -1;
+  pool->vlan = -1;
+  pool->spoofchk = -1;
+  pool->trust = -1;
+  if (*pool->name == '\0' || strpbrk (pool->name, " \t/") != NULL)
+    {
+      bad (error, file, group, NULL, _("a pool name must be one word without '/'"));
+      pool_free (pool);
+      return NULL;
+    }
+  for (k = keys; k && *k; k++)
+    {
+      g_autofree char *raw = g_key_file_get_value (kf, group, *k, NULL);
+      char *v = g_strstrip (raw);
+      guint64 n;
+      int sw;
+
+      if (strcmp (*k, "pfs") == 0)
+        {
+          g_auto (GStrv) specs = g_strsplit (v, ",", -1);
+          g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (g_free);
+          char **s;
+
+          for (s = specs; *s; s++)
+            if (*g_strstrip (*s) != '\0')
+              g_ptr_array_add (list, g_strdup (*s));
+          if (list->len == 0)
+            goto invalid_empty;
+          g_ptr_array_add (list, NULL);
+          pool->pf_specs = (char **) g_ptr_array_free (g_steal_pointer (&list), FALSE);
+        }
+      else if (strcmp (*k, "vfs") == 0 || strcmp (*k, "exclude") == 0)
+        {
+          gboolean is_vfs = strcmp (*k, "vfs") == 0;
+
+          if (!vfp_ranges_parse (v, is_vfs ? &pool->vfs : &pool->exclude,
+                                 is_vfs ? NULL : &pool->exclude_addrs, &e))
+            {
+              bad (error, file, group, *k, "%s", e->message);
+              pool_free (pool);
+              return NULL;
+            }
+        }
+      else if (strcmp (*k, "numvfs") == 0)
+        {
+          if (!g_ascii_string_to_unsigned (v, 10, 0, 65535, &n, NULL))
+            {
+              bad (error, file, group, *k, _("'%s' is not a number of VFs"), v);
+              pool_free (pool);
+              return NULL;
+            }
+          pool->numvfs = n;
+        }
+      else if (strcmp (*k, "template") == 0)
+        {
+          if (strcmp (v, "interface") == 0)
+            pool->template = VFP_TEMPLATE_INTERFACE;
+          else if (strcmp (v, "hostdev") == 0)
+            pool->template = VFP_TEMPLATE_HOSTDEV;
+          else
+            {
+              bad (error, file, group, *k, _("'%s' is neither interface nor hostdev"), v);
+              pool_free (pool);
+              return NULL;
+            }
+        }
+      else if (strcmp (*k, "vlan") == 0)
+        {
+          if (!g_ascii_string_to_unsigned (v, 10, 1, 4094, &n, NULL))
+            {
+              bad (error, file, group, *k, _("'%s' is not a VLAN id from 1 to 4094"), v);
+              pool_free (pool);
+              return NULL;
+            }
+          pool->vlan = n;
+        }
+      else if (strcmp (*k, "spoofchk") == 0 || strcmp (*k, "trust") == 0
+               || strcmp (*k, "allow-shared-iommu-group") == 0)
+        {
+          if (!parse_switch (v, &sw))
+            {
+              bad (error, file, group, *k, _("'%s' is not on or off"), v);
+              pool_free (pool);
+              return NULL;
+            }
+          if (strcmp (*k, "spoofchk") == 0)
+            pool->spoofchk = sw;
+          else if (strcmp (*k, "trust") == 0)
+            pool->trust = sw;
+          else
+            pool->allow_shared_group = sw;
+        }
+      else if (strcmp (*k, "policy") == 0)
+        {
+          if (strcmp (v, "spread") == 0)
+            pool->policy = VFP_POLICY_SPREAD;
+          else if (strcmp (v, "pack") == 0)
+            pool->policy = VFP_POLICY_PACK;
+          else
+            {
+              bad (error, file, group, *k, _("'%s' is neither spread nor pack"), v);
+              pool_free (pool);
+              return NULL;
+            }
+        }
+      else if (strcmp (*k, "numa") == 0)
+        {
+          if (strcmp (v, "prefer") == 0)
+            pool->numa = VFP_NUMA_PREFER;
+          else if (strcmp (v, "require") == 0)
+            pool->numa = VFP_NUMA_REQUIRE;
+          else if (strcmp (v, "ignore") == 0)
+            pool->numa = VFP_NUMA_IGNORE;
+          else
+            {
+              bad (error, file, group, *k, _("'%s' is not prefer, require or ignore"), v);
+              pool_free (pool);
+              return NULL;
+            }
+        }
+      else
+        {
+          bad (error, file, group, *k,
+               _("unknown key; a pool knows pfs, vfs, exclude, numvfs, template, vlan, spoofchk, trust, policy, numa and allow-shared-iommu-group"));
+          pool_free (pool);
+          return NULL;
+        }
+      continue;
+    invalid_empty:
+      bad (error, file, group, *k, _("the list is empty"));
+      pool_free (pool);
+      return NULL;
+    }
+  if (pool->pf_specs == NULL)
+    {
+      bad (error, file, group, "pfs", _("missing; a pool needs at least one PF"));
+      pool_free (pool);
+      return NULL;
+    }
+  return pool;
+}
+
+static void
+replace_string (char **field, const char *value)
+{
+  g_free (*field);
+  *field = g_strdup (value);
+}
+
+/* Parses the text of a configuration; NAME stands for the file in errors. */
+VfpConfig *
+vfp_config_load_data (const char *data, const char *name, GError **error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (VfpConfig) config = config_new (name);
+  g_autoptr (GError) e = NULL;
+  g_auto (GStrv) groups = NULL;
+  char **g;
+
+  if (!g_key_file_load_from_data (kf, data, -1, G_KEY_FILE_NONE, &e))
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID, _("%s: %s"), name, e->message);
+      return NULL;
+    }
+  groups = g_key_file_get_groups (kf, NULL);
+  for (g = groups; *g; g++)
+    {
+      if (strcmp (*g, "vfpool") == 0)
+        {
+          g_auto (GStrv) keys = g_key_file_get_keys (kf, *g, NULL, NULL);
+          char **k;
+
+          for (k = keys; *k; k++)
+            {
+              g_autofree char *raw = g_key_file_get_value (kf, *g, *k, NULL);
+              char *v = g_strstrip (raw);
+
+              if (strcmp (*k, "default-pool") == 0)
+                replace_string (&config->default_pool, v);
+              else if (strcmp (*k, "state-dir") == 0)
+                {
+                  if (!g_path_is_absolute (v))
+                    {
+                      bad (error, name, *g, *k, _("'%s' is not an absolute path"), v);
+                      return NULL;
+                    }
+                  replace_string (&config->state_dir, v);
+                }
+              else if (strcmp (*k, "uri") == 0)
+                replace_string (&config->uri, v);
+              else
+                {
+                  bad (error, name, *g, *k, _("unknown key; [vfpool] knows default-pool, state-dir and uri"));
+                  return NULL;
+                }
+            }
+        }
+      else if (g_str_has_prefix (*g, POOL_PREFIX))
+        {
+          VfpPoolConfig *pool = parse_pool (kf, name, *g, error);
+
+          if (pool == NULL)
+            return NULL;
+          if (vfp_config_find_pool (config, pool->name))
+            {
+              bad (error, name, *g, NULL, _("a second pool named '%s'"), pool->name);
+              pool_free (pool);
+              return NULL;
+            }
+          g_ptr_array_add (config->pools, pool);
+        }
+      else
+        {
+          bad (error, name, *g, NULL, _("unknown group; use [vfpool] or [pool NAME]"));
+          return NULL;
+        }
+    }
+  if (config->default_pool && !vfp_config_find_pool (config, config->default_pool))
+    {
+      bad (error, name, "vfpool", "default-pool", _("there is no [pool %s]"), config->default_pool);
+      return NULL;
+    }
+  return g_steal_pointer (&config);
+}
+
+/* Loads PATH. A missing file is an empty configuration unless MUST_EXIST
+ * (the user named it). A file that is a symlink, not a regular file, or
+ * writable by others than its root owner is refused. */
+VfpConfig *
+vfp_config_load (const char *path, gboolean must_exist, GError **error)
+{
+  g_autofree char *data = NULL;
+  struct stat st;
+  int fd;
+  gssize n;
+
+  fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    {
+      int err = errno;
+
+      if (err == ENOENT && !must_exist)
+        return config_new (NULL);
+      g_set_error (error, VFP_ERROR, err == ENOENT ? VFP_ERROR_NOT_FOUND : VFP_ERROR_UNSAFE,
+                   err == ELOOP ? _("%s: refusing a configuration file that is a symlink.")
+                                : _("%s: cannot open the configuration: %s"),
+                   path, g_strerror (err));
+      return NULL;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE, _("%s: the configuration is not a regular file."), path);
+      return NULL;
+    }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || (st.st_uid != 0 && st.st_uid != geteuid ()))
+    {
+      close (fd);
+      g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
+                   _("%s: refusing a configuration that others can write (mode %04o, owner %u); run chmod go-w and chown root on it."),
+                   path, (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid);
+      return NULL;
+    }
+  if (st.st_size > CONFIG_MAX_SIZE)
+    {
+      close (fd);
+      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID, _("%s: the configuration is larger than 1 MiB."), path);
+      return NULL;
+    }
+  data = g_malloc (st.st_size + 1);
+  n = read (fd, data, st.st_size);
+  close (fd);
+  if (n != st.st_size)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_IO, _("%s: short read of the configuration."), path);
+      return NULL;
+    }
+  data[n] = '\0';
+  return vfp_config_load_data (data, path, error);
+}
+
+/* Matches one pfs= entry against the PFs of SYSFS. */
+static gboolean
+spec_matches (const char *spec, VfpPf *pf)
+{
+  guint v, d;
+  char tail;
+
+  if (vfp_addr_looks_like (spec))
+    {
+      VfpAddr a;
+
+      vfp_addr_parse (spec, &a, NULL);
+      return vfp_addr_equal (&a, &pf->fn.addr);
+    }
+  if (sscanf (spec, "%4x:%4x%c", &v, &d, &tail) == 2 && strlen (spec) == 9)
+    return pf->fn.vendor_id == v && pf->fn.device_id == d;
+  return g_strv_contains ((const char *const *) pf->fn.netdevs, spec);
+}
+
+/* Binds every pool to the PFs of SYSFS. Refused: a pool naming no existing
+ * PF, a pfs= entry that matches nothing, a PF in two pools. */
+gboolean
+vfp_config_resolve (VfpConfig *config, VfpSysfs *sysfs, GError **error)
+{
+  g_autoptr (GHashTable) owner = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *file = config->path ? config->path : _("the configuration");
+  guint i, j;
+  char **s;
+
+  for (i = 0; i < config->pools->len; i++)
+    {
+      VfpPoolConfig *pool = config->pools->pdata[i];
+      g_autofree char *group = g_strconcat (POOL_PREFIX, pool->name, NULL);
+
+      if (pool->pfs)
+        g_ptr_array_unref (pool->pfs);
+      pool->pfs = g_ptr_array_new ();
+      for (s = pool->pf_specs; *s; s++)
+        {
+          gboolean found = FALSE;
+
+          for (j = 0; j < sysfs->pfs->len; j++)
+            {
+              VfpPf *pf = sysfs->pfs->pdata[j];
+              const char *other;
+
+              if (!spec_matches (*s, pf))
+                continue;
+              found = TRUE;
+              other = g_hash_table_lookup (owner, pf->fn.address);
+              if (other != NULL && strcmp (other, pool->name) != 0)
+                return bad (error, file, group, "pfs",
+                            _("PF %s ('%s') is already in pool '%s'; a PF belongs to one pool"),
+                            pf->fn.address, *s, other);
+              if (other == NULL)
+                {
+                  g_hash_table_insert (owner, pf->fn.address, pool->name);
+                  g_ptr_array_add (pool->pfs, pf);
+                }
+            }
+          if (!found)
+            return bad (error, file, group, "pfs",
+                        _("'%s' names no SR-IOV PF on this host ('vfpool status' lists them)"), *s);
+        }
+    }
+  return TRUE;
+}
+
+VfpPoolConfig *
+vfp_config_find_pool (VfpConfig *config, const char *name)
+{
+  guint i;
+
+  for (i = 0; i < config->pools->len; i++)
+    if (strcmp (((VfpPoolConfig *) config->pools->pdata[i])->name, name) == 0)
+      return config->pools->pdata[i];
+  return NULL;
+}
+
+/* The pool NAME, or with NAME NULL the default pool (default-pool=, or the
+ * only pool); an error tells what to write when there is none. */
+VfpPoolConfig *
+vfp_config_pool_for (VfpConfig *config, const char *name, GError **error)
+{
+  VfpPoolConfig *pool;
+
+  if (name == NULL)
+    name = config->default_pool;
+  if (name == NULL && config->pools->len == 1)
+    return config->pools->pdata[0];
+  if (name == NULL)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
+                   config->pools->len == 0
+                   ? _("No pool is configured; add a [pool NAME] group with pfs= to %s.")
+                   : _("Several pools are configured and none is the default; name one with --pool or set default-pool= in %s."),
+                   config->path ? config->path : SYSCONFDIR "/vfpool/vfpool.conf");
+      return NULL;
+    }
+  pool = vfp_config_find_pool (config, name);
+  if (pool == NULL)
+    g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
+                 _("There is no pool '%s' in %s."), name,
+                 config->path ? config->path : SYSCONFDIR "/vfpool/vfpool.conf");
+  return pool;
+}
+
+/* The pool that holds the PF at PF_ADDRESS, or NULL (after resolve). */
+VfpPoolConfig *
+vfp_config_pool_of_pf (VfpConfig *config, const char *pf_address)
+{
+  guint i, j;
+
+  for (i = 0; i < config->pools->len; i++)
+    {
+      VfpPoolConfig *pool = config->pools->pdata[i];
+
+      for (j = 0; pool->pfs && j < pool->pfs->len; j++)
+        if (strcmp (((VfpPf *) pool->pfs->pdata[j])->fn.address, pf_address) == 0)
+          return pool;
+    }
+  return NULL;
+}
+
+const char *
+vfp_policy_name (VfpPolicy policy)
+{
+  return policy == VFP_POLICY_PACK ? "pack" : "spread";
+}
