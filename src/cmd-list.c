@@ -1,4 +1,4 @@
-/* vfpool list: one line per VF. */
+/* vfpool list: one line per VF, with its lease. */
 #include "config.h"
 
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include "vfp-table.h"
 
 static void
-print_json (VfpHost *host)
+print_json (VfpCli *cli, VfpHost *host, VfpState *state)
 {
   g_autoptr (VfpJson) json = vfp_json_new ();
   guint i, j;
@@ -17,15 +17,27 @@ print_json (VfpHost *host)
   for (i = 0; i < host->pfs->len; i++)
     {
       VfpPf *pf = ((VfpHostPf *) host->pfs->pdata[i])->pf;
+      VfpPoolConfig *pc = vfp_config_pool_of_pf (cli->config, pf->fn.address);
 
       for (j = 0; j < pf->vfs->len; j++)
         {
           VfpVf *vf = pf->vfs->pdata[j];
+          VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
 
           vfp_json_begin_object (json);
           vfp_cli_json_function (json, host, &vf->fn);
           vfp_json_member_string (json, "pf", pf->fn.address);
           vfp_json_member_int (json, "index", vf->index);
+          vfp_json_member_string (json, "pool", l ? l->pool : pc ? pc->name : NULL);
+          vfp_json_member_string (json, "state", vfp_lease_state_name (l ? l->state : VFP_LEASE_FREE));
+          vfp_json_member_string (json, "owner", l ? vfp_lease_owner (l) : NULL);
+          vfp_json_member_string (json, "owner_uuid", l ? l->owner_uuid : NULL);
+          vfp_json_member_string (json, "mac", l ? l->mac : NULL);
+          vfp_json_key (json, "vlan");
+          l && l->vlan >= 0 ? vfp_json_int (json, l->vlan) : vfp_json_null (json);
+          vfp_json_member_string (json, "alias", l ? l->alias : NULL);
+          vfp_json_key (json, "expires");
+          l && l->expires > 0 ? vfp_json_int (json, l->expires) : vfp_json_null (json);
           vfp_json_end_object (json);
         }
     }
@@ -38,10 +50,11 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
 {
   g_autoptr (VfpHost) host = NULL;
   g_autoptr (VfpTable) table = NULL;
+  g_autoptr (VfpState) state = NULL;
   int code = VFP_EXIT_OK;
   guint i, j;
 
-  if (!vfp_cli_parse (cli, "list", NULL, N_("One line per SR-IOV virtual function (VF)."),
+  if (!vfp_cli_parse (cli, "list", NULL, N_("One line per SR-IOV virtual function (VF), with its lease."),
                       NULL, &argc, &argv, &code))
     return code;
   if (argc > 1)
@@ -49,9 +62,12 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
   host = vfp_cli_load_host (cli, &code);
   if (host == NULL)
     return code;
+  state = vfp_cli_open_state (cli, TRUE, &code);
+  if (code != VFP_EXIT_OK)
+    return code;
   if (cli->json)
     {
-      print_json (host);
+      print_json (cli, host, state);
       return VFP_EXIT_OK;
     }
   if (vfp_sysfs_count_vfs (host->sysfs) == 0)
@@ -60,16 +76,20 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
       return VFP_EXIT_OK;
     }
   table = vfp_table_new (_("VF"), _("PF"), _("INDEX"), _("NETDEV"), _("DRIVER"),
-                         _("IOMMU GROUP"), _("NUMA"), NULL);
+                         _("IOMMU GROUP"), _("NUMA"), _("POOL"), _("STATE"), _("OWNER"),
+                         _("MAC"), _("VLAN"), NULL);
   for (i = 0; i < host->pfs->len; i++)
     {
       VfpPf *pf = ((VfpHostPf *) host->pfs->pdata[i])->pf;
+      VfpPoolConfig *pc = vfp_config_pool_of_pf (cli->config, pf->fn.address);
 
       for (j = 0; j < pf->vfs->len; j++)
         {
           VfpVf *vf = pf->vfs->pdata[j];
+          VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
           g_autofree char *index = g_strdup_printf ("%u", vf->index);
           g_autofree char *numa = vfp_cli_numa (vf->fn.numa_node);
+          g_autofree char *vlan = l && l->vlan >= 0 ? g_strdup_printf ("%d", l->vlan) : g_strdup ("-");
           g_autofree char *group = NULL;
 
           if (vf->fn.iommu_group < 0)
@@ -80,7 +100,10 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
             group = g_strdup_printf ("%d", vf->fn.iommu_group);
           vfp_table_add_row (table, vf->fn.address, pf->fn.address, index,
                              vfp_cli_netdev (&vf->fn), vfp_cli_or_dash (vf->fn.driver),
-                             group, numa, NULL);
+                             group, numa, vfp_cli_or_dash (l ? l->pool : pc ? pc->name : NULL),
+                             vfp_lease_state_name (l ? l->state : VFP_LEASE_FREE),
+                             vfp_cli_or_dash (l ? vfp_lease_owner (l) : NULL),
+                             vfp_cli_or_dash (l ? l->mac : NULL), vlan, NULL);
         }
     }
   vfp_table_print (table, stdout);

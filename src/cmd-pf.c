@@ -6,6 +6,7 @@
 
 #include "vfp-cli.h"
 #include "vfp-i18n.h"
+#include "vfp-pool.h"
 
 static void
 print_json (VfpHost *host, VfpHostPf *hpf)
@@ -137,17 +138,77 @@ pf_show (VfpCli *cli, int argc, char **argv)
   return VFP_EXIT_OK;
 }
 
+/* vfpool pf set-numvfs PF N: writes sriov_numvfs safely. */
+static int
+pf_set_numvfs (VfpCli *cli, int argc, char **argv)
+{
+  int wait_s = 30;
+  GOptionEntry entries[] = {
+    { "wait", 0, 0, G_OPTION_ARG_INT, &wait_s, N_("Seconds to wait for the kernel to create the VFs (default 30; 0: do not wait)"), N_("S") },
+    { NULL }
+  };
+  g_autoptr (VfpHost) host = NULL;
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  g_autoptr (GError) error = NULL;
+  VfpHostPf *hpf;
+  guint64 n;
+  int code = VFP_EXIT_OK;
+  gboolean ok;
+
+  if (!vfp_cli_parse (cli, "pf set-numvfs", N_("PF N"),
+                      N_("Set the number of VFs of a PF (0 first, as the kernel requires); refused while its VFs are in use."),
+                      entries, &argc, &argv, &code))
+    return code;
+  if (argc != 3 || !g_ascii_string_to_unsigned (argv[2], 10, 0, 65535, &n, NULL) || wait_s < 0)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR,
+                          _("pf set-numvfs needs a PF and a number: vfpool pf set-numvfs 0000:05:00.0 8"));
+  host = vfp_cli_load_host (cli, &code);
+  if (host == NULL)
+    return code;
+  hpf = vfp_host_find_pf (host, argv[1]);
+  if (hpf == NULL)
+    return vfp_cli_error (cli, VFP_EXIT_FAILED,
+                          _("No SR-IOV PF '%s' under %s; 'vfpool status' lists the PFs."),
+                          argv[1], host->sysfs->root);
+  /* The lock keeps reservations out while VFs come and go. */
+  state = vfp_cli_open_state (cli, FALSE, &code);
+  if (state == NULL)
+    return code;
+  pool = vfp_pool_new (cli->config, host->sysfs, state);
+  ok = vfp_pool_set_numvfs (pool, hpf->pf, n, wait_s * 1000, &error);
+  vfp_cli_print_events (cli, pool->events);
+  if (!ok)
+    return vfp_cli_error (cli, VFP_EXIT_FAILED, "%s", error->message);
+  if (cli->json)
+    {
+      g_autoptr (VfpJson) json = vfp_json_new ();
+
+      vfp_json_begin_object (json);
+      vfp_json_member_string (json, "pf", hpf->pf->fn.address);
+      vfp_json_member_int (json, "num_vfs_before", hpf->pf->num_vfs);
+      vfp_json_member_int (json, "num_vfs", n);
+      vfp_json_end_object (json);
+      vfp_cli_print_json (json);
+    }
+  else if (!cli->quiet)
+    printf (_("PF %s: %u VFs (was %u).\n"), hpf->pf->fn.address, (guint) n, hpf->pf->num_vfs);
+  return VFP_EXIT_OK;
+}
+
 /* vfpool pf SUBCOMMAND: dispatches to the PF subcommands. */
 int
 vfp_cmd_pf (VfpCli *cli, int argc, char **argv)
 {
   if (argc >= 2 && strcmp (argv[1], "show") == 0)
     return pf_show (cli, argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "set-numvfs") == 0)
+    return pf_set_numvfs (cli, argc - 1, argv + 1);
   if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
     {
-      printf (_("Usage: vfpool pf show PF [--json]\n"));
+      printf (_("Usage: vfpool pf show PF [--json]\n       vfpool pf set-numvfs PF N [--wait S] [--json]\n"));
       return VFP_EXIT_OK;
     }
   return vfp_cli_error (cli, VFP_EXIT_ERROR,
-                        _("'pf' needs a subcommand: vfpool pf show PF"));
+                        _("'pf' needs a subcommand: vfpool pf show PF, or vfpool pf set-numvfs PF N"));
 }

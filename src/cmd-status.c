@@ -1,4 +1,4 @@
-/* vfpool status: one line per PF. */
+/* vfpool status: one line per PF, and one per pool, with lease counts. */
 #include "config.h"
 
 #include <stdio.h>
@@ -7,11 +7,39 @@
 #include "vfp-i18n.h"
 #include "vfp-table.h"
 
+#define N_STATES (VFP_LEASE_QUARANTINED + 1)
+
+/* Counts the VFs of PF by lease state (no lease: free). */
 static void
-print_json (VfpHost *host)
+count_pf (VfpState *state, VfpPf *pf, guint counts[N_STATES])
+{
+  guint j;
+
+  for (j = 0; j < pf->vfs->len; j++)
+    {
+      VfpLease *l = state ? vfp_state_get (state, ((VfpVf *) pf->vfs->pdata[j])->fn.address) : NULL;
+
+      counts[l ? l->state : VFP_LEASE_FREE]++;
+    }
+}
+
+static void
+json_counts (VfpJson *json, const guint counts[N_STATES])
+{
+  guint s;
+
+  vfp_json_key (json, "vfs_by_state");
+  vfp_json_begin_object (json);
+  for (s = 0; s < N_STATES; s++)
+    vfp_json_member_int (json, vfp_lease_state_name (s), counts[s]);
+  vfp_json_end_object (json);
+}
+
+static void
+print_json (VfpCli *cli, VfpHost *host, VfpState *state)
 {
   g_autoptr (VfpJson) json = vfp_json_new ();
-  guint i;
+  guint i, j;
 
   vfp_json_begin_object (json);
   vfp_json_member_string (json, "sysfs_root", host->sysfs->root);
@@ -20,13 +48,40 @@ print_json (VfpHost *host)
   for (i = 0; i < host->pfs->len; i++)
     {
       VfpHostPf *hpf = host->pfs->pdata[i];
+      VfpPoolConfig *pc = vfp_config_pool_of_pf (cli->config, hpf->pf->fn.address);
+      guint counts[N_STATES] = { 0 };
 
+      count_pf (state, hpf->pf, counts);
       vfp_json_begin_object (json);
       vfp_cli_json_function (json, host, &hpf->pf->fn);
       vfp_json_member_string (json, "vendor", hpf->vendor_name);
       vfp_json_member_string (json, "device", hpf->device_name);
       vfp_json_member_int (json, "num_vfs", hpf->pf->num_vfs);
       vfp_json_member_int (json, "total_vfs", hpf->pf->total_vfs);
+      vfp_json_member_string (json, "pool", pc ? pc->name : NULL);
+      json_counts (json, counts);
+      vfp_json_end_object (json);
+    }
+  vfp_json_end_array (json);
+  vfp_json_key (json, "pools");
+  vfp_json_begin_array (json);
+  for (i = 0; i < cli->config->pools->len; i++)
+    {
+      VfpPoolConfig *pc = cli->config->pools->pdata[i];
+      guint counts[N_STATES] = { 0 };
+
+      vfp_json_begin_object (json);
+      vfp_json_member_string (json, "name", pc->name);
+      vfp_json_member_string (json, "policy", vfp_policy_name (pc->policy));
+      vfp_json_key (json, "pfs");
+      vfp_json_begin_array (json);
+      for (j = 0; j < pc->pfs->len; j++)
+        {
+          vfp_json_string (json, ((VfpPf *) pc->pfs->pdata[j])->fn.address);
+          count_pf (state, pc->pfs->pdata[j], counts);
+        }
+      vfp_json_end_array (json);
+      json_counts (json, counts);
       vfp_json_end_object (json);
     }
   vfp_json_end_array (json);
@@ -34,15 +89,25 @@ print_json (VfpHost *host)
   vfp_cli_print_json (json);
 }
 
+static void
+add_count_cells (GPtrArray *cells, const guint counts[N_STATES])
+{
+  guint s;
+
+  for (s = 0; s < N_STATES; s++)
+    g_ptr_array_add (cells, g_strdup_printf ("%u", counts[s]));
+}
+
 int
 vfp_cmd_status (VfpCli *cli, int argc, char **argv)
 {
   g_autoptr (VfpHost) host = NULL;
+  g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpTable) table = NULL;
   int code = VFP_EXIT_OK;
-  guint i;
+  guint i, j;
 
-  if (!vfp_cli_parse (cli, "status", NULL, N_("One line per SR-IOV physical function (PF)."),
+  if (!vfp_cli_parse (cli, "status", NULL, N_("One line per SR-IOV physical function (PF) and per pool, with VFs by lease state."),
                       NULL, &argc, &argv, &code))
     return code;
   if (argc > 1)
@@ -50,9 +115,12 @@ vfp_cmd_status (VfpCli *cli, int argc, char **argv)
   host = vfp_cli_load_host (cli, &code);
   if (host == NULL)
     return code;
+  state = vfp_cli_open_state (cli, TRUE, &code);
+  if (code != VFP_EXIT_OK)
+    return code;
   if (cli->json)
     {
-      print_json (host);
+      print_json (cli, host, state);
       return VFP_EXIT_OK;
     }
   if (host->pfs->len == 0)
@@ -60,19 +128,51 @@ vfp_cmd_status (VfpCli *cli, int argc, char **argv)
       printf (_("No SR-IOV physical function found under %s.\n"), host->sysfs->root);
       return VFP_EXIT_OK;
     }
-  table = vfp_table_new (_("PF"), _("NETDEV"), _("DRIVER"), _("VFS"), _("NUMA"), _("DEVICE"), NULL);
+  table = vfp_table_new (_("PF"), _("NETDEV"), _("DRIVER"), _("VFS"), _("NUMA"), _("POOL"),
+                         _("FREE"), _("RESERVED"), _("ATTACHED"), _("DETACHING"), _("QUARANTINED"),
+                         _("DEVICE"), NULL);
   for (i = 0; i < host->pfs->len; i++)
     {
       VfpHostPf *hpf = host->pfs->pdata[i];
       VfpPf *pf = hpf->pf;
+      VfpPoolConfig *pc = vfp_config_pool_of_pf (cli->config, pf->fn.address);
       g_autofree char *vfs = g_strdup_printf ("%u/%u", pf->num_vfs, pf->total_vfs);
       g_autofree char *numa = vfp_cli_numa (pf->fn.numa_node);
       g_autofree char *label = vfp_cli_device_label (hpf->vendor_name, hpf->device_name,
                                                      pf->fn.vendor_id, pf->fn.device_id);
+      g_autoptr (GPtrArray) c = g_ptr_array_new_with_free_func (g_free);
+      guint counts[N_STATES] = { 0 };
 
+      count_pf (state, pf, counts);
+      add_count_cells (c, counts);
       vfp_table_add_row (table, pf->fn.address, vfp_cli_netdev (&pf->fn),
-                         vfp_cli_or_dash (pf->fn.driver), vfs, numa, label, NULL);
+                         vfp_cli_or_dash (pf->fn.driver), vfs, numa,
+                         vfp_cli_or_dash (pc ? pc->name : NULL),
+                         c->pdata[0], c->pdata[1], c->pdata[2], c->pdata[3], c->pdata[4],
+                         label, NULL);
     }
   vfp_table_print (table, stdout);
+  if (cli->config->pools->len > 0)
+    {
+      g_autoptr (VfpTable) pools = vfp_table_new (_("POOL"), _("PFS"), _("POLICY"), _("FREE"),
+                                                  _("RESERVED"), _("ATTACHED"), _("DETACHING"),
+                                                  _("QUARANTINED"), NULL);
+
+      for (i = 0; i < cli->config->pools->len; i++)
+        {
+          VfpPoolConfig *pc = cli->config->pools->pdata[i];
+          g_autoptr (GPtrArray) c = g_ptr_array_new_with_free_func (g_free);
+          g_autofree char *n_pfs = g_strdup_printf ("%u", pc->pfs->len);
+          guint counts[N_STATES] = { 0 };
+
+          for (j = 0; j < pc->pfs->len; j++)
+            count_pf (state, pc->pfs->pdata[j], counts);
+          add_count_cells (c, counts);
+          vfp_table_add_row (pools, pc->name, n_pfs, vfp_policy_name (pc->policy),
+                             c->pdata[0], c->pdata[1], c->pdata[2], c->pdata[3], c->pdata[4], NULL);
+        }
+      printf ("\n");
+      vfp_table_print (pools, stdout);
+    }
   return VFP_EXIT_OK;
 }

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "vfp-cli.h"
 #include "vfp-i18n.h"
+#include "vfp-log.h"
 #include "vfp-virt.h"
 
 /* Prints "vfpool: MESSAGE" on stderr and returns CODE, so commands can
@@ -103,6 +105,11 @@ vfp_cli_load_host (VfpCli *cli, int *exit_code)
         g_debug ("%s", error->message);
     }
   vfp_cli_print_warnings (cli, host->warnings);
+  if (!vfp_config_resolve (cli->config, host->sysfs, &error))
+    {
+      *exit_code = vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
+      return NULL;
+    }
   return g_steal_pointer (&host);
 }
 
@@ -161,7 +168,7 @@ vfp_cli_json_function (VfpJson *json, VfpHost *host, const VfpFunction *fn)
   vfp_json_member_bool (json, "iommu_group_alone", fn->iommu_group_size == 1);
   member_int_or_null (json, "numa_node", fn->numa_node);
   vfp_json_member_strv (json, "netdevs", fn->netdevs);
-  vfp_json_member_string (json, "mac", fn->mac);
+  vfp_json_member_string (json, "netdev_mac", fn->mac);
   vfp_json_member_string (json, "operstate", fn->operstate);
   vfp_json_member_string (json, "nodedev", vfp_host_nodedev_name (host, fn->address));
 }
@@ -181,4 +188,67 @@ const char *
 vfp_cli_netdev (const VfpFunction *fn)
 {
   return fn->netdevs && fn->netdevs[0] ? fn->netdevs[0] : "-";
+}
+
+/* How long a command waits for another vfpool holding the store's lock. */
+#define STATE_LOCK_TIMEOUT_MS 30000
+
+/* Opens (and locks) the lease store. With ONLY_IF_EXISTS, a missing state
+ * directory is not created and NULL is returned with *EXIT_CODE 0: a
+ * read-only command on a host where vfpool never ran sees every VF free. */
+VfpState *
+vfp_cli_open_state (VfpCli *cli, gboolean only_if_exists, int *exit_code)
+{
+  g_autoptr (GError) error = NULL;
+  VfpState *state;
+
+  *exit_code = VFP_EXIT_OK;
+  if (only_if_exists && !g_file_test (cli->state_dir, G_FILE_TEST_EXISTS))
+    return NULL;
+  state = vfp_state_open (cli->state_dir, STATE_LOCK_TIMEOUT_MS, &error);
+  if (state == NULL)
+    *exit_code = vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
+  return state;
+}
+
+/* "90", "90s", "30m", "2h", "7d" -> seconds. */
+gboolean
+vfp_cli_parse_duration (const char *text, gint64 *seconds)
+{
+  static const struct { char unit; gint64 factor; } units[] = {
+    { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+  };
+  g_autofree char *digits = g_strdup (text);
+  gsize len = strlen (digits);
+  gint64 factor = 1;
+  guint64 n;
+  gsize i;
+
+  if (len == 0)
+    return FALSE;
+  for (i = 0; i < G_N_ELEMENTS (units); i++)
+    if (digits[len - 1] == units[i].unit)
+      {
+        factor = units[i].factor;
+        digits[len - 1] = '\0';
+      }
+  if (!g_ascii_string_to_unsigned (digits, 10, 1, G_MAXINT32, &n, NULL))
+    return FALSE;
+  *seconds = (gint64) n * factor;
+  return TRUE;
+}
+
+/* What the pool manager changed, in the log and (unless -q) on stderr, so
+ * that nothing is reserved or taken back silently. */
+void
+vfp_cli_print_events (VfpCli *cli, GPtrArray *events)
+{
+  guint i;
+
+  for (i = 0; i < events->len; i++)
+    {
+      vfp_log_event (events->pdata[i]);
+      if (!cli->quiet)
+        fprintf (stderr, "vfpool: %s\n", (const char *) events->pdata[i]);
+    }
 }

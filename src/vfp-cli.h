@@ -4,8 +4,10 @@
 
 #include <glib.h>
 
+#include "vfp-config.h"
 #include "vfp-host.h"
 #include "vfp-json.h"
+#include "vfp-state.h"
 
 /* Exit codes, the same for every command. */
 enum {
@@ -15,12 +17,13 @@ enum {
 };
 
 typedef struct {
-  char *uri;             /* owned: -c/--connect, else LIBVIRT_DEFAULT_URI, else qemu:///system */
-  gboolean uri_explicit; /* the user named a URI (option or environment) */
+  char *uri;             /* owned: -c, else uri= of the config, else LIBVIRT_DEFAULT_URI, else qemu:///system */
+  gboolean uri_explicit; /* the user named a URI (option, config or environment) */
   char *config_path;     /* owned: --config */
   char *sysfs_root;      /* owned: --sysfs-root, default /sys */
   gboolean sysfs_default;
-  char *state_dir;       /* owned: --state-dir */
+  char *state_dir;       /* owned: --state-dir, else state-dir=, else LOCALSTATEDIR/lib/vfpool */
+  VfpConfig *config;     /* owned: loaded before the command runs */
   gboolean quiet;
   gboolean verbose;
   gboolean json;         /* the command's --json */
@@ -43,6 +46,9 @@ gboolean vfp_cli_parse (VfpCli *cli, const char *command, const char *args,
                         int *argc, char ***argv, int *exit_code);
 VfpHost *vfp_cli_load_host (VfpCli *cli, int *exit_code);
 void vfp_cli_print_json (VfpJson *json);
+VfpState *vfp_cli_open_state (VfpCli *cli, gboolean only_if_exists, int *exit_code);
+gboolean vfp_cli_parse_duration (const char *text, gint64 *seconds);
+void vfp_cli_print_events (VfpCli *cli, GPtrArray *events);
 const char *vfp_cli_or_dash (const char *s);
 char *vfp_cli_numa (int node);
 void vfp_cli_json_function (VfpJson *json, VfpHost *host, const VfpFunction *fn);
@@ -54,3 +60,6 @@ int vfp_cmd_status (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_list (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_pf (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_check (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_reserve (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_release (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_apply (VfpCli *cli, int argc, char **argv);

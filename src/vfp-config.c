@@ -341,6 +341,29 @@ replace_string (char **field, const char *value)
   *field = g_strdup (value);
 }
 
+/* GKeyFile silently merges two groups of the same name; two [pool a]
+ * groups are a mistake the operator should hear about. */
+static gboolean
+check_duplicate_groups (const char *data, const char *name, GError **error)
+{
+  g_auto (GStrv) lines = g_strsplit (data, "\n", -1);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  char **l;
+
+  for (l = lines; *l; l++)
+    {
+      char *line = g_strstrip (*l);
+      gsize len = strlen (line);
+
+      if (len < 2 || line[0] != '[' || line[len - 1] != ']')
+        continue;
+      line[len - 1] = '\0';
+      if (!g_hash_table_add (seen, line + 1))
+        return bad (error, name, line + 1, NULL, _("the group appears twice"));
+    }
+  return TRUE;
+}
+
 /* Parses the text of a configuration; NAME stands for the file in errors. */
 VfpConfig *
 vfp_config_load_data (const char *data, const char *name, GError **error)
@@ -356,6 +379,8 @@ vfp_config_load_data (const char *data, const char *name, GError **error)
       g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID, _("%s: %s"), name, e->message);
       return NULL;
     }
+  if (!check_duplicate_groups (data, name, error))
+    return NULL;
   groups = g_key_file_get_groups (kf, NULL);
   for (g = groups; *g; g++)
     {

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "vfp-error.h"
@@ -443,4 +445,52 @@ vfp_sysfs_count_vfs (VfpSysfs *sysfs)
   for (i = 0; i < sysfs->pfs->len; i++)
     n += ((VfpPf *) sysfs->pfs->pdata[i])->vfs->len;
   return n;
+}
+
+/* Writes N to the PF's sriov_numvfs, as `echo N > sriov_numvfs` does. The
+ * kernel refuses to change a non-zero count to another non-zero count:
+ * callers write 0 first. */
+gboolean
+vfp_sysfs_write_numvfs (const char *root, const char *pf_address, guint n, GError **error)
+{
+  g_autofree char *path = vfp_sysfs_path (root, "bus", "pci", "devices", pf_address,
+                                          "sriov_numvfs", NULL);
+  g_autofree char *text = g_strdup_printf ("%u\n", n);
+  gssize len = strlen (text);
+  int fd = open (path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+
+  if (fd < 0 || write (fd, text, len) != len)
+    {
+      int err = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, VFP_ERROR, VFP_ERROR_IO,
+                   _("Writing %u to %s failed: %s%s"), n, path, g_strerror (err),
+                   err == EBUSY ? _(" (VFs are still in use, or the PF driver refused)") : "");
+      return FALSE;
+    }
+  if (close (fd) != 0)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_IO, _("Writing %u to %s failed: %s"),
+                   n, path, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* How many virtfnN links the PF has now (up to the first gap). */
+guint
+vfp_sysfs_count_virtfn (const char *root, const char *pf_address)
+{
+  guint i;
+
+  for (i = 0;; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("virtfn%u", i);
+      g_autofree char *link = vfp_sysfs_path (root, "bus", "pci", "devices", pf_address, name, NULL);
+
+      if (!g_file_test (link, G_FILE_TEST_IS_SYMLINK))
+        return i;
+    }
 }

@@ -57,3 +57,6 @@ guint vfp_sysfs_count_vfs (VfpSysfs *sysfs);
 char *vfp_sysfs_path (const char *root, const char *first, ...) G_GNUC_NULL_TERMINATED;
 gboolean vfp_sysfs_read_uint (const char *path, int base, guint64 *out);
 char *vfp_sysfs_link_name (const char *path);
+gboolean vfp_sysfs_write_numvfs (const char *root, const char *pf_address, guint n,
+                                 GError **error);
+guint vfp_sysfs_count_virtfn (const char *root, const char *pf_address);

@@ -13,8 +13,11 @@
 static const VfpCommand commands[] = {
   { "status", N_("One line per PF: driver, VFs, NUMA node"), vfp_cmd_status },
   { "list", N_("One line per VF: PF, index, driver, IOMMU group, NUMA node"), vfp_cmd_list },
-  { "pf", N_("Show one PF with its SR-IOV capability (pf show PF)"), vfp_cmd_pf },
+  { "pf", N_("Show a PF (pf show PF) or set its VF count (pf set-numvfs PF N)"), vfp_cmd_pf },
   { "check", N_("Check that this host is ready for VF passthrough"), vfp_cmd_check },
+  { "reserve", N_("Hold VFs for a user outside libvirt (--owner LABEL)"), vfp_cmd_reserve },
+  { "release", N_("Free VFs held with reserve"), vfp_cmd_release },
+  { "apply", N_("Create the VFs every pool's numvfs= asks for (at boot)"), vfp_cmd_apply },
 };
 
 static char *
@@ -48,6 +51,7 @@ cli_clear (VfpCli *cli)
   g_free (cli->config_path);
   g_free (cli->sysfs_root);
   g_free (cli->state_dir);
+  vfp_config_free (cli->config);
 }
 
 int
@@ -56,10 +60,10 @@ main (int argc, char **argv)
   VfpCli cli = { 0 };
   gboolean version = FALSE;
   GOptionEntry entries[] = {
-    { "connect", 'c', 0, G_OPTION_ARG_STRING, &cli.uri, N_("libvirt URI (default: LIBVIRT_DEFAULT_URI, then qemu:///system)"), N_("URI") },
-    { "config", 0, 0, G_OPTION_ARG_FILENAME, &cli.config_path, N_("Configuration file"), N_("FILE") },
+    { "connect", 'c', 0, G_OPTION_ARG_STRING, &cli.uri, N_("libvirt URI (default: uri= of the configuration, LIBVIRT_DEFAULT_URI, then qemu:///system)"), N_("URI") },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &cli.config_path, N_("Configuration file (default " SYSCONFDIR "/vfpool/vfpool.conf)"), N_("FILE") },
     { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &cli.sysfs_root, N_("Directory that plays /sys (default /sys)"), N_("DIR") },
-    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.state_dir, N_("Directory of the lease store"), N_("DIR") },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.state_dir, N_("Directory of the lease store (default " LOCALSTATEDIR "/lib/vfpool)"), N_("DIR") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli.quiet, N_("Print errors only"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &cli.verbose, N_("Print debugging messages"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
@@ -98,10 +102,25 @@ main (int argc, char **argv)
   if (cli.verbose)
     g_setenv ("G_MESSAGES_DEBUG", "vfpool", TRUE);
 
+  /* A broken configuration stops every command: nothing acts on half of it. */
+  cli.config = vfp_config_load (cli.config_path ? cli.config_path : SYSCONFDIR "/vfpool/vfpool.conf",
+                                cli.config_path != NULL, &error);
+  if (cli.config == NULL)
+    {
+      status = vfp_cli_error (&cli, VFP_EXIT_ERROR, "%s", error->message);
+      goto out;
+    }
+  if (cli.state_dir == NULL)
+    cli.state_dir = g_strdup (cli.config->state_dir ? cli.config->state_dir
+                                                    : LOCALSTATEDIR "/lib/vfpool");
   env_uri = g_getenv ("LIBVIRT_DEFAULT_URI");
-  cli.uri_explicit = cli.uri != NULL || (env_uri != NULL && *env_uri != '\0');
+  if (cli.uri == NULL && cli.config->uri != NULL)
+    cli.uri = g_strdup (cli.config->uri);
+  if (cli.uri == NULL && env_uri != NULL && *env_uri != '\0')
+    cli.uri = g_strdup (env_uri);
+  cli.uri_explicit = cli.uri != NULL;
   if (cli.uri == NULL)
-    cli.uri = g_strdup (env_uri && *env_uri ? env_uri : "qemu:///system");
+    cli.uri = g_strdup ("qemu:///system");
   cli.sysfs_default = cli.sysfs_root == NULL || strcmp (cli.sysfs_root, "/sys") == 0;
   if (cli.sysfs_root == NULL)
     cli.sysfs_root = g_strdup ("/sys");

@@ -1,0 +1,77 @@
+/* vfpool release VF... | --owner LABEL: end holds made with reserve. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "vfp-cli.h"
+#include "vfp-i18n.h"
+#include "vfp-pool.h"
+
+int
+vfp_cmd_release (VfpCli *cli, int argc, char **argv)
+{
+  g_autofree char *owner = NULL;
+  GOptionEntry entries[] = {
+    { "owner", 0, 0, G_OPTION_ARG_STRING, &owner, N_("Release every VF this owner holds"), N_("LABEL") },
+    { NULL }
+  };
+  g_autoptr (VfpHost) host = NULL;
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  g_autoptr (GPtrArray) failures = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  int code = VFP_EXIT_OK;
+  int i;
+
+  if (!vfp_cli_parse (cli, "release", N_("[VF...]"),
+                      N_("Free VFs held with 'vfpool reserve' (or quarantined VFs an operator has checked)."),
+                      entries, &argc, &argv, &code))
+    return code;
+  if ((argc > 1) == (owner != NULL))
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, _("release needs VF addresses or --owner LABEL (not both)."));
+
+  host = vfp_cli_load_host (cli, &code);
+  if (host == NULL)
+    return code;
+  state = vfp_cli_open_state (cli, FALSE, &code);
+  if (state == NULL)
+    return code;
+  pool = vfp_pool_new (cli->config, host->sysfs, state);
+  if (owner != NULL)
+    {
+      guint n = vfp_pool_release_owner (pool, owner);
+
+      if (n == 0)
+        g_ptr_array_add (failures, g_strdup_printf (_("'%s' holds no VF."), owner));
+    }
+  for (i = 1; i < argc; i++)
+    {
+      g_autoptr (GError) e = NULL;
+      VfpAddr addr;
+      char buf[VFP_ADDR_STRLEN];
+
+      if (!vfp_addr_parse (argv[i], &addr, &e) || !vfp_pool_release (pool, vfp_addr_format (&addr, buf), &e))
+        g_ptr_array_add (failures, g_strdup (e->message));
+    }
+  if (pool->events->len > 0 && !vfp_state_save (state, &error))
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
+  vfp_cli_print_events (cli, pool->events);
+  if (cli->json)
+    {
+      g_autoptr (VfpJson) json = vfp_json_new ();
+      guint j;
+
+      vfp_json_begin_object (json);
+      vfp_json_member_int (json, "released", pool->events->len);
+      vfp_json_key (json, "errors");
+      vfp_json_begin_array (json);
+      for (j = 0; j < failures->len; j++)
+        vfp_json_string (json, failures->pdata[j]);
+      vfp_json_end_array (json);
+      vfp_json_end_object (json);
+      vfp_cli_print_json (json);
+    }
+  for (i = 0; i < (int) failures->len; i++)
+    vfp_cli_error (cli, VFP_EXIT_FAILED, "%s", (const char *) failures->pdata[i]);
+  return failures->len > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;
+}

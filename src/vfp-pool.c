@@ -1,0 +1,463 @@
+/* The pool manager. A VF is free when it has no lease. Reservations are
+ * written by the caller (vfp_state_save) before libvirt is asked for
+ * anything, and stale ones (attaching process dead, reservation expired)
+ * are taken back by the next allocation, with an event saying so. */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "vfp-error.h"
+#include "vfp-i18n.h"
+#include "vfp-pool.h"
+#include "vfp-proc.h"
+
+/* Drivers that mean someone else uses the VF outside libvirt's managed
+ * attach: userspace I/O, stubs, or vfio-pci without a lease of ours (DPDK,
+ * or what a failed attach left behind). */
+static const char *const foreign_drivers[] = {
+  "vfio-pci", "igb_uio", "uio_pci_generic", "pci-stub", "pciback", NULL
+};
+
+VfpPool *
+vfp_pool_new (VfpConfig *config, VfpSysfs *sysfs, VfpState *state)
+{
+  VfpPool *pool = g_new0 (VfpPool, 1);
+
+  pool->config = config;
+  pool->sysfs = sysfs;
+  pool->state = state;
+  pool->now = g_get_real_time () / G_USEC_PER_SEC;
+  pool->events = g_ptr_array_new_with_free_func (g_free);
+  return pool;
+}
+
+void
+vfp_pool_free (VfpPool *pool)
+{
+  if (pool == NULL)
+    return;
+  g_ptr_array_unref (pool->events);
+  g_free (pool);
+}
+
+void
+vfp_explain_free (VfpExplain *e)
+{
+  g_free (e->vf);
+  g_free (e->pf);
+  g_free (e->reason);
+  g_free (e);
+}
+
+static void
+event (VfpPool *pool, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+event (VfpPool *pool, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  g_ptr_array_add (pool->events, g_strdup_vprintf (fmt, ap));
+  va_end (ap);
+}
+
+/* A reserved lease nobody will finish: its attaching process is gone (or is
+ * another process with the same pid), or its time is up. */
+gboolean
+vfp_pool_lease_is_stale (VfpPool *pool, const VfpLease *lease)
+{
+  if (lease->state != VFP_LEASE_RESERVED)
+    return FALSE;
+  if (lease->expires > 0 && lease->expires <= pool->now)
+    return TRUE;
+  return lease->pid > 0 && !vfp_proc_is_alive (lease->pid, lease->pid_start);
+}
+
+/* Takes back every stale reservation; returns how many. */
+guint
+vfp_pool_reclaim (VfpPool *pool)
+{
+  g_autoptr (GPtrArray) list = vfp_state_list (pool->state);
+  guint i, n = 0;
+
+  for (i = 0; i < list->len; i++)
+    {
+      VfpLease *l = list->pdata[i];
+
+      if (!vfp_pool_lease_is_stale (pool, l))
+        continue;
+      if (l->pid > 0 && (l->expires == 0 || l->expires > pool->now))
+        event (pool, _("Reclaimed VF %s: the attaching process %d of %s is gone."),
+               l->vf, l->pid, vfp_lease_owner (l));
+      else
+        event (pool, _("Reclaimed VF %s: the reservation of %s expired."), l->vf, vfp_lease_owner (l));
+      vfp_state_remove (pool->state, l->vf);
+      n++;
+    }
+  return n;
+}
+
+typedef struct {
+  VfpVf *vf;
+  gboolean numa_match;
+} Candidate;
+
+/* Why VF (holding LEASE, or none) cannot be handed out from PC, or NULL
+ * when it can. */
+static char *
+skip_reason (VfpPoolConfig *pc, VfpVf *vf, VfpLease *lease, int numa_node)
+{
+  const char *const *d;
+
+  if (!vfp_pool_config_has_index (pc, vf->index))
+    return g_strdup_printf (_("index %u is outside vfs="), vf->index);
+  if (vfp_pool_config_excludes (pc, vf->index, vf->fn.address))
+    return g_strdup (_("excluded by exclude="));
+  if (lease != NULL)
+    return g_strdup_printf (_("%s by %s"), vfp_lease_state_name (lease->state),
+                            vfp_lease_owner (lease) ? vfp_lease_owner (lease) : "-");
+  for (d = foreign_drivers; vf->fn.driver && *d; d++)
+    if (strcmp (vf->fn.driver, *d) == 0)
+      return g_strdup_printf (_("bound to %s without a lease (another user, or left by a failed attach; see vfpool audit)"),
+                              vf->fn.driver);
+  if (vf->fn.iommu_group < 0)
+    return g_strdup (_("no IOMMU group (is the IOMMU on?)"));
+  if (vf->fn.iommu_group_size > 1 && !pc->allow_shared_group)
+    return g_strdup_printf (_("IOMMU group %d is shared with %u other devices (allow-shared-iommu-group=off)"),
+                            vf->fn.iommu_group, vf->fn.iommu_group_size - 1);
+  if (pc->numa == VFP_NUMA_REQUIRE && numa_node >= 0 && vf->fn.numa_node != numa_node)
+    return g_strdup_printf (_("on NUMA node %d, the guest needs %d (numa=require)"),
+                            vf->fn.numa_node, numa_node);
+  return NULL;
+}
+
+/* Leases per PF, for spread and pack. */
+static GHashTable *
+count_pf_use (VfpPool *pool)
+{
+  GHashTable *use = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) list = vfp_state_list (pool->state);
+  guint i;
+
+  for (i = 0; i < list->len; i++)
+    {
+      VfpLease *l = list->pdata[i];
+
+      if (l->pf != NULL)
+        g_hash_table_insert (use, g_strdup (l->pf),
+                             GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (use, l->pf)) + 1));
+    }
+  return use;
+}
+
+/* Is A better than B? NUMA-local first (numa=prefer), then a PF this
+ * request has not used yet (bonding in the guest wants distinct PFs), then
+ * spread (least-used PF) or pack (most-used PF), then lowest VF index. */
+static gboolean
+better (const Candidate *a, const Candidate *b, VfpPoolConfig *pc,
+        GHashTable *use, GHashTable *taken_pfs)
+{
+  guint ua, ub;
+  gboolean ta, tb;
+  int c;
+
+  if (b == NULL)
+    return TRUE;
+  if (pc->numa != VFP_NUMA_IGNORE && a->numa_match != b->numa_match)
+    return a->numa_match;
+  ta = g_hash_table_contains (taken_pfs, a->vf->pf->fn.address);
+  tb = g_hash_table_contains (taken_pfs, b->vf->pf->fn.address);
+  if (ta != tb)
+    return !ta;
+  ua = GPOINTER_TO_UINT (g_hash_table_lookup (use, a->vf->pf->fn.address));
+  ub = GPOINTER_TO_UINT (g_hash_table_lookup (use, b->vf->pf->fn.address));
+  if (ua != ub)
+    return pc->policy == VFP_POLICY_SPREAD ? ua < ub : ua > ub;
+  if (a->vf->index != b->vf->index)
+    return a->vf->index < b->vf->index;
+  c = vfp_addr_compare (&a->vf->pf->fn.addr, &b->vf->pf->fn.addr);
+  return c < 0;
+}
+
+static void
+add_explain (GPtrArray *explain, VfpVf *vf, gboolean chosen, char *reason)
+{
+  VfpExplain *e = g_new0 (VfpExplain, 1);
+
+  e->vf = g_strdup (vf->fn.address);
+  e->pf = g_strdup (vf->pf->fn.address);
+  e->index = vf->index;
+  e->chosen = chosen;
+  e->reason = reason;
+  g_ptr_array_add (explain, e);
+}
+
+/* --explain lists the pool's VFs as `vfpool list` does: by PF, then index. */
+static int
+compare_explain (gconstpointer a, gconstpointer b)
+{
+  const VfpExplain *x = *(VfpExplain *const *) a;
+  const VfpExplain *y = *(VfpExplain *const *) b;
+  int c = strcmp (x->pf, y->pf);
+
+  return c != 0 ? c : (int) x->index - (int) y->index;
+}
+
+/* Reserves REQ->count VFs of the pool for the owner in REQ, after taking
+ * back stale reservations. Returns the new leases (owned by the store; the
+ * array is the caller's) or NULL with ERROR when fewer are free — then
+ * nothing is reserved. EXPLAIN, when not NULL, receives a VfpExplain for
+ * every VF of the pool. The caller saves the store. */
+GPtrArray *
+vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explain,
+                  GError **error)
+{
+  VfpPoolConfig *pc = vfp_config_pool_for (pool->config, req->pool, error);
+  g_autoptr (GArray) candidates = g_array_new (FALSE, FALSE, sizeof (Candidate));
+  g_autoptr (GHashTable) use = NULL;
+  g_autoptr (GHashTable) taken_pfs = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) chosen = g_hash_table_new (NULL, NULL);
+  g_autoptr (GPtrArray) result = g_ptr_array_new ();
+  guint64 my_start = 0;
+  guint i, j, k;
+
+  if (pc == NULL)
+    return NULL;
+  g_return_val_if_fail (req->count > 0, NULL);
+  g_return_val_if_fail ((req->owner_uuid != NULL) != (req->owner_label != NULL), NULL);
+  if (!req->dry_run)
+    vfp_pool_reclaim (pool);
+
+  for (i = 0; i < pc->pfs->len; i++)
+    {
+      VfpPf *pf = pc->pfs->pdata[i];
+
+      for (j = 0; j < pf->vfs->len; j++)
+        {
+          VfpVf *vf = pf->vfs->pdata[j];
+          VfpLease *lease = vfp_state_get (pool->state, vf->fn.address);
+          g_autofree char *why = NULL;
+          Candidate c = { vf, req->numa_node >= 0 && vf->fn.numa_node == req->numa_node };
+
+          /* a dry run reclaims nothing, so it sees stale leases as free,
+           * as the real run will */
+          if (lease != NULL && req->dry_run && vfp_pool_lease_is_stale (pool, lease))
+            lease = NULL;
+          why = skip_reason (pc, vf, lease, req->numa_node);
+          if (why != NULL)
+            {
+              if (explain)
+                add_explain (explain, vf, FALSE, g_steal_pointer (&why));
+              continue;
+            }
+          g_array_append_val (candidates, c);
+        }
+    }
+
+  use = count_pf_use (pool);
+  for (k = 0; k < req->count; k++)
+    {
+      Candidate *best = NULL;
+
+      for (i = 0; i < candidates->len; i++)
+        {
+          Candidate *c = &g_array_index (candidates, Candidate, i);
+
+          if (!g_hash_table_contains (chosen, c->vf)
+              && better (c, best, pc, use, taken_pfs))
+            best = c;
+        }
+      if (best == NULL)
+        break;
+      g_hash_table_add (chosen, best->vf);
+      g_hash_table_add (taken_pfs, best->vf->pf->fn.address);
+      g_hash_table_insert (use, g_strdup (best->vf->pf->fn.address),
+                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (use, best->vf->pf->fn.address)) + 1));
+      g_ptr_array_add (result, best->vf);
+    }
+
+  if (explain)
+    for (i = 0; i < candidates->len; i++)
+      {
+        Candidate *c = &g_array_index (candidates, Candidate, i);
+        gboolean yes = g_hash_table_contains (chosen, c->vf);
+
+        add_explain (explain, c->vf, yes,
+                     yes ? g_strdup (_("chosen"))
+                         : g_strdup_printf (_("free, not chosen (order: %sPF use by %s, index)"),
+                                            pc->numa != VFP_NUMA_IGNORE && req->numa_node >= 0 ? _("NUMA node, ") : "",
+                                            vfp_policy_name (pc->policy)));
+      }
+
+  if (explain)
+    g_ptr_array_sort (explain, compare_explain);
+  if (result->len < req->count)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
+                   _("Pool '%s' has %u usable free VFs, %u were asked for; nothing was reserved. 'vfpool reserve --dry-run --explain' says why each VF is taken or skipped."),
+                   pc->name, result->len, req->count);
+      return NULL;
+    }
+  if (req->dry_run)
+    {
+      g_autoptr (GPtrArray) preview = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_lease_free);
+
+      for (i = 0; i < result->len; i++)
+        {
+          VfpVf *vf = result->pdata[i];
+          VfpLease *l = vfp_lease_new (vf->fn.address);
+
+          l->pf = g_strdup (vf->pf->fn.address);
+          l->pool = g_strdup (pc->name);
+          l->state = VFP_LEASE_FREE;
+          g_ptr_array_add (preview, l);
+        }
+      return g_steal_pointer (&preview);
+    }
+
+  if (req->in_flight && !vfp_proc_start_time (getpid (), &my_start))
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("Cannot read this process's start time from /proc; is /proc mounted?"));
+      return NULL;
+    }
+  for (i = 0; i < result->len; i++)
+    {
+      VfpVf *vf = result->pdata[i];
+      VfpLease *l = vfp_lease_new (vf->fn.address);
+
+      l->pf = g_strdup (vf->pf->fn.address);
+      l->pool = g_strdup (pc->name);
+      l->state = VFP_LEASE_RESERVED;
+      l->owner_uuid = g_strdup (req->owner_uuid);
+      l->owner_name = g_strdup (req->owner_name);
+      l->owner_label = g_strdup (req->owner_label);
+      l->vlan = -1;
+      l->created = l->changed = pool->now;
+      if (req->in_flight)
+        {
+          l->pid = getpid ();
+          l->pid_start = my_start;
+          l->expires = pool->now + VFP_IN_FLIGHT_SECONDS;
+        }
+      else if (req->hold_seconds > 0)
+        l->expires = pool->now + req->hold_seconds;
+      vfp_state_put (pool->state, l);
+      result->pdata[i] = l;
+      event (pool, _("Reserved VF %s of pool '%s' for %s."), l->vf, pc->name, vfp_lease_owner (l));
+    }
+  g_ptr_array_set_free_func (result, NULL);
+  return g_steal_pointer (&result);
+}
+
+/* Frees VF: a hold, a stale in-flight reservation, or a quarantined VF an
+ * operator has checked. VFs in a guest are refused: detach them. */
+gboolean
+vfp_pool_release (VfpPool *pool, const char *vf, GError **error)
+{
+  VfpLease *l = vfp_state_get (pool->state, vf);
+
+  if (l == NULL)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND, _("VF %s has no lease; it is already free."), vf);
+      return FALSE;
+    }
+  if (l->state == VFP_LEASE_ATTACHED || l->state == VFP_LEASE_DETACHING)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("VF %s is %s to guest %s; use 'vfpool detach %s %s' instead."),
+                   vf, vfp_lease_state_name (l->state), vfp_lease_owner (l), vfp_lease_owner (l), vf);
+      return FALSE;
+    }
+  if (l->state == VFP_LEASE_RESERVED && l->pid > 0 && !vfp_pool_lease_is_stale (pool, l))
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("VF %s is being attached to %s by process %d; wait for it to finish."),
+                   vf, vfp_lease_owner (l), l->pid);
+      return FALSE;
+    }
+  event (pool, _("Released VF %s (%s by %s)."), vf, vfp_lease_state_name (l->state),
+         vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
+  vfp_state_remove (pool->state, vf);
+  return TRUE;
+}
+
+/* Releases every hold of LABEL; returns how many. */
+guint
+vfp_pool_release_owner (VfpPool *pool, const char *label)
+{
+  g_autoptr (GPtrArray) list = vfp_state_list (pool->state);
+  guint i, n = 0;
+
+  for (i = 0; i < list->len; i++)
+    {
+      VfpLease *l = list->pdata[i];
+
+      if (l->state == VFP_LEASE_RESERVED && g_strcmp0 (l->owner_label, label) == 0
+          && vfp_pool_release (pool, l->vf, NULL))
+        n++;
+    }
+  return n;
+}
+
+/* Sets the PF's VF count to N the way the kernel requires (0 first when
+ * changing a non-zero count, which destroys every VF of the PF), refusing
+ * while any of those VFs holds a lease or is bound to vfio-pci. Then waits
+ * up to WAIT_MS (0: not at all) for the kernel to create the VFs. */
+gboolean
+vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms, GError **error)
+{
+  g_autoptr (GString) busy = g_string_new (NULL);
+  const char *root = pool->sysfs->root;
+  gint64 deadline;
+  guint i;
+
+  if (n > pf->total_vfs)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                   _("PF %s supports at most %u VFs, not %u."), pf->fn.address, pf->total_vfs, n);
+      return FALSE;
+    }
+  if (n == pf->num_vfs)
+    return TRUE;
+  for (i = 0; pf->num_vfs > 0 && i < pf->vfs->len; i++)
+    {
+      VfpVf *vf = pf->vfs->pdata[i];
+      VfpLease *l = vfp_state_get (pool->state, vf->fn.address);
+
+      if (l != NULL)
+        g_string_append_printf (busy, "%s%s (%s by %s)", busy->len ? ", " : "", vf->fn.address,
+                                vfp_lease_state_name (l->state), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
+      else if (g_strcmp0 (vf->fn.driver, "vfio-pci") == 0)
+        g_string_append_printf (busy, "%s%s (%s)", busy->len ? ", " : "", vf->fn.address, _("bound to vfio-pci"));
+    }
+  if (busy->len > 0)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("Changing the VF count of PF %s removes all its VFs first, and these are in use: %s. Detach or release them first."),
+                   pf->fn.address, busy->str);
+      return FALSE;
+    }
+  if (pf->num_vfs > 0 && !vfp_sysfs_write_numvfs (root, pf->fn.address, 0, error))
+    return FALSE;
+  if (n > 0 && !vfp_sysfs_write_numvfs (root, pf->fn.address, n, error))
+    return FALSE;
+  event (pool, _("Set the VF count of PF %s from %u to %u."), pf->fn.address, pf->num_vfs, n);
+  if (wait_ms == 0)
+    return TRUE;
+  deadline = g_get_monotonic_time () + (gint64) wait_ms * 1000;
+  while (vfp_sysfs_count_virtfn (root, pf->fn.address) != n)
+    {
+      if (g_get_monotonic_time () >= deadline)
+        {
+          g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                       _("sriov_numvfs of PF %s is now %u, but the kernel has not created the VFs within %u ms; check dmesg."),
+                       pf->fn.address, n, wait_ms);
+          return FALSE;
+        }
+      g_usleep (50 * 1000);
+    }
+  return TRUE;
+}

@@ -1,0 +1,57 @@
+/* The pool manager: the only code that changes lease states, and the
+ * allocation policy (DESIGN.md §2 and §8). Callers open the store, call
+ * these, and save before they ask libvirt for anything. */
+#pragma once
+
+#include <glib.h>
+
+#include "vfp-config.h"
+#include "vfp-state.h"
+#include "vfp-sysfs.h"
+
+/* How long an attach may hold an in-flight reservation before anyone may
+ * take it back even though the attaching process still runs. */
+#define VFP_IN_FLIGHT_SECONDS 300
+
+typedef struct {
+  VfpConfig *config;       /* not owned; resolved against sysfs */
+  VfpSysfs *sysfs;         /* not owned */
+  VfpState *state;         /* not owned; open (locked) */
+  gint64 now;              /* unix seconds, fixed for one operation */
+  GPtrArray *events;       /* owned char*: reclaims and other changes, for the log */
+} VfpPool;
+
+typedef struct {
+  const char *pool;        /* NULL: the default pool */
+  guint count;             /* VFs wanted, >= 1 */
+  const char *owner_uuid;  /* a guest ... */
+  const char *owner_name;
+  const char *owner_label; /* ... or a non-libvirt holder */
+  int numa_node;           /* the guest's NUMA node; -1: none */
+  gboolean in_flight;      /* an attach: record this process, expire after VFP_IN_FLIGHT_SECONDS */
+  gint64 hold_seconds;     /* reserve --for; 0: until released */
+  gboolean dry_run;        /* choose, change nothing */
+} VfpReserveRequest;
+
+/* One line of --explain: a VF of the pool and why it was (not) chosen. */
+typedef struct {
+  char *vf;                /* owned */
+  char *pf;                /* owned */
+  guint index;
+  gboolean chosen;
+  char *reason;            /* owned, translated */
+} VfpExplain;
+
+VfpPool *vfp_pool_new (VfpConfig *config, VfpSysfs *sysfs, VfpState *state);
+void vfp_pool_free (VfpPool *pool);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpPool, vfp_pool_free)
+
+guint vfp_pool_reclaim (VfpPool *pool);
+GPtrArray *vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req,
+                             GPtrArray *explain, GError **error);
+gboolean vfp_pool_release (VfpPool *pool, const char *vf, GError **error);
+guint vfp_pool_release_owner (VfpPool *pool, const char *label);
+gboolean vfp_pool_lease_is_stale (VfpPool *pool, const VfpLease *lease);
+void vfp_explain_free (VfpExplain *e);
+gboolean vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms,
+                              GError **error);

@@ -1,0 +1,64 @@
+/* The lease store: state-dir/leases.xml, read and written only under an
+ * exclusive flock on state-dir/lock, saved atomically and durably. */
+#pragma once
+
+#include <glib.h>
+
+/* The store format this vfpool writes; a newer one is refused untouched. */
+#define VFP_STATE_VERSION 1
+
+typedef enum {
+  VFP_LEASE_FREE,
+  VFP_LEASE_RESERVED,
+  VFP_LEASE_ATTACHED,
+  VFP_LEASE_DETACHING,
+  VFP_LEASE_QUARANTINED,
+} VfpLeaseState;
+
+typedef struct {
+  char *vf;                /* owned: "0000:05:10.2"; the key */
+  char *pf;                /* owned */
+  char *pool;              /* owned */
+  VfpLeaseState state;
+  char *owner_uuid;        /* owned: the guest's domain UUID, or NULL */
+  char *owner_name;        /* owned: the guest's name, for display */
+  char *owner_label;       /* owned: `reserve --owner LABEL`, or NULL */
+  char *mac;               /* owned, or NULL */
+  int vlan;                /* -1: none */
+  char *alias;             /* owned: "ua-vfpool-N", or NULL */
+  gboolean live;           /* attached to the running guest */
+  gboolean config;         /* attached to the persistent definition */
+  int pid;                 /* in-flight reservation: the attaching process; 0: none */
+  guint64 pid_start;       /* its start time, /proc/PID/stat field 22 */
+  gint64 expires;          /* unix seconds; 0: never */
+  gint64 created;          /* unix seconds */
+  gint64 changed;          /* unix seconds */
+  char *note;              /* owned: why quarantined, or the last event; or NULL */
+} VfpLease;
+
+typedef struct _VfpState VfpState;
+
+VfpState *vfp_state_open (const char *dir, guint timeout_ms, GError **error);
+gboolean vfp_state_save (VfpState *state, GError **error);
+void vfp_state_close (VfpState *state);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpState, vfp_state_close)
+
+const char *vfp_state_dir (VfpState *state);
+VfpLease *vfp_state_get (VfpState *state, const char *vf);
+GPtrArray *vfp_state_list (VfpState *state);
+guint vfp_state_count (VfpState *state);
+
+/* For vfp-pool only: the one module that changes lease state. */
+void vfp_state_put (VfpState *state, VfpLease *lease);
+void vfp_state_remove (VfpState *state, const char *vf);
+
+VfpLease *vfp_lease_new (const char *vf);
+void vfp_lease_free (VfpLease *lease);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpLease, vfp_lease_free)
+const char *vfp_lease_state_name (VfpLeaseState state);
+gboolean vfp_lease_state_parse (const char *name, VfpLeaseState *state);
+const char *vfp_lease_owner (const VfpLease *lease);
+
+char *vfp_state_serialize (VfpState *state);
+gboolean vfp_state_parse (const char *text, gsize len, const char *what,
+                          GHashTable *into, GError **error);

@@ -1,0 +1,392 @@
+/* The allocation policy and the lease life cycle of reservations. */
+#include "config.h"
+
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fake-sysfs.h"
+#include "test-util.h"
+#include "vfp-error.h"
+#include "vfp-pool.h"
+#include "vfp-proc.h"
+
+typedef struct {
+  char *dir;
+  VfpSysfs *sysfs;
+  VfpConfig *config;
+  VfpState *state;
+  VfpPool *pool;
+} Fx;
+
+/* Two NICs (as in the demo) on NUMA nodes 0 and 1, a pool over both. */
+static void
+fx_setup_with (Fx *fx, FakePciFunction *fns, gsize n, const char *conf)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *sdir = NULL;
+
+  fx->dir = test_make_tmpdir ();
+  root = fake_sysfs_build (fx->dir, &fake_demo_options, fns, n, &error);
+  g_assert_no_error (error);
+  fx->sysfs = vfp_sysfs_scan (root, &error);
+  g_assert_no_error (error);
+  fx->config = vfp_config_load_data (conf, "test.conf", &error);
+  g_assert_no_error (error);
+  g_assert_true (vfp_config_resolve (fx->config, fx->sysfs, &error));
+  sdir = g_build_filename (fx->dir, "state", NULL);
+  fx->state = vfp_state_open (sdir, 1000, &error);
+  g_assert_no_error (error);
+  fx->pool = vfp_pool_new (fx->config, fx->sysfs, fx->state);
+}
+
+static void
+fx_setup (Fx *fx, const char *conf)
+{
+  FakePciFunction f[4];
+
+  memcpy (f, fake_demo_host, sizeof f);
+  fx_setup_with (fx, f, G_N_ELEMENTS (f), conf);
+}
+
+static void
+fx_teardown (Fx *fx)
+{
+  vfp_pool_free (fx->pool);
+  vfp_state_close (fx->state);
+  vfp_config_free (fx->config);
+  vfp_sysfs_free (fx->sysfs);
+  test_remove_tree (fx->dir);
+  g_free (fx->dir);
+}
+
+/* Reserves COUNT VFs for LABEL; returns their addresses joined by spaces,
+ * or "ERROR: message". */
+static char *
+reserve (Fx *fx, const char *label, guint count, int numa)
+{
+  VfpReserveRequest req = { .count = count, .owner_label = label, .numa_node = numa };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) got = vfp_pool_reserve (fx->pool, &req, NULL, &error);
+  g_autoptr (GString) s = g_string_new (NULL);
+  guint i;
+
+  if (got == NULL)
+    return g_strdup_printf ("ERROR: %s", error->message);
+  for (i = 0; i < got->len; i++)
+    g_string_append_printf (s, "%s%s", i ? " " : "", ((VfpLease *) got->pdata[i])->vf);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+#define ASSERT_RESERVE(fx, label, count, numa, expect) \
+  G_STMT_START { \
+    g_autofree char *got_ = reserve (fx, label, count, numa); \
+    g_assert_cmpstr (got_, ==, expect); \
+  } G_STMT_END
+
+static void
+test_spread (void)
+{
+  Fx fx;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0,enp129s0f0np0\nnuma=ignore\n");
+  ASSERT_RESERVE (&fx, "a", 1, -1, "0000:05:10.0");
+  ASSERT_RESERVE (&fx, "b", 1, -1, "0000:81:00.2");
+  ASSERT_RESERVE (&fx, "c", 1, -1, "0000:05:10.2");
+  ASSERT_RESERVE (&fx, "d", 1, -1, "0000:81:00.3");
+  fx_teardown (&fx);
+}
+
+static void
+test_pack (void)
+{
+  Fx fx;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0,enp129s0f0np0\npolicy=pack\nnuma=ignore\n");
+  ASSERT_RESERVE (&fx, "a", 1, -1, "0000:05:10.0");
+  ASSERT_RESERVE (&fx, "b", 1, -1, "0000:05:10.2");
+  ASSERT_RESERVE (&fx, "c", 1, -1, "0000:05:10.4");
+  /* bonding in the guest: two VFs on two PFs, even when packing */
+  ASSERT_RESERVE (&fx, "bond", 2, -1, "0000:05:10.6 0000:81:00.2");
+  fx_teardown (&fx);
+}
+
+static void
+test_count_distinct_pfs (void)
+{
+  Fx fx;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0,enp129s0f0np0\n");
+  ASSERT_RESERVE (&fx, "bond", 2, -1, "0000:05:10.0 0000:81:00.2");
+  /* three on two PFs: the third shares, as it must */
+  ASSERT_RESERVE (&fx, "three", 3, -1, "0000:05:10.2 0000:81:00.3 0000:05:10.4");
+  fx_teardown (&fx);
+}
+
+static void
+test_numa (void)
+{
+  Fx fx;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0,enp129s0f0np0\nnuma=prefer\n");
+  /* the guest runs on node 1: the Mellanox first, then the rest */
+  ASSERT_RESERVE (&fx, "a", 4, 1, "0000:81:00.2 0000:81:00.3 0000:81:00.4 0000:81:00.5");
+  ASSERT_RESERVE (&fx, "b", 1, 1, "0000:05:10.0");
+  fx_teardown (&fx);
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0,enp129s0f0np0\nnuma=require\n");
+  ASSERT_RESERVE (&fx, "a", 4, 1, "0000:81:00.2 0000:81:00.3 0000:81:00.4 0000:81:00.5");
+  {
+    g_autofree char *r = reserve (&fx, "b", 1, 1);
+
+    g_assert_true (g_str_has_prefix (r, "ERROR: Pool 'p' has 0 usable free VFs, 1 were asked for"));
+  }
+  /* without a NUMA wish, require does not restrict */
+  ASSERT_RESERVE (&fx, "c", 1, -1, "0000:05:10.0");
+  fx_teardown (&fx);
+}
+
+static void
+test_shared_group (void)
+{
+  FakePciFunction f[4];
+  Fx fx;
+
+  memcpy (f, fake_demo_host, sizeof f);
+  f[3].vfs_share_group = TRUE;
+  fx_setup_with (&fx, f, 4, "[pool p]\npfs=enp129s0f0np0\n");
+  {
+    g_autofree char *r = reserve (&fx, "a", 1, -1);
+
+    g_assert_true (g_str_has_prefix (r, "ERROR:"));
+  }
+  fx_teardown (&fx);
+  fx_setup_with (&fx, f, 4, "[pool p]\npfs=enp129s0f0np0\nallow-shared-iommu-group=on\n");
+  ASSERT_RESERVE (&fx, "a", 1, -1, "0000:81:00.2");
+  fx_teardown (&fx);
+}
+
+static void
+test_ranges_and_exclusions (void)
+{
+  Fx fx;
+  g_autoptr (GPtrArray) explain = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_explain_free);
+  VfpReserveRequest req = { .count = 1, .owner_label = "x", .numa_node = -1, .dry_run = TRUE };
+  g_autoptr (GPtrArray) got = NULL;
+  guint i;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0\nvfs=0-3,7\nexclude=1,0000:05:10.6\npolicy=pack\n");
+  got = vfp_pool_reserve (fx.pool, &req, explain, NULL);
+  g_assert_cmpuint (explain->len, ==, 8);
+  for (i = 0; i < explain->len; i++)
+    {
+      VfpExplain *e = explain->pdata[i];
+
+      g_test_message ("%s %s", e->vf, e->reason);
+      g_assert_cmpuint (e->index, ==, i);
+      if (i == 1 || i == 3)
+        g_assert_nonnull (strstr (e->reason, "exclude="));
+      else if (i >= 4 && i <= 6)
+        g_assert_nonnull (strstr (e->reason, "outside vfs="));
+      g_assert_true (e->chosen == (i == 0));
+    }
+  /* the dry run changed nothing */
+  g_assert_cmpuint (vfp_state_count (fx.state), ==, 0);
+  ASSERT_RESERVE (&fx, "a", 3, -1, "0000:05:10.0 0000:05:10.4 0000:05:11.6");
+  {
+    g_autofree char *r = reserve (&fx, "b", 1, -1);
+
+    g_assert_true (g_str_has_prefix (r, "ERROR:"));
+    g_assert_nonnull (strstr (r, "--explain"));
+  }
+  fx_teardown (&fx);
+}
+
+static void
+test_foreign_driver (void)
+{
+  FakePciFunction f[4];
+  Fx fx;
+  g_autoptr (GPtrArray) explain = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_explain_free);
+  VfpReserveRequest req = { .count = 1, .owner_label = "x", .numa_node = -1, .dry_run = TRUE };
+  g_autoptr (GPtrArray) got = NULL;
+
+  memcpy (f, fake_demo_host, sizeof f);
+  f[3].vf_driver = "vfio-pci";
+  fx_setup_with (&fx, f, 4, "[pool p]\npfs=enp129s0f0np0\n");
+  got = vfp_pool_reserve (fx.pool, &req, explain, NULL);
+  g_assert_null (got);
+  g_assert_nonnull (strstr (((VfpExplain *) explain->pdata[0])->reason, "vfio-pci without a lease"));
+  fx_teardown (&fx);
+}
+
+/* A pid that surely belongs to no process any more. */
+static int
+dead_pid (void)
+{
+  const char *argv[] = { "true", NULL };
+  GPid pid;
+  int status;
+
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL,
+                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+                                NULL, NULL, &pid, NULL));
+  waitpid (pid, &status, 0);
+  return pid;
+}
+
+static VfpLease *
+plant (Fx *fx, const char *vf, const char *label, int pid, guint64 start, gint64 expires)
+{
+  VfpLease *l = vfp_lease_new (vf);
+
+  l->pf = g_strdup ("0000:05:00.0");
+  l->pool = g_strdup ("p");
+  l->state = VFP_LEASE_RESERVED;
+  l->owner_label = g_strdup (label);
+  l->pid = pid;
+  l->pid_start = start;
+  l->expires = expires;
+  vfp_state_put (fx->state, l);
+  return l;
+}
+
+static void
+test_reclaim (void)
+{
+  Fx fx;
+  guint64 my_start;
+  guint i;
+  g_autoptr (GString) events = g_string_new (NULL);
+
+  g_assert_true (vfp_proc_start_time (getpid (), &my_start));
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
+  plant (&fx, "0000:05:10.0", "dead-attach", dead_pid (), 1, 0);
+  plant (&fx, "0000:05:10.2", "live-attach", getpid (), my_start, fx.pool->now + 300);
+  plant (&fx, "0000:05:10.4", "pid-reused", getpid (), my_start + 1, fx.pool->now + 300);
+  plant (&fx, "0000:05:10.6", "hold-expired", 0, 0, fx.pool->now - 1);
+  plant (&fx, "0000:05:11.0", "hold-forever", 0, 0, 0);
+  plant (&fx, "0000:05:11.2", "live-but-too-long", getpid (), my_start, fx.pool->now - 5);
+
+  g_assert_cmpuint (vfp_pool_reclaim (fx.pool), ==, 4);
+  for (i = 0; i < fx.pool->events->len; i++)
+    g_string_append_printf (events, "%s\n", (char *) fx.pool->events->pdata[i]);
+  g_test_message ("%s", events->str);
+  g_assert_null (vfp_state_get (fx.state, "0000:05:10.0"));
+  g_assert_nonnull (vfp_state_get (fx.state, "0000:05:10.2"));
+  g_assert_null (vfp_state_get (fx.state, "0000:05:10.4"));
+  g_assert_null (vfp_state_get (fx.state, "0000:05:10.6"));
+  g_assert_nonnull (vfp_state_get (fx.state, "0000:05:11.0"));
+  g_assert_null (vfp_state_get (fx.state, "0000:05:11.2"));
+  /* every reclaim says so, naming the VF and the owner */
+  g_assert_nonnull (strstr (events->str, "Reclaimed VF 0000:05:10.0: the attaching process"));
+  g_assert_nonnull (strstr (events->str, "dead-attach"));
+  g_assert_nonnull (strstr (events->str, "Reclaimed VF 0000:05:10.6: the reservation of hold-expired expired"));
+  /* the next allocation gets the reclaimed VFs back */
+  ASSERT_RESERVE (&fx, "next", 1, -1, "0000:05:10.0");
+  fx_teardown (&fx);
+}
+
+static void
+test_reserve_in_flight (void)
+{
+  Fx fx;
+  VfpReserveRequest req = { .count = 1, .owner_uuid = "c7a5fdbd-cdaf-9455-926a-d65c16db1809",
+                            .owner_name = "MyGuest", .numa_node = -1, .in_flight = TRUE };
+  g_autoptr (GPtrArray) got = NULL;
+  VfpLease *l;
+  guint64 my_start;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0\n");
+  got = vfp_pool_reserve (fx.pool, &req, NULL, NULL);
+  g_assert_nonnull (got);
+  l = got->pdata[0];
+  g_assert_cmpint (l->state, ==, VFP_LEASE_RESERVED);
+  g_assert_cmpint (l->pid, ==, getpid ());
+  g_assert_true (vfp_proc_start_time (getpid (), &my_start));
+  g_assert_cmpuint (l->pid_start, ==, my_start);
+  g_assert_cmpint (l->expires, ==, fx.pool->now + VFP_IN_FLIGHT_SECONDS);
+  g_assert_cmpstr (vfp_lease_owner (l), ==, "MyGuest");
+  /* an attach in progress cannot be released from under it */
+  g_assert_false (vfp_pool_release (fx.pool, l->vf, NULL));
+  fx_teardown (&fx);
+}
+
+static void
+test_release (void)
+{
+  Fx fx;
+  VfpLease *l;
+  g_autoptr (GError) e1 = NULL;
+  g_autoptr (GError) e2 = NULL;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
+  ASSERT_RESERVE (&fx, "dpdk", 2, -1, "0000:05:10.0 0000:05:10.2");
+  ASSERT_RESERVE (&fx, "other", 1, -1, "0000:05:10.4");
+  l = plant (&fx, "0000:05:10.6", "x", 0, 0, 0);
+  l->state = VFP_LEASE_ATTACHED;
+  g_clear_pointer (&l->owner_label, g_free);
+  l->owner_uuid = g_strdup ("u-1");
+  l->owner_name = g_strdup ("MyGuest");
+  g_assert_false (vfp_pool_release (fx.pool, "0000:05:10.6", &e1));
+  g_assert_nonnull (strstr (e1->message, "vfpool detach MyGuest"));
+  g_assert_false (vfp_pool_release (fx.pool, "0000:05:11.0", &e2));
+  g_assert_error (e2, VFP_ERROR, VFP_ERROR_NOT_FOUND);
+  g_assert_cmpuint (vfp_pool_release_owner (fx.pool, "dpdk"), ==, 2);
+  g_assert_null (vfp_state_get (fx.state, "0000:05:10.0"));
+  g_assert_nonnull (vfp_state_get (fx.state, "0000:05:10.4"));
+  g_assert_true (vfp_pool_release (fx.pool, "0000:05:10.4", NULL));
+  g_assert_cmpuint (vfp_state_count (fx.state), ==, 1);
+  fx_teardown (&fx);
+}
+
+static void
+test_set_numvfs (void)
+{
+  Fx fx;
+  VfpPf *pf;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
+  pf = vfp_sysfs_find_pf (fx.sysfs, "enp5s0f0");
+  ASSERT_RESERVE (&fx, "dpdk", 1, -1, "0000:05:10.0");
+  /* going from 8 to 16 passes through 0: the leased VF would vanish */
+  g_assert_false (vfp_pool_set_numvfs (fx.pool, pf, 16, 0, &error));
+  g_assert_nonnull (strstr (error->message, "0000:05:10.0 (reserved by dpdk)"));
+  g_clear_error (&error);
+  g_assert_false (vfp_pool_set_numvfs (fx.pool, pf, 65, 0, &error));
+  g_assert_nonnull (strstr (error->message, "at most 64"));
+  g_clear_error (&error);
+  g_assert_true (vfp_pool_release_owner (fx.pool, "dpdk") == 1);
+  g_assert_true (vfp_pool_set_numvfs (fx.pool, pf, 16, 0, &error));
+  g_assert_no_error (error);
+  path = vfp_sysfs_path (fx.sysfs->root, "bus/pci/devices/0000:05:00.0/sriov_numvfs", NULL);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "16\n");
+  /* the kernel (here: nobody) did not create the links: a clear timeout */
+  pf->num_vfs = 0;
+  g_assert_false (vfp_pool_set_numvfs (fx.pool, pf, 4, 200, &error));
+  g_assert_nonnull (strstr (error->message, "has not created the VFs"));
+  fx_teardown (&fx);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vfpool/pool/spread", test_spread);
+  g_test_add_func ("/vfpool/pool/pack", test_pack);
+  g_test_add_func ("/vfpool/pool/count-distinct-pfs", test_count_distinct_pfs);
+  g_test_add_func ("/vfpool/pool/numa", test_numa);
+  g_test_add_func ("/vfpool/pool/shared-iommu-group", test_shared_group);
+  g_test_add_func ("/vfpool/pool/ranges-and-exclusions", test_ranges_and_exclusions);
+  g_test_add_func ("/vfpool/pool/foreign-driver", test_foreign_driver);
+  g_test_add_func ("/vfpool/pool/reclaim", test_reclaim);
+  g_test_add_func ("/vfpool/pool/reserve-in-flight", test_reserve_in_flight);
+  g_test_add_func ("/vfpool/pool/release", test_release);
+  g_test_add_func ("/vfpool/pool/set-numvfs", test_set_numvfs);
+  return g_test_run ();
+}

@@ -1,0 +1,235 @@
+/* The lease store: round trip, refusal of unsafe directories and files,
+ * refusal of stores it cannot read, which are then left untouched. */
+#include "config.h"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "test-util.h"
+#include "vfp-error.h"
+#include "vfp-state.h"
+
+/* Only vfp-pool changes leases in vfpool; the store's own test may. */
+static VfpLease *
+make_lease (const char *vf, VfpLeaseState st, const char *label, const char *uuid)
+{
+  VfpLease *l = vfp_lease_new (vf);
+
+  l->pf = g_strdup ("0000:05:00.0");
+  l->pool = g_strdup ("physnet1");
+  l->state = st;
+  l->owner_label = g_strdup (label);
+  l->owner_uuid = g_strdup (uuid);
+  l->created = 1700000000;
+  l->changed = 1700000100;
+  return l;
+}
+
+static void
+test_roundtrip (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *sdir = g_build_filename (dir, "state", NULL);
+  g_autoptr (GError) error = NULL;
+  VfpState *s = vfp_state_open (sdir, 1000, &error);
+  VfpLease *l;
+  struct stat st;
+  g_autofree char *path = g_build_filename (sdir, "leases.xml", NULL);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (vfp_state_count (s), ==, 0);
+  l = make_lease ("0000:05:10.2", VFP_LEASE_ATTACHED, NULL, "c7a5fdbd-cdaf-9455-926a-d65c16db1809");
+  /* user data that must stay data: quotes, markup, newlines */
+  l->owner_name = g_strdup ("My \"Guest\" <b>&amp;\nnext");
+  l->mac = g_strdup ("52:54:00:12:34:56");
+  l->vlan = 100;
+  l->alias = g_strdup ("ua-vfpool-3");
+  l->live = TRUE;
+  l->config = TRUE;
+  vfp_state_put (s, l);
+  l = make_lease ("0000:05:10.4", VFP_LEASE_RESERVED, "dpdk-1", NULL);
+  l->pid = 4242;
+  l->pid_start = 987654;
+  l->expires = 1700000400;
+  vfp_state_put (s, l);
+  l = make_lease ("0000:05:10.6", VFP_LEASE_QUARANTINED, NULL, NULL);
+  l->note = g_strdup ("held by a stranger");
+  vfp_state_put (s, l);
+  g_assert_true (vfp_state_save (s, &error));
+  vfp_state_close (s);
+
+  /* root-owned (caller-owned), not writable by others */
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 022, ==, 0);
+  g_assert_cmpint (stat (sdir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 022, ==, 0);
+
+  s = vfp_state_open (sdir, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vfp_state_count (s), ==, 3);
+  l = vfp_state_get (s, "0000:05:10.2");
+  g_assert_cmpint (l->state, ==, VFP_LEASE_ATTACHED);
+  g_assert_cmpstr (l->owner_name, ==, "My \"Guest\" <b>&amp;\nnext");
+  g_assert_cmpstr (l->owner_uuid, ==, "c7a5fdbd-cdaf-9455-926a-d65c16db1809");
+  g_assert_cmpstr (l->mac, ==, "52:54:00:12:34:56");
+  g_assert_cmpint (l->vlan, ==, 100);
+  g_assert_cmpstr (l->alias, ==, "ua-vfpool-3");
+  g_assert_true (l->live && l->config);
+  g_assert_cmpint (l->created, ==, 1700000000);
+  l = vfp_state_get (s, "0000:05:10.4");
+  g_assert_cmpint (l->state, ==, VFP_LEASE_RESERVED);
+  g_assert_cmpint (l->pid, ==, 4242);
+  g_assert_cmpuint (l->pid_start, ==, 987654);
+  g_assert_cmpint (l->expires, ==, 1700000400);
+  g_assert_cmpint (l->vlan, ==, -1);
+  g_assert_cmpstr (vfp_lease_owner (l), ==, "dpdk-1");
+  l = vfp_state_get (s, "0000:05:10.6");
+  g_assert_cmpstr (l->note, ==, "held by a stranger");
+  vfp_state_remove (s, "0000:05:10.6");
+  g_assert_true (vfp_state_save (s, NULL));
+  vfp_state_close (s);
+  s = vfp_state_open (sdir, 1000, NULL);
+  g_assert_null (vfp_state_get (s, "0000:05:10.6"));
+  vfp_state_close (s);
+  test_remove_tree (dir);
+}
+
+/* The lock is exclusive: a second opener waits, then gives up clearly. */
+static void
+test_lock (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autoptr (GError) error = NULL;
+  VfpState *a = vfp_state_open (dir, 1000, &error);
+  VfpState *b;
+  gint64 t0;
+
+  g_assert_nonnull (a);
+  t0 = g_get_monotonic_time ();
+  b = vfp_state_open (dir, 200, &error);
+  g_assert_null (b);
+  g_assert_error (error, VFP_ERROR, VFP_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "locked"));
+  g_assert_cmpint (g_get_monotonic_time () - t0, >=, 190 * 1000);
+  vfp_state_close (a);
+  b = vfp_state_open (dir, 200, NULL);
+  g_assert_nonnull (b);
+  vfp_state_close (b);
+  test_remove_tree (dir);
+}
+
+static void
+assert_refused (const char *sdir, int code, const char *expect)
+{
+  g_autoptr (GError) error = NULL;
+  VfpState *s = vfp_state_open (sdir, 500, &error);
+
+  g_assert_null (s);
+  g_test_message ("%s", error->message);
+  g_assert_error (error, VFP_ERROR, code);
+  g_assert_nonnull (strstr (error->message, expect));
+}
+
+static void
+test_unsafe_dirs (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *real = g_build_filename (dir, "real", NULL);
+  g_autofree char *link = g_build_filename (dir, "link", NULL);
+  g_autofree char *open_dir = g_build_filename (dir, "open", NULL);
+  g_autofree char *leases = g_build_filename (real, "leases.xml", NULL);
+  g_autofree char *elsewhere = g_build_filename (dir, "elsewhere.xml", NULL);
+
+  g_mkdir (real, 0755);
+  g_assert_cmpint (symlink (real, link), ==, 0);
+  assert_refused (link, VFP_ERROR_UNSAFE, "symlink");
+
+  g_mkdir (open_dir, 0777);
+  g_chmod (open_dir, 0777);
+  assert_refused (open_dir, VFP_ERROR_UNSAFE, "chmod go-w");
+
+  /* leases.xml planted as a symlink */
+  g_assert_true (g_file_set_contents (elsewhere, "<leases version='1'/>", -1, NULL));
+  g_assert_cmpint (symlink (elsewhere, leases), ==, 0);
+  assert_refused (real, VFP_ERROR_UNSAFE, "symlink");
+  g_unlink (leases);
+
+  /* leases.xml writable by others */
+  g_assert_true (g_file_set_contents (leases, "<leases version='1'/>", -1, NULL));
+  g_chmod (leases, 0666);
+  assert_refused (real, VFP_ERROR_UNSAFE, "writable");
+  test_remove_tree (dir);
+}
+
+/* Stores vfpool cannot read: refused with a clear error, and the bytes on
+ * disk are the same afterwards. */
+static void
+test_unreadable_stores (void)
+{
+  const struct { const char *text; int code; const char *expect; } cases[] = {
+    { "<leases version='2'><lease vf='0000:05:10.2' state='warp'/></leases>",
+      VFP_ERROR_UNSAFE, "newer vfpool" },
+    { "<leases version='1'><lease vf='0000:05:10.2' pool='p' state='reserved'><owner label='a'/></lease>",
+      VFP_ERROR_INVALID, "will not overwrite" },
+    { "", VFP_ERROR_INVALID, "does not parse" },
+    { "<leases><lease/></leases>", VFP_ERROR_INVALID, "not a vfpool lease store" },
+    { "<leases version='1'><lease vf='banana' state='reserved'/></leases>", VFP_ERROR_INVALID, "banana" },
+    { "<leases version='1'><lease vf='0000:05:10.2' state='sleeping'><owner label='a'/></lease></leases>",
+      VFP_ERROR_INVALID, "sleeping" },
+    { "<leases version='1'><lease vf='0000:05:10.2' state='reserved'><owner label='a'/></lease>"
+      "<lease vf='0000:05:10.2' state='attached'><owner uuid='u'/></lease></leases>",
+      VFP_ERROR_INVALID, "two leases" },
+    { "<leases version='1'><lease vf='0000:05:10.2' state='reserved'/></leases>",
+      VFP_ERROR_INVALID, "no owner" },
+    { "<!DOCTYPE l [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><leases version='1'>&x;</leases>",
+      VFP_ERROR_INVALID, "DOCTYPE" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *dir = test_make_tmpdir ();
+      g_autofree char *path = g_build_filename (dir, "leases.xml", NULL);
+      g_autofree char *after = NULL;
+
+      g_assert_true (g_file_set_contents (path, cases[i].text, -1, NULL));
+      assert_refused (dir, cases[i].code, cases[i].expect);
+      g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+      g_assert_cmpstr (after, ==, cases[i].text);
+      test_remove_tree (dir);
+    }
+}
+
+/* A writer killed before its rename leaves a temp file; the next opener
+ * removes it and the store is the old one. */
+static void
+test_stale_temp_file (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *tmp = g_build_filename (dir, "leases.xml.AB12cd", NULL);
+  g_autofree char *path = g_build_filename (dir, "leases.xml", NULL);
+  VfpState *s;
+
+  g_assert_true (g_file_set_contents (path, "<leases version='1'/>", -1, NULL));
+  g_assert_true (g_file_set_contents (tmp, "<leases version='1'><lease", -1, NULL));
+  s = vfp_state_open (dir, 500, NULL);
+  g_assert_nonnull (s);
+  g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  vfp_state_close (s);
+  test_remove_tree (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vfpool/state/roundtrip", test_roundtrip);
+  g_test_add_func ("/vfpool/state/lock", test_lock);
+  g_test_add_func ("/vfpool/state/unsafe-dirs", test_unsafe_dirs);
+  g_test_add_func ("/vfpool/state/unreadable-stores", test_unreadable_stores);
+  g_test_add_func ("/vfpool/state/stale-temp-file", test_stale_temp_file);
+  return g_test_run ();
+}
