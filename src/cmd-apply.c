@@ -29,7 +29,7 @@ vfp_cmd_apply (VfpCli *cli, int argc, char **argv)
     return code;
   if (argc > 1 || wait_s < 0)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("apply takes no arguments and a --wait of 0 or more; see 'vfpool apply --help'."));
-  host = vfp_cli_load_host (cli, &code);
+  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
   if (host == NULL)
     return code;
   state = vfp_cli_open_state (cli, FALSE, &code);

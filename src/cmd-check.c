@@ -50,7 +50,7 @@ vfp_cmd_check (VfpCli *cli, int argc, char **argv)
     return code;
   if (argc > 1)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("check takes no arguments; see 'vfpool check --help'."));
-  host = vfp_cli_load_host (cli, &code);
+  host = vfp_cli_load_host (cli, VFP_HOST_PCI_DETAILS, &code);
   if (host == NULL)
     return code;
   /* Kernel modules on disk belong to the real host only. */

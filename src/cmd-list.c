@@ -59,7 +59,7 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
     return code;
   if (argc > 1)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("list takes no arguments; see 'vfpool list --help'."));
-  host = vfp_cli_load_host (cli, &code);
+  host = vfp_cli_load_host (cli, VFP_HOST_NODEDEVS, &code);
   if (host == NULL)
     return code;
   state = vfp_cli_open_state (cli, TRUE, &code);

@@ -123,7 +123,7 @@ pf_show (VfpCli *cli, int argc, char **argv)
   if (argc != 2)
     return vfp_cli_error (cli, VFP_EXIT_ERROR,
                           _("pf show needs exactly one PF, by PCI address or netdev name: vfpool pf show 0000:05:00.0"));
-  host = vfp_cli_load_host (cli, &code);
+  host = vfp_cli_load_host (cli, VFP_HOST_PCI_DETAILS | VFP_HOST_NODEDEVS, &code);
   if (host == NULL)
     return code;
   hpf = vfp_host_find_pf (host, argv[1]);
@@ -163,7 +163,7 @@ pf_set_numvfs (VfpCli *cli, int argc, char **argv)
   if (argc != 3 || !g_ascii_string_to_unsigned (argv[2], 10, 0, 65535, &n, NULL) || wait_s < 0)
     return vfp_cli_error (cli, VFP_EXIT_ERROR,
                           _("pf set-numvfs needs a PF and a number: vfpool pf set-numvfs 0000:05:00.0 8"));
-  host = vfp_cli_load_host (cli, &code);
+  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
   if (host == NULL)
     return code;
   hpf = vfp_host_find_pf (host, argv[1]);

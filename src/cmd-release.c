@@ -30,7 +30,7 @@ vfp_cmd_release (VfpCli *cli, int argc, char **argv)
   if ((argc > 1) == (owner != NULL))
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("release needs VF addresses or --owner LABEL (not both)."));
 
-  host = vfp_cli_load_host (cli, &code);
+  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
   if (host == NULL)
     return code;
   state = vfp_cli_open_state (cli, FALSE, &code);

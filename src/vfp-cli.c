@@ -82,17 +82,17 @@ vfp_cli_parse (VfpCli *cli, const char *command, const char *args,
  * on the real /sys, or when the user named a URI. A fake sysfs tree with
  * the real qemu:///system would mix two hosts. */
 VfpHost *
-vfp_cli_load_host (VfpCli *cli, int *exit_code)
+vfp_cli_load_host (VfpCli *cli, VfpHostDetail detail, int *exit_code)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VfpHost) host = vfp_host_load (cli->sysfs_root, &error);
+  g_autoptr (VfpHost) host = vfp_host_load (cli->sysfs_root, detail, &error);
 
   if (host == NULL)
     {
       *exit_code = vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
       return NULL;
     }
-  if (cli->uri_explicit || cli->sysfs_default)
+  if ((detail & VFP_HOST_NODEDEVS) && (cli->uri_explicit || cli->sysfs_default))
     {
       g_autoptr (VfpVirt) virt = vfp_virt_open (cli->uri, TRUE, &error);
       g_autoptr (GPtrArray) xmls = virt ? vfp_virt_list_pci_nodedevs (virt, &error) : NULL;

@@ -44,7 +44,7 @@ void vfp_cli_print_warnings (VfpCli *cli, GPtrArray *warnings);
 gboolean vfp_cli_parse (VfpCli *cli, const char *command, const char *args,
                         const char *summary, GOptionEntry *entries,
                         int *argc, char ***argv, int *exit_code);
-VfpHost *vfp_cli_load_host (VfpCli *cli, int *exit_code);
+VfpHost *vfp_cli_load_host (VfpCli *cli, VfpHostDetail detail, int *exit_code);
 void vfp_cli_print_json (VfpJson *json);
 VfpState *vfp_cli_open_state (VfpCli *cli, gboolean only_if_exists, int *exit_code);
 gboolean vfp_cli_parse_duration (const char *text, gint64 *seconds);

@@ -32,9 +32,10 @@ vfp_host_free (VfpHost *host)
   g_free (host);
 }
 
-/* Scans SYSFS_ROOT and decodes each PF's capability; the caller frees it. */
+/* Scans SYSFS_ROOT and, with VFP_HOST_PCI_DETAILS, names each PF and
+ * decodes its capability; the caller frees it. */
 VfpHost *
-vfp_host_load (const char *sysfs_root, GError **error)
+vfp_host_load (const char *sysfs_root, VfpHostDetail detail, GError **error)
 {
   g_autoptr (VfpHost) host = g_new0 (VfpHost, 1);
   guint i;
@@ -52,6 +53,9 @@ vfp_host_load (const char *sysfs_root, GError **error)
       g_autoptr (GError) cap_error = NULL;
 
       hpf->pf = pf;
+      g_ptr_array_add (host->pfs, hpf);
+      if (!(detail & VFP_HOST_PCI_DETAILS))
+        continue;
       hpf->vendor_name = vfp_pci_vendor_name (host->pci, pf->fn.vendor_id);
       hpf->device_name = vfp_pci_device_name (host->pci, pf->fn.vendor_id, pf->fn.device_id);
       if (pf->vf_device_id >= 0)
@@ -66,7 +70,6 @@ vfp_host_load (const char *sysfs_root, GError **error)
         g_ptr_array_add (host->warnings,
                          g_strdup_printf (_("%s: config space says %u total VFs, sriov_totalvfs says %u."),
                                           pf->fn.address, hpf->cap.total_vfs, pf->total_vfs));
-      g_ptr_array_add (host->pfs, hpf);
     }
   return g_steal_pointer (&host);
 }

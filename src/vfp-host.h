@@ -26,7 +26,15 @@ typedef struct {
   GPtrArray *warnings;      /* not owned: the scan's warnings, plus the join's */
 } VfpHost;
 
-VfpHost *vfp_host_load (const char *sysfs_root, GError **error);
+/* What to read beyond sysfs. Reading pci.ids and config space costs more
+ * than the whole sysfs scan, so commands that allocate skip it. */
+typedef enum {
+  VFP_HOST_SYSFS = 0,              /* sysfs only */
+  VFP_HOST_PCI_DETAILS = 1 << 0,   /* pci.ids names and the SR-IOV capability */
+  VFP_HOST_NODEDEVS = 1 << 1,      /* libvirt's node devices (joined by the caller) */
+} VfpHostDetail;
+
+VfpHost *vfp_host_load (const char *sysfs_root, VfpHostDetail detail, GError **error);
 void vfp_host_join_nodedevs (VfpHost *host, GPtrArray *nodedev_xml);
 void vfp_host_free (VfpHost *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpHost, vfp_host_free)

@@ -37,7 +37,7 @@ check_tree (const FakeHostOptions *opts, const FakePciFunction *fns, gsize n,
   *dir_out = test_make_tmpdir ();
   root = fake_sysfs_build (*dir_out, opts, fns, n, &error);
   g_assert_no_error (error);
-  host = vfp_host_load (root, &error);
+  host = vfp_host_load (root, VFP_HOST_PCI_DETAILS, &error);
   g_assert_no_error (error);
   return vfp_check_host (host, NULL);
 }
@@ -119,7 +119,7 @@ test_no_vfio (void)
   /* installed but not loaded: libvirt loads it on the first attach */
   g_mkdir (modules, 0755);
   g_assert_true (g_file_set_contents (dep, "kernel/drivers/vfio/pci/vfio-pci.ko: kernel/drivers/vfio/vfio.ko\n", -1, NULL));
-  host = vfp_host_load (root, NULL);
+  host = vfp_host_load (root, VFP_HOST_PCI_DETAILS, NULL);
   r2 = vfp_check_host (host, modules);
   assert_status (r2, "vfio-pci", "host", VFP_CHECK_PASS);
   test_remove_tree (dir);

@@ -6,6 +6,7 @@
 host=$("$MKHOST" --with-libvirt) || { echo "Bail out! cannot build the demo host"; exit 1; }
 root=$(echo "$host" | sed -n 1p)
 uri=$(echo "$host" | sed -n 2p)
+conf=$(echo "$host" | sed -n 3p)
 trap 'rm -rf "$(dirname "$root")" "$tap_tmp"' EXIT
 v () { "$VFPOOL" --sysfs-root "$root" "$@"; }
 
@@ -67,6 +68,59 @@ check "with libvirt's test driver the PF gets its node device" equals \
 run "$VFPOOL" -c "test:///nonexistent.xml" --sysfs-root "$root" status
 check "an unreachable libvirt only warns" equals "$run_rc" 0
 check "the warning names the URI" contains "$run_err" "test:///nonexistent.xml"
+
+# Pools and leases, with the demo's configuration (one pool over both PFs).
+p () { "$VFPOOL" --config "$conf" --sysfs-root "$root" "$@"; }
+run p reserve --owner dpdk-a --count 2
+check "reserve --count 2 exits 0" equals "$run_rc" 0
+check "reserve puts two VFs on two PFs" equals "$(echo "$run_out" | tr '\n' ' ')" "0000:05:10.0 0000:81:00.2 "
+check "reserve says what it did" contains "$run_err" "Reserved VF 0000:05:10.0 of pool 'physnet1' for dpdk-a"
+run p reserve --owner dpdk-b --for 2h --json
+check "reserve --json" equals "$(echo "$run_out" | jq -c '[.owner, (.vfs | length), (.vfs[0].expires > 0)]')" '["dpdk-b",1,true]'
+run p list --json
+check "list --json shows the leases" equals \
+  "$(echo "$run_out" | jq -c '[.[] | select(.state == "reserved") | [.address, .owner, .pool]]')" \
+  '[["0000:05:10.0","dpdk-a","physnet1"],["0000:05:10.2","dpdk-b","physnet1"],["0000:81:00.2","dpdk-a","physnet1"]]'
+check "list --json has state, owner, mac, vlan on every VF" equals \
+  "$(echo "$run_out" | jq -c '[.[] | has("state") and has("owner") and has("mac") and has("vlan")] | unique')" '[true]'
+run p status --json
+check "status counts per PF" equals "$(echo "$run_out" | jq -c '[.pfs[].vfs_by_state | [.free, .reserved]]')" '[[6,2],[3,1]]'
+check "status counts per pool" equals "$(echo "$run_out" | jq -c '.pools[0] | [.name, .vfs_by_state.free, .vfs_by_state.reserved, .vfs_by_state.attached, .vfs_by_state.quarantined]')" '["physnet1",9,3,0,0]'
+run p reserve --owner greedy --count 10
+check "reserve beyond the free VFs fails" equals "$run_rc" 1
+check "and says how many were free" contains "$run_err" "has 9 usable free VFs, 10 were asked for"
+run p reserve --owner x --count 2 --dry-run --explain --json
+check "--dry-run --explain: every VF with a reason" equals "$(echo "$run_out" | jq '.explain | length')" 12
+check "--dry-run --explain: taken VFs say by whom" equals \
+  "$(echo "$run_out" | jq -r '.explain[] | select(.address == "0000:05:10.2") | .reason')" "reserved by dpdk-b"
+run p pf set-numvfs 0000:05:00.0 4 --wait 0
+check "set-numvfs refuses while VFs are leased" equals "$run_rc" 1
+check "and names them" contains "$run_err" "0000:05:10.0 (reserved by dpdk-a)"
+run p release --owner dpdk-a
+check "release --owner" equals "$run_rc" 0
+run p release 0000:05:10.2 0000:05:17.0
+check "release of a free VF fails" equals "$run_rc" 1
+check "and says it is free" contains "$run_err" "0000:05:17.0 has no lease"
+run p pf set-numvfs 0000:05:00.0 4 --wait 0
+check "set-numvfs once the PF is unused" equals "$run_rc" 0
+check "writes sriov_numvfs" equals "$(cat "$root/bus/pci/devices/0000:05:00.0/sriov_numvfs")" 4
+run p reserve --owner y --for soon
+check "a bad --for is a usage error" equals "$run_rc" 2
+
+# A broken configuration stops everything, naming file, group and key.
+bad=$(dirname "$conf")/bad.conf
+printf '[pool physnet1]\npfs=enp5s0f0\nvlan=9000\n' > "$bad"
+run "$VFPOOL" --config "$bad" --sysfs-root "$root" reserve --owner z
+check "a broken config exits 2" equals "$run_rc" 2
+check "and names file, group, key" contains "$run_err" "bad.conf: [pool physnet1] vlan: '9000'"
+printf '[pool physnet1]\npfs=eth7\n' > "$bad"
+run "$VFPOOL" --config "$bad" --sysfs-root "$root" status
+check "a pool naming no PF is refused" contains "$run_err" "'eth7' names no SR-IOV PF"
+chmod 666 "$bad"
+run "$VFPOOL" --config "$bad" --sysfs-root "$root" status
+check "a world-writable config is refused" contains "$run_err" "others can write"
+run "$VFPOOL" --config /nonexistent.conf status
+check "a named config that is missing is an error" equals "$run_rc" 2
 
 # The tree captured from a real kernel with an SR-IOV NVMe controller.
 cap=$(mktemp -d) && tar -xzf "$top_srcdir/tests/data/sysfs-1-vfs-enabled.tar.gz" -C "$cap"

@@ -153,7 +153,7 @@ test_join (Fixture *fx, gconstpointer data)
   g_assert_no_error (error);
   /* 2 bridges + 2 PFs + 12 VFs */
   g_assert_cmpuint (xmls->len, ==, 16);
-  host = vfp_host_load (fx->root, &error);
+  host = vfp_host_load (fx->root, VFP_HOST_PCI_DETAILS, &error);
   g_assert_no_error (error);
   vfp_host_join_nodedevs (host, xmls);
   g_assert_cmpuint (host->warnings->len, ==, 0);
@@ -169,7 +169,7 @@ test_join_mismatch (Fixture *fx, gconstpointer data)
   g_autofree char *uri = fake_libvirt_uri (fx->host_xml);
   g_autoptr (VfpVirt) virt = vfp_virt_open (uri, TRUE, NULL);
   g_autoptr (GPtrArray) xmls = vfp_virt_list_pci_nodedevs (virt, NULL);
-  g_autoptr (VfpHost) host = vfp_host_load (fx->root, NULL);
+  g_autoptr (VfpHost) host = vfp_host_load (fx->root, VFP_HOST_PCI_DETAILS, NULL);
   g_autoptr (GString) all = g_string_new (NULL);
   guint i;
 
