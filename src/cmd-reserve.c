@@ -79,7 +79,7 @@ vfp_cmd_reserve (VfpCli *cli, int argc, char **argv)
   gboolean dry_run = FALSE, explain = FALSE;
   GOptionEntry entries[] = {
     { "owner", 0, 0, G_OPTION_ARG_STRING, &owner, N_("Who holds the VFs (required), e.g. dpdk-fw1"), N_("LABEL") },
-    { "pool", 0, 0, G_OPTION_ARG_STRING, &pool_name, N_("Pool to take VFs from (default: the default pool)"), N_("POOL") },
+    { "pool", 0, 0, G_OPTION_ARG_STRING, &pool_name, N_("Pool to take VFs from (default: the default pool)"), N_("NAME") },
     { "count", 0, 0, G_OPTION_ARG_INT, &count, N_("Number of VFs, on distinct PFs where possible (default 1)"), N_("N") },
     { "for", 0, 0, G_OPTION_ARG_STRING, &duration, N_("Release by itself after this long: 90s, 30m, 2h, 7d (default: never)"), N_("DURATION") },
     { "numa-node", 0, 0, G_OPTION_ARG_INT, &numa, N_("NUMA node the consumer runs on"), N_("NODE") },

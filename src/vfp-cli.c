@@ -59,7 +59,7 @@ vfp_cli_parse (VfpCli *cli, const char *command, const char *args,
     { "json", 0, 0, G_OPTION_ARG_NONE, &cli->json, N_("Print JSON instead of text"), NULL },
     { NULL }
   };
-  g_autofree char *param = g_strdup_printf ("%s%s%s", command, args ? " " : "", args ? args : "");
+  g_autofree char *param = g_strdup_printf ("%s%s%s", command, args ? " " : "", args ? _(args) : "");
   g_autoptr (GOptionContext) ctx = g_option_context_new (param);
   g_autoptr (GError) error = NULL;
 

@@ -476,7 +476,7 @@ vfp_config_load (const char *path, gboolean must_exist, GError **error)
     {
       close (fd);
       g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
-                   _("%s: refusing a configuration that others can write (mode %04o, owner %u); run chmod go-w and chown root on it."),
+                   _("%s: refusing a configuration that others can write or that another user owns (mode %04o, owner %u); run chmod go-w and chown root on it."),
                    path, (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid);
       return NULL;
     }

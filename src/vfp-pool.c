@@ -116,7 +116,7 @@ skip_reason (VfpPoolConfig *pc, VfpVf *vf, VfpLease *lease, int numa_node)
   if (vfp_pool_config_excludes (pc, vf->index, vf->fn.address))
     return g_strdup (_("excluded by exclude="));
   if (lease != NULL)
-    return g_strdup_printf (_("%s by %s"), vfp_lease_state_name (lease->state),
+    return g_strdup_printf (_("%s by %s"), vfp_lease_state_label (lease->state),
                             vfp_lease_owner (lease) ? vfp_lease_owner (lease) : "-");
   for (d = foreign_drivers; vf->fn.driver && *d; d++)
     if (strcmp (vf->fn.driver, *d) == 0)
@@ -286,9 +286,11 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
 
         add_explain (explain, c->vf, yes,
                      yes ? g_strdup (_("chosen"))
-                         : g_strdup_printf (_("free, not chosen (order: %sPF use by %s, index)"),
-                                            pc->numa != VFP_NUMA_IGNORE && req->numa_node >= 0 ? _("NUMA node, ") : "",
-                                            vfp_policy_name (pc->policy)));
+                     : pc->numa != VFP_NUMA_IGNORE && req->numa_node >= 0
+                     ? g_strdup_printf (_("free, not chosen (order: NUMA node, then PF use by %s, then index)"),
+                                        vfp_policy_name (pc->policy))
+                     : g_strdup_printf (_("free, not chosen (order: PF use by %s, then index)"),
+                                        vfp_policy_name (pc->policy)));
       }
 
   if (explain)
@@ -367,8 +369,8 @@ vfp_pool_release (VfpPool *pool, const char *vf, GError **error)
   if (l->state == VFP_LEASE_ATTACHED || l->state == VFP_LEASE_DETACHING)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
-                   _("VF %s is %s to guest %s; use 'vfpool detach %s %s' instead."),
-                   vf, vfp_lease_state_name (l->state), vfp_lease_owner (l), vfp_lease_owner (l), vf);
+                   _("VF %s is in use by guest %s (%s); use 'vfpool detach %s %s' instead."),
+                   vf, vfp_lease_owner (l), vfp_lease_state_label (l->state), vfp_lease_owner (l), vf);
       return FALSE;
     }
   if (l->state == VFP_LEASE_RESERVED && l->pid > 0 && !vfp_pool_lease_is_stale (pool, l))
@@ -378,7 +380,7 @@ vfp_pool_release (VfpPool *pool, const char *vf, GError **error)
                    vf, vfp_lease_owner (l), l->pid);
       return FALSE;
     }
-  event (pool, _("Released VF %s (%s by %s)."), vf, vfp_lease_state_name (l->state),
+  event (pool, _("Released VF %s (%s by %s)."), vf, vfp_lease_state_label (l->state),
          vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
   vfp_state_remove (pool->state, vf);
   return TRUE;
@@ -429,7 +431,7 @@ vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms, GError **
 
       if (l != NULL)
         g_string_append_printf (busy, "%s%s (%s by %s)", busy->len ? ", " : "", vf->fn.address,
-                                vfp_lease_state_name (l->state), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
+                                vfp_lease_state_label (l->state), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
       else if (g_strcmp0 (vf->fn.driver, "vfio-pci") == 0)
         g_string_append_printf (busy, "%s%s (%s)", busy->len ? ", " : "", vf->fn.address, _("bound to vfio-pci"));
     }

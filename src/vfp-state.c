@@ -46,6 +46,22 @@ vfp_lease_state_name (VfpLeaseState state)
   return state_names[state];
 }
 
+/* The state in words for people (translated); vfp_lease_state_name is
+ * the stable word for files and JSON. */
+const char *
+vfp_lease_state_label (VfpLeaseState state)
+{
+  switch (state)
+    {
+    case VFP_LEASE_FREE: return _("free");
+    case VFP_LEASE_RESERVED: return _("reserved");
+    case VFP_LEASE_ATTACHED: return _("attached");
+    case VFP_LEASE_DETACHING: return _("detaching");
+    case VFP_LEASE_QUARANTINED: return _("quarantined");
+    }
+  g_assert_not_reached ();
+}
+
 gboolean
 vfp_lease_state_parse (const char *name, VfpLeaseState *state)
 {
@@ -105,7 +121,7 @@ check_safe (const struct stat *st, const char *path, gboolean is_dir, GError **e
   if (S_ISLNK (st->st_mode))
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
-                   _("%s is a symlink; vfpool refuses it. Replace it with a real directory owned by root."), path);
+                   _("%s is a symlink; vfpool refuses it. Replace it with a real directory owned by the user running vfpool (root)."), path);
       return FALSE;
     }
   if (is_dir ? !S_ISDIR (st->st_mode) : !S_ISREG (st->st_mode))
@@ -140,7 +156,8 @@ open_dir (const char *dir, GError **error)
 
   if (lstat (dir, &st) != 0)
     {
-      if (errno != ENOENT || mkdir (dir, 0755) != 0 || lstat (dir, &st) != 0)
+      /* Another vfpool may create it at the same moment: EEXIST is fine. */
+      if (errno != ENOENT || (mkdir (dir, 0755) != 0 && errno != EEXIST) || lstat (dir, &st) != 0)
         {
           g_set_error (error, VFP_ERROR, VFP_ERROR_IO,
                        _("Cannot create the state directory %s: %s"), dir, g_strerror (errno));

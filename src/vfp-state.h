@@ -56,6 +56,7 @@ VfpLease *vfp_lease_new (const char *vf);
 void vfp_lease_free (VfpLease *lease);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpLease, vfp_lease_free)
 const char *vfp_lease_state_name (VfpLeaseState state);
+const char *vfp_lease_state_label (VfpLeaseState state);
 gboolean vfp_lease_state_parse (const char *name, VfpLeaseState *state);
 const char *vfp_lease_owner (const VfpLease *lease);
 

@@ -4,6 +4,7 @@
  * warning that names the path; nothing odd stops the scan. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -33,30 +34,23 @@ vfp_sysfs_path (const char *root, const char *first, ...)
   return g_build_filenamev ((char **) parts->pdata);
 }
 
-/* The first line of a small attribute file, stripped; NULL when unreadable. */
-static char *
-read_attr (const char *path)
+/* One scan: directory handles opened once, so that reading thousands of
+ * attributes does not walk the long path from / each time (the path walk
+ * was most of the cost of a scan of 4096 VFs). */
+typedef struct {
+  const char *root;
+  int devices_fd;          /* ROOT/bus/pci/devices */
+  int groups_fd;           /* ROOT/kernel/iommu_groups, or -1 */
+  GHashTable *group_sizes; /* group number -> members + 1 (0: not counted yet) */
+  GPtrArray *warnings;
+} Scan;
+
+/* "0x1b36", "10ed" or "4" -> number in BASE (0 accepts "0x.."). */
+static gboolean
+parse_uint (const char *text, int base, guint64 *out)
 {
-  g_autofree char *contents = NULL;
-  gsize len;
+  const char *digits = text;
 
-  if (!g_file_get_contents (path, &contents, &len, NULL) || len > ATTR_MAX)
-    return NULL;
-  contents[strcspn (contents, "\n")] = '\0';
-  return g_strdup (g_strstrip (contents));
-}
-
-/* Reads an unsigned number in BASE (0 accepts "0x.."); FALSE when the file is
- * missing or holds something else. */
-gboolean
-vfp_sysfs_read_uint (const char *path, int base, guint64 *out)
-{
-  g_autofree char *text = read_attr (path);
-  const char *digits;
-
-  if (text == NULL)
-    return FALSE;
-  digits = text;
   if (base == 0 || base == 16)
     {
       if (g_str_has_prefix (text, "0x") || g_str_has_prefix (text, "0X"))
@@ -70,16 +64,61 @@ vfp_sysfs_read_uint (const char *path, int base, guint64 *out)
   return g_ascii_string_to_unsigned (digits, base, 0, G_MAXUINT64, out, NULL);
 }
 
+/* The first line of the small attribute file NAME under DIRFD, stripped;
+ * NULL when unreadable. */
+static char *
+read_attr_at (int dirfd, const char *name)
+{
+  char buf[ATTR_MAX + 1];
+  gssize n;
+  int fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+  if (fd < 0)
+    return NULL;
+  n = read (fd, buf, ATTR_MAX);
+  close (fd);
+  if (n < 0)
+    return NULL;
+  buf[n] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+  return g_strdup (g_strstrip (buf));
+}
+
+static gboolean
+read_uint_at (int dirfd, const char *name, int base, guint64 *out)
+{
+  g_autofree char *text = read_attr_at (dirfd, name);
+
+  return text != NULL && parse_uint (text, base, out);
+}
+
+/* Reads an unsigned number in BASE (0 accepts "0x.."); FALSE when the file is
+ * missing or holds something else. */
+gboolean
+vfp_sysfs_read_uint (const char *path, int base, guint64 *out)
+{
+  return read_uint_at (AT_FDCWD, path, base, out);
+}
+
+/* The last component of the target of symlink NAME under DIRFD. */
+static char *
+link_name_at (int dirfd, const char *name)
+{
+  char buf[4096];
+  gssize n = readlinkat (dirfd, name, buf, sizeof buf - 1);
+
+  if (n < 0)
+    return NULL;
+  buf[n] = '\0';
+  return g_path_get_basename (buf);
+}
+
 /* The last component of a symlink's target (driver name, group number, PCI
  * address); NULL when PATH is not a link. */
 char *
 vfp_sysfs_link_name (const char *path)
 {
-  g_autofree char *target = g_file_read_link (path, NULL);
-
-  if (target == NULL)
-    return NULL;
-  return g_path_get_basename (target);
+  return link_name_at (AT_FDCWD, path);
 }
 
 static void
@@ -93,6 +132,13 @@ warn (GPtrArray *warnings, const char *fmt, ...)
   va_start (ap, fmt);
   g_ptr_array_add (warnings, g_strdup_vprintf (fmt, ap));
   va_end (ap);
+}
+
+/* ROOT/bus/pci/devices/ADDRESS[/NAME], for messages only. */
+static char *
+dev_path (Scan *scan, const char *address, const char *name)
+{
+  return vfp_sysfs_path (scan->root, "bus", "pci", "devices", address, name, NULL);
 }
 
 static void
@@ -138,114 +184,143 @@ compare_strings (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
-/* Entries of DIR, sorted; an empty array when DIR cannot be read. */
+/* Entries of directory PATH under DIRFD, sorted; empty when unreadable. */
 static GPtrArray *
-list_dir (const char *dir)
+list_dir_at (int dirfd, const char *path)
 {
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
+  int fd = openat (dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *e;
 
   if (d == NULL)
-    return names;
-  while ((name = g_dir_read_name (d)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
+    {
+      if (fd >= 0)
+        close (fd);
+      return names;
+    }
+  while ((e = readdir (d)) != NULL)
+    if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
+      g_ptr_array_add (names, g_strdup (e->d_name));
+  closedir (d);
   g_ptr_array_sort (names, compare_strings);
   return names;
 }
 
-/* Network interfaces of a function: DEVDIR/net/IFNAME, with the first one's
+/* Members of IOMMU group GROUP, counted once per scan. */
+static guint
+group_size (Scan *scan, guint group)
+{
+  gpointer cached = g_hash_table_lookup (scan->group_sizes, GUINT_TO_POINTER (group));
+  g_autofree char *rel = NULL;
+  g_autoptr (GPtrArray) names = NULL;
+
+  if (cached != NULL)
+    return GPOINTER_TO_UINT (cached) - 1;
+  rel = g_strdup_printf ("%u/devices", group);
+  names = list_dir_at (scan->groups_fd >= 0 ? scan->groups_fd : -1, rel);
+  g_hash_table_insert (scan->group_sizes, GUINT_TO_POINTER (group), GUINT_TO_POINTER (names->len + 1));
+  if (names->len == 0)
+    {
+      g_autofree char *path = vfp_sysfs_path (scan->root, "kernel", "iommu_groups", rel, NULL);
+
+      warn (scan->warnings, _("%s: the IOMMU group lists no devices."), path);
+    }
+  return names->len;
+}
+
+/* Network interfaces of a function: DEVFD/net/IFNAME, with the first one's
  * MAC and operstate. */
 static void
-read_netdevs (const char *devdir, VfpFunction *fn)
+read_netdevs (int devfd, VfpFunction *fn)
 {
-  g_autofree char *netdir = g_build_filename (devdir, "net", NULL);
-  g_autoptr (GPtrArray) names = list_dir (netdir);
+  g_autoptr (GPtrArray) names = list_dir_at (devfd, "net");
 
   if (names->len > 0)
     {
-      g_autofree char *addr = g_build_filename (netdir, names->pdata[0], "address", NULL);
-      g_autofree char *oper = g_build_filename (netdir, names->pdata[0], "operstate", NULL);
+      g_autofree char *addr = g_build_filename ("net", names->pdata[0], "address", NULL);
+      g_autofree char *oper = g_build_filename ("net", names->pdata[0], "operstate", NULL);
 
-      fn->mac = read_attr (addr);
-      fn->operstate = read_attr (oper);
+      fn->mac = read_attr_at (devfd, addr);
+      fn->operstate = read_attr_at (devfd, oper);
     }
   g_ptr_array_add (names, NULL);
   fn->netdevs = (char **) g_ptr_array_steal (names, NULL);
 }
 
 /* Fills FN from ROOT/bus/pci/devices/ADDRESS; FALSE (with a warning) when the
- * function's directory or its identity files are unusable. */
+ * function's directory or its identity files are unusable. For a VF, PF
+ * gives what the kernel copies from it (vendor, class, NUMA node; the
+ * device id is the PF's sriov_vf_device), which saves a third of the reads
+ * on a host with thousands of VFs, and *PHYSFN receives its physfn link. */
 static gboolean
-read_function (const char *root, const char *address, VfpFunction *fn,
-               GPtrArray *warnings)
+read_function (Scan *scan, const char *address, VfpPf *pf, VfpFunction *fn, char **physfn)
 {
-  g_autofree char *devdir = vfp_sysfs_path (root, "bus", "pci", "devices", address, NULL);
-  g_autofree char *vendor_path = g_build_filename (devdir, "vendor", NULL);
-  g_autofree char *device_path = g_build_filename (devdir, "device", NULL);
-  g_autofree char *class_path = g_build_filename (devdir, "class", NULL);
-  g_autofree char *driver_path = g_build_filename (devdir, "driver", NULL);
-  g_autofree char *group_path = g_build_filename (devdir, "iommu_group", NULL);
-  g_autofree char *numa_path = g_build_filename (devdir, "numa_node", NULL);
   g_autofree char *numa = NULL;
   g_autofree char *group = NULL;
-  g_autoptr (GError) error = NULL;
   guint64 v;
+  int devfd;
 
   memset (fn, 0, sizeof *fn);
-  if (!vfp_addr_parse (address, &fn->addr, &error))
+  if (!vfp_addr_parse (address, &fn->addr, NULL))
     {
-      warn (warnings, _("%s: the name is not a PCI address; skipped."), devdir);
+      g_autofree char *path = dev_path (scan, address, NULL);
+
+      warn (scan->warnings, _("%s: the name is not a PCI address; skipped."), path);
       return FALSE;
     }
-  if (!g_file_test (devdir, G_FILE_TEST_IS_DIR))
+  devfd = openat (scan->devices_fd, address, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (devfd < 0)
     {
-      warn (warnings, _("%s: the device directory is missing or a dangling link; skipped."), devdir);
+      g_autofree char *path = dev_path (scan, address, NULL);
+
+      warn (scan->warnings, _("%s: the device directory is missing or a dangling link; skipped."), path);
       return FALSE;
     }
   fn->address = vfp_addr_to_string (&fn->addr);
-  if (!vfp_sysfs_read_uint (vendor_path, 16, &v) || v > 0xffff)
+  if (pf != NULL)
     {
-      warn (warnings, _("%s: missing or unreadable vendor id; skipped."), vendor_path);
+      fn->vendor_id = pf->fn.vendor_id;
+      fn->class_code = pf->fn.class_code;
+      fn->numa_node = pf->fn.numa_node;
+      if (pf->vf_device_id >= 0)
+        fn->device_id = pf->vf_device_id;
+      else if (read_uint_at (devfd, "device", 16, &v) && v <= 0xffff)
+        fn->device_id = v;
+      *physfn = link_name_at (devfd, "physfn");
+      goto common;
+    }
+  if (!read_uint_at (devfd, "vendor", 16, &v) || v > 0xffff)
+    {
+      g_autofree char *path = dev_path (scan, address, "vendor");
+
+      warn (scan->warnings, _("%s: missing or unreadable vendor id; skipped."), path);
       function_clear (fn);
+      close (devfd);
       return FALSE;
     }
   fn->vendor_id = v;
-  if (!vfp_sysfs_read_uint (device_path, 16, &v) || v > 0xffff)
+  if (!read_uint_at (devfd, "device", 16, &v) || v > 0xffff)
     {
-      warn (warnings, _("%s: missing or unreadable device id; skipped."), device_path);
+      g_autofree char *path = dev_path (scan, address, "device");
+
+      warn (scan->warnings, _("%s: missing or unreadable device id; skipped."), path);
       function_clear (fn);
+      close (devfd);
       return FALSE;
     }
   fn->device_id = v;
-  if (vfp_sysfs_read_uint (class_path, 16, &v) && v <= 0xffffff)
+  if (read_uint_at (devfd, "class", 16, &v) && v <= 0xffffff)
     fn->class_code = v;
   else
-    warn (warnings, _("%s: missing or unreadable PCI class."), class_path);
-
-  fn->driver = vfp_sysfs_link_name (driver_path);
-
-  fn->iommu_group = -1;
-  group = vfp_sysfs_link_name (group_path);
-  if (group != NULL)
     {
-      if (g_ascii_string_to_unsigned (group, 10, 0, G_MAXINT, &v, NULL))
-        {
-          g_autofree char *members = vfp_sysfs_path (root, "kernel", "iommu_groups",
-                                                     group, "devices", NULL);
-          g_autoptr (GPtrArray) names = list_dir (members);
+      g_autofree char *path = dev_path (scan, address, "class");
 
-          fn->iommu_group = v;
-          fn->iommu_group_size = names->len;
-          if (names->len == 0)
-            warn (warnings, _("%s: the IOMMU group lists no devices."), members);
-        }
-      else
-        warn (warnings, _("%s: the link does not name an IOMMU group number."), group_path);
+      warn (scan->warnings, _("%s: missing or unreadable PCI class."), path);
     }
 
   fn->numa_node = -1;
-  numa = read_attr (numa_path);
+  numa = read_attr_at (devfd, "numa_node");
   if (numa != NULL)
     {
       gint64 n;
@@ -253,25 +328,52 @@ read_function (const char *root, const char *address, VfpFunction *fn,
       if (g_ascii_string_to_signed (numa, 10, -1, G_MAXINT, &n, NULL))
         fn->numa_node = n;
       else
-        warn (warnings, _("%s: '%s' is not a NUMA node number."), numa_path, numa);
+        {
+          g_autofree char *path = dev_path (scan, address, "numa_node");
+
+          warn (scan->warnings, _("%s: '%s' is not a NUMA node number."), path, numa);
+        }
     }
 
-  read_netdevs (devdir, fn);
+common:
+  fn->driver = link_name_at (devfd, "driver");
+
+  fn->iommu_group = -1;
+  group = link_name_at (devfd, "iommu_group");
+  if (group != NULL)
+    {
+      if (g_ascii_string_to_unsigned (group, 10, 0, G_MAXINT, &v, NULL))
+        {
+          fn->iommu_group = v;
+          fn->iommu_group_size = group_size (scan, v);
+        }
+      else
+        {
+          g_autofree char *path = dev_path (scan, address, "iommu_group");
+
+          warn (scan->warnings, _("%s: the link does not name an IOMMU group number."), path);
+        }
+    }
+
+  read_netdevs (devfd, fn);
+  close (devfd);
   return TRUE;
 }
 
-/* Reads an optional signed SR-IOV attribute; -1 when absent or garbage. */
+/* Reads an optional SR-IOV attribute of the PF; -1 when absent or garbage. */
 static int
-read_optional (const char *devdir, const char *name, int base, GPtrArray *warnings)
+read_optional (Scan *scan, int pffd, const char *address, const char *name, int base)
 {
-  g_autofree char *path = g_build_filename (devdir, name, NULL);
+  g_autofree char *text = read_attr_at (pffd, name);
   guint64 v;
 
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+  if (text == NULL)
     return -1;
-  if (!vfp_sysfs_read_uint (path, base, &v) || v > G_MAXINT)
+  if (!parse_uint (text, base, &v) || v > G_MAXINT)
     {
-      warn (warnings, _("%s: unreadable value; ignored."), path);
+      g_autofree char *path = dev_path (scan, address, name);
+
+      warn (scan->warnings, _("%s: unreadable value; ignored."), path);
       return -1;
     }
   return v;
@@ -279,34 +381,33 @@ read_optional (const char *devdir, const char *name, int base, GPtrArray *warnin
 
 /* Walks virtfn0, virtfn1, ... up to the first gap, as libvirt does. */
 static void
-read_vfs (const char *root, const char *devdir, VfpPf *pf, GPtrArray *warnings)
+read_vfs (Scan *scan, int pffd, VfpPf *pf)
 {
   guint i;
 
   for (i = 0;; i++)
     {
-      g_autofree char *name = g_strdup_printf ("virtfn%u", i);
-      g_autofree char *link = g_build_filename (devdir, name, NULL);
-      g_autofree char *vfaddr = vfp_sysfs_link_name (link);
-      g_autofree char *physfn_path = NULL;
+      char name[24];
+      g_autofree char *vfaddr = NULL;
       g_autofree char *physfn = NULL;
       VfpVf *vf;
 
+      g_snprintf (name, sizeof name, "virtfn%u", i);
+      vfaddr = link_name_at (pffd, name);
       if (vfaddr == NULL)
         break;
       vf = g_new0 (VfpVf, 1);
-      if (!read_function (root, vfaddr, &vf->fn, warnings))
+      if (!read_function (scan, vfaddr, pf, &vf->fn, &physfn))
         {
           g_free (vf);
           continue;
         }
-      physfn_path = vfp_sysfs_path (root, "bus", "pci", "devices", vf->fn.address, "physfn", NULL);
-      physfn = vfp_sysfs_link_name (physfn_path);
       if (physfn == NULL || strcmp (physfn, pf->fn.address) != 0)
         {
-          warn (warnings, _("%s: VF %s of PF %s names '%s' as its PF; skipped."),
-                physfn_path, vf->fn.address, pf->fn.address,
-                physfn ? physfn : _("nothing"));
+          g_autofree char *path = dev_path (scan, vf->fn.address, "physfn");
+
+          warn (scan->warnings, _("%s: VF %s of PF %s names '%s' as its PF; skipped."),
+                path, vf->fn.address, pf->fn.address, physfn ? physfn : _("nothing"));
           vf_free (vf);
           continue;
         }
@@ -315,48 +416,60 @@ read_vfs (const char *root, const char *devdir, VfpPf *pf, GPtrArray *warnings)
       g_ptr_array_add (pf->vfs, vf);
     }
   if (i != pf->num_vfs)
-    warn (warnings, _("%s: sriov_numvfs says %u VFs but %u virtfn links were found."),
-          devdir, pf->num_vfs, i);
+    {
+      g_autofree char *path = dev_path (scan, pf->fn.address, NULL);
+
+      warn (scan->warnings, _("%s: sriov_numvfs says %u VFs but %u virtfn links were found."),
+            path, pf->num_vfs, i);
+    }
 }
 
 /* Reads the PF at ADDRESS, or returns NULL when it is not an SR-IOV PF. */
 static VfpPf *
-read_pf (const char *root, const char *address, GPtrArray *warnings)
+read_pf (Scan *scan, const char *address)
 {
-  g_autofree char *devdir = vfp_sysfs_path (root, "bus", "pci", "devices", address, NULL);
-  g_autofree char *total_path = g_build_filename (devdir, "sriov_totalvfs", NULL);
-  g_autofree char *num_path = g_build_filename (devdir, "sriov_numvfs", NULL);
-  VfpPf *pf;
+  int pffd = openat (scan->devices_fd, address, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_autofree char *total_text = NULL;
+  VfpPf *pf = NULL;
   guint64 total, num;
 
-  if (!g_file_test (total_path, G_FILE_TEST_EXISTS))
+  if (pffd < 0)
     return NULL;
-  if (!vfp_sysfs_read_uint (total_path, 10, &total) || total > 0xffff)
+  total_text = read_attr_at (pffd, "sriov_totalvfs");
+  if (total_text == NULL)
+    goto out;
+  if (!parse_uint (total_text, 10, &total) || total > 0xffff)
     {
-      warn (warnings, _("%s: unreadable; the function is not treated as a PF."), total_path);
-      return NULL;
+      g_autofree char *path = dev_path (scan, address, "sriov_totalvfs");
+
+      warn (scan->warnings, _("%s: unreadable; the function is not treated as a PF."), path);
+      goto out;
     }
   if (total == 0)
-    return NULL;
-  if (!vfp_sysfs_read_uint (num_path, 10, &num) || num > total)
+    goto out;
+  if (!read_uint_at (pffd, "sriov_numvfs", 10, &num) || num > total)
     {
-      warn (warnings, _("%s: missing or out of range; taken as 0."), num_path);
+      g_autofree char *path = dev_path (scan, address, "sriov_numvfs");
+
+      warn (scan->warnings, _("%s: missing or out of range; taken as 0."), path);
       num = 0;
     }
 
   pf = g_new0 (VfpPf, 1);
-  if (!read_function (root, address, &pf->fn, warnings))
+  if (!read_function (scan, address, NULL, &pf->fn, NULL))
     {
-      g_free (pf);
-      return NULL;
+      g_clear_pointer (&pf, g_free);
+      goto out;
     }
   pf->total_vfs = total;
   pf->num_vfs = num;
-  pf->vf_offset = read_optional (devdir, "sriov_offset", 10, warnings);
-  pf->vf_stride = read_optional (devdir, "sriov_stride", 10, warnings);
-  pf->vf_device_id = read_optional (devdir, "sriov_vf_device", 16, warnings);
+  pf->vf_offset = read_optional (scan, pffd, address, "sriov_offset", 10);
+  pf->vf_stride = read_optional (scan, pffd, address, "sriov_stride", 10);
+  pf->vf_device_id = read_optional (scan, pffd, address, "sriov_vf_device", 16);
   pf->vfs = g_ptr_array_new_with_free_func ((GDestroyNotify) vf_free);
-  read_vfs (root, devdir, pf, warnings);
+  read_vfs (scan, pffd, pf);
+out:
+  close (pffd);
   return pf;
 }
 
@@ -366,30 +479,39 @@ VfpSysfs *
 vfp_sysfs_scan (const char *root, GError **error)
 {
   g_autofree char *devices = vfp_sysfs_path (root, "bus", "pci", "devices", NULL);
+  g_autofree char *groups = vfp_sysfs_path (root, "kernel", "iommu_groups", NULL);
   g_autoptr (GPtrArray) names = NULL;
   g_autoptr (VfpSysfs) sysfs = NULL;
+  g_autoptr (GHashTable) group_sizes = g_hash_table_new (NULL, NULL);
+  Scan scan = { root, -1, -1, group_sizes, NULL };
   guint i;
 
-  if (!g_file_test (devices, G_FILE_TEST_IS_DIR))
+  scan.devices_fd = open (devices, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (scan.devices_fd < 0)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
                    _("'%s' does not exist: '%s' is not a sysfs tree with PCI devices; check --sysfs-root."),
                    devices, root);
       return NULL;
     }
+  scan.groups_fd = open (groups, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   sysfs = g_new0 (VfpSysfs, 1);
   sysfs->root = g_strdup (root);
   sysfs->pfs = g_ptr_array_new_with_free_func ((GDestroyNotify) pf_free);
   sysfs->warnings = g_ptr_array_new_with_free_func (g_free);
+  scan.warnings = sysfs->warnings;
 
-  names = list_dir (devices);
+  names = list_dir_at (scan.devices_fd, ".");
   for (i = 0; i < names->len; i++)
     {
-      VfpPf *pf = read_pf (root, names->pdata[i], sysfs->warnings);
+      VfpPf *pf = read_pf (&scan, names->pdata[i]);
 
       if (pf != NULL)
         g_ptr_array_add (sysfs->pfs, pf);
     }
+  close (scan.devices_fd);
+  if (scan.groups_fd >= 0)
+    close (scan.groups_fd);
   return g_steal_pointer (&sysfs);
 }
 

@@ -61,9 +61,9 @@ main (int argc, char **argv)
   gboolean version = FALSE;
   GOptionEntry entries[] = {
     { "connect", 'c', 0, G_OPTION_ARG_STRING, &cli.uri, N_("libvirt URI (default: uri= of the configuration, LIBVIRT_DEFAULT_URI, then qemu:///system)"), N_("URI") },
-    { "config", 0, 0, G_OPTION_ARG_FILENAME, &cli.config_path, N_("Configuration file (default " SYSCONFDIR "/vfpool/vfpool.conf)"), N_("FILE") },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &cli.config_path, NULL, N_("FILE") },
     { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &cli.sysfs_root, N_("Directory that plays /sys (default /sys)"), N_("DIR") },
-    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.state_dir, N_("Directory of the lease store (default " LOCALSTATEDIR "/lib/vfpool)"), N_("DIR") },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.state_dir, NULL, N_("DIR") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli.quiet, N_("Print errors only"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &cli.verbose, N_("Print debugging messages"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
@@ -72,6 +72,8 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *description = NULL;
+  g_autofree char *config_help = NULL;
+  g_autofree char *state_help = NULL;
   const char *env_uri;
   int status = VFP_EXIT_ERROR;
   gsize i;
@@ -80,6 +82,12 @@ main (int argc, char **argv)
   bindtextdomain (GETTEXT_PACKAGE, message_catalog_dir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
+  /* Help texts that name build-time paths are made here, so that the
+   * translatable part is one whole sentence. */
+  config_help = g_strdup_printf (_("Configuration file (default %s)"), SYSCONFDIR "/vfpool/vfpool.conf");
+  state_help = g_strdup_printf (_("Directory of the lease store (default %s)"), LOCALSTATEDIR "/lib/vfpool");
+  entries[1].description = config_help;
+  entries[3].description = state_help;
   ctx = g_option_context_new (_("COMMAND [ARGS...]"));
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_set_summary (ctx, _("Hands SR-IOV virtual functions to libvirt guests and keeps track of them."));

@@ -142,6 +142,8 @@ wave (Host *h, const char *prefix, guint n, GHashTable *handed_out)
         }
       else
         {
+          if (g_subprocess_get_exit_status (p) != 1)
+            g_test_message ("unexpected failure: %s", err);
           g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 1);
           g_assert_nonnull (strstr (err, "usable free VFs"));
         }

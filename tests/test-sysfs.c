@@ -194,8 +194,8 @@ test_broken_tree (Fixture *fx, gconstpointer data)
 
   /* garbage NUMA node on the first PF */
   overwrite (fx->root, "bus/pci/devices/0000:05:00.0/numa_node", "banana\n");
-  /* a VF with no vendor file: skipped */
-  remove_path (fx->root, "bus/pci/devices/0000:05:10.2/vendor");
+  /* a VF the PF links to, whose bus/pci/devices entry is gone: skipped */
+  remove_path (fx->root, "bus/pci/devices/0000:05:10.2");
   /* a dangling virtfn link */
   relink (fx->root, "bus/pci/devices/0000:05:00.0/virtfn2", "../0000:05:1f.7");
   /* a VF whose physfn names another PF */
@@ -210,7 +210,7 @@ test_broken_tree (Fixture *fx, gconstpointer data)
   warnings = warnings_text (sysfs);
   g_test_message ("%s", warnings);
   g_assert_nonnull (strstr (warnings, "0000:05:00.0/numa_node"));
-  g_assert_nonnull (strstr (warnings, "0000:05:10.2/vendor"));
+  g_assert_nonnull (strstr (warnings, "0000:05:10.2: the device directory is missing"));
   g_assert_nonnull (strstr (warnings, "0000:05:1f.7"));
   g_assert_nonnull (strstr (warnings, "0000:05:10.6/physfn"));
   g_assert_nonnull (strstr (warnings, "sriov_numvfs says 6 VFs but 4 virtfn links"));
@@ -230,6 +230,18 @@ test_broken_tree (Fixture *fx, gconstpointer data)
 }
 
 /* The walk stops at the first missing virtfnN, as libvirt's does. */
+/* A PF without a vendor id is no PF: skipped with a warning naming the file. */
+static void
+test_no_vendor (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (VfpSysfs) sysfs = NULL;
+
+  remove_path (fx->root, "bus/pci/devices/0000:81:00.0/vendor");
+  sysfs = vfp_sysfs_scan (fx->root, NULL);
+  g_assert_cmpuint (sysfs->pfs->len, ==, 1);
+  g_assert_nonnull (strstr (sysfs->warnings->pdata[0], "0000:81:00.0/vendor"));
+}
+
 static void
 test_virtfn_gap (Fixture *fx, gconstpointer data)
 {
@@ -304,6 +316,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/sysfs/captured-tree", test_captured_tree);
   g_test_add_func ("/vfpool/sysfs/captured-vfio", test_captured_vfio);
   g_test_add ("/vfpool/sysfs/broken-tree", Fixture, NULL, fixture_demo, test_broken_tree, fixture_teardown);
+  g_test_add ("/vfpool/sysfs/no-vendor", Fixture, NULL, fixture_demo, test_no_vendor, fixture_teardown);
   g_test_add ("/vfpool/sysfs/virtfn-gap", Fixture, NULL, fixture_demo, test_virtfn_gap, fixture_teardown);
   g_test_add ("/vfpool/sysfs/not-a-pf", Fixture, NULL, fixture_demo, test_not_a_pf, fixture_teardown);
   g_test_add_func ("/vfpool/sysfs/no-root", test_no_root);
