@@ -191,7 +191,7 @@ vfp_cli_netdev (const VfpFunction *fn)
 }
 
 /* How long a command waits for another vfpool holding the store's lock. */
-#define STATE_LOCK_TIMEOUT_MS 30000
+#define STATE_LOCK_TIMEOUT_MS 120000
 
 /* Opens (and locks) the lease store. With ONLY_IF_EXISTS, a missing state
  * directory is not created and NULL is returned with *EXIT_CODE 0: a

@@ -79,7 +79,7 @@ vfp_pool_lease_is_stale (VfpPool *pool, const VfpLease *lease)
 guint
 vfp_pool_reclaim (VfpPool *pool)
 {
-  g_autoptr (GPtrArray) list = vfp_state_list (pool->state);
+  g_autoptr (GPtrArray) list = vfp_state_list_unsorted (pool->state);
   guint i, n = 0;
 
   for (i = 0; i < list->len; i++)
@@ -138,7 +138,7 @@ static GHashTable *
 count_pf_use (VfpPool *pool)
 {
   GHashTable *use = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (GPtrArray) list = vfp_state_list (pool->state);
+  g_autoptr (GPtrArray) list = vfp_state_list_unsorted (pool->state);
   guint i;
 
   for (i = 0; i < list->len; i++)

@@ -475,16 +475,30 @@ vfp_state_close (VfpState *state)
   g_free (state);
 }
 
+/* Lease keys are canonical addresses ("0000:05:10.2"): fixed-width hex, so
+ * a longer domain sorts after and the rest is string order. */
 static int
 compare_leases (gconstpointer a, gconstpointer b)
 {
-  const VfpLease *la = *(VfpLease *const *) a;
-  const VfpLease *lb = *(VfpLease *const *) b;
-  VfpAddr x, y;
+  const char *x = (*(VfpLease *const *) a)->vf;
+  const char *y = (*(VfpLease *const *) b)->vf;
+  gsize lx = strlen (x), ly = strlen (y);
 
-  vfp_addr_parse (la->vf, &x, NULL);
-  vfp_addr_parse (lb->vf, &y, NULL);
-  return vfp_addr_compare (&x, &y);
+  return lx != ly ? (lx < ly ? -1 : 1) : strcmp (x, y);
+}
+
+/* The leases in no particular order; the array does not own them. */
+GPtrArray *
+vfp_state_list_unsorted (VfpState *state)
+{
+  GPtrArray *list = g_ptr_array_sized_new (g_hash_table_size (state->leases));
+  GHashTableIter it;
+  gpointer value;
+
+  g_hash_table_iter_init (&it, state->leases);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    g_ptr_array_add (list, value);
+  return list;
 }
 
 /* The leases ordered by VF address; the array does not own them. */

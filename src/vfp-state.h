@@ -46,6 +46,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpState, vfp_state_close)
 const char *vfp_state_dir (VfpState *state);
 VfpLease *vfp_state_get (VfpState *state, const char *vf);
 GPtrArray *vfp_state_list (VfpState *state);
+GPtrArray *vfp_state_list_unsorted (VfpState *state);
 guint vfp_state_count (VfpState *state);
 
 /* For vfp-pool only: the one module that changes lease state. */

@@ -174,7 +174,7 @@ main (int argc, char **argv)
   const char *version[] = { "--version", NULL };
   int iterations = argc > 1 ? atoi (argv[1]) : 21;
   int clients = argc > 2 ? atoi (argv[2]) : 64;
-  int rounds = argc > 3 ? atoi (argv[3]) : 2;
+  int rounds = argc > 3 ? atoi (argv[3]) : 1;
   Client *cs;
   GThread **threads;
   double decide_ms;

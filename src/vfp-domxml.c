@@ -1,0 +1,338 @@
+/* Domain XML. vfpool finds its devices by their alias (ua-vfpool-N) and
+ * what they point at on the host; its own record in the guest lives in
+ * <metadata><vfpool:vfpool xmlns:vfpool=...>, which travels with dumpxml
+ * and migration. */
+#include "config.h"
+
+#include <string.h>
+
+#include <libxml/xpathInternals.h>
+
+#include "vfp-domxml.h"
+#include "vfp-error.h"
+#include "vfp-i18n.h"
+#include "vfp-sysfs.h"
+#include "vfp-xml.h"
+
+static void
+device_free (VfpDomDevice *d)
+{
+  g_free (d->alias);
+  g_free (d->mac);
+  g_free (d->teaming_persistent);
+  g_free (d);
+}
+
+void
+vfp_meta_vf_free (VfpMetaVf *m)
+{
+  g_free (m->alias);
+  g_free (m->pool);
+  g_free (m->address);
+  g_free (m->mac);
+  g_free (m->template);
+  g_free (m->failover_of);
+  g_free (m);
+}
+
+void
+vfp_domain_free (VfpDomain *dom)
+{
+  if (dom == NULL)
+    return;
+  g_free (dom->name);
+  g_free (dom->uuid);
+  g_ptr_array_unref (dom->devices);
+  g_ptr_array_unref (dom->meta);
+  g_free (dom->numa_nodeset);
+  g_free (dom->cpuset);
+  g_free (dom);
+}
+
+static int
+read_vlan (xmlXPathContext *ctxt, xmlNode *node)
+{
+  g_autofree char *tag = vfp_xml_xpath_string (ctxt, node, "string(vlan/tag[1]/@id)");
+  guint64 v;
+
+  if (tag && g_ascii_string_to_unsigned (tag, 10, 0, 4095, &v, NULL))
+    return v;
+  return -1;
+}
+
+/* Adds the device NODE describes, when it points at a host PCI function. */
+static void
+read_device (xmlXPathContext *ctxt, xmlNode *node, gboolean is_interface, VfpDomain *dom)
+{
+  g_autoptr (xmlXPathObject) addr = vfp_xml_xpath_nodes (ctxt, node, "source/address");
+  g_autofree char *d = NULL, *b = NULL, *s = NULL, *f = NULL;
+  VfpDomDevice *dev;
+  xmlNode *a;
+
+  if (addr == NULL)
+    return;
+  a = addr->nodesetval->nodeTab[0];
+  d = vfp_xml_prop (a, "domain");
+  b = vfp_xml_prop (a, "bus");
+  s = vfp_xml_prop (a, "slot");
+  f = vfp_xml_prop (a, "function");
+  dev = g_new0 (VfpDomDevice, 1);
+  /* libvirt fills in domain 0 when it is left out */
+  if (!vfp_addr_from_attrs (d ? d : "0", b, s, f, &dev->addr, NULL))
+    {
+      g_free (dev);
+      return;
+    }
+  dev->is_interface = is_interface;
+  dev->alias = vfp_xml_xpath_string (ctxt, node, "string(alias/@name)");
+  dev->mac = vfp_xml_xpath_string (ctxt, node, "string(mac/@address)");
+  dev->vlan = read_vlan (ctxt, node);
+  dev->teaming_persistent = vfp_xml_xpath_string (ctxt, node, "string(teaming[@type='transient']/@persistent)");
+  g_ptr_array_add (dom->devices, dev);
+}
+
+static void
+read_metadata (xmlXPathContext *ctxt, xmlNode *root, VfpDomain *dom)
+{
+  g_autoptr (xmlXPathObject) vfs = vfp_xml_xpath_nodes (ctxt, root, "metadata/vfpool:vfpool/vfpool:vf");
+  int i;
+
+  for (i = 0; vfs && i < vfs->nodesetval->nodeNr; i++)
+    {
+      xmlNode *n = vfs->nodesetval->nodeTab[i];
+      g_autofree char *vlan = vfp_xml_prop (n, "vlan");
+      VfpMetaVf *m = g_new0 (VfpMetaVf, 1);
+      guint64 v;
+
+      m->alias = vfp_xml_prop (n, "alias");
+      m->pool = vfp_xml_prop (n, "pool");
+      m->address = vfp_xml_prop (n, "address");
+      m->mac = vfp_xml_prop (n, "mac");
+      m->template = vfp_xml_prop (n, "template");
+      m->failover_of = vfp_xml_prop (n, "failover-of");
+      m->vlan = vlan && g_ascii_string_to_unsigned (vlan, 10, 0, 4095, &v, NULL) ? (int) v : -1;
+      if (m->alias == NULL)
+        {
+          vfp_meta_vf_free (m);
+          continue;
+        }
+      g_ptr_array_add (dom->meta, m);
+    }
+}
+
+/* Parses a domain's XML (virDomainGetXMLDesc); the caller frees it. */
+VfpDomain *
+vfp_domxml_parse (const char *xml, gssize len, GError **error)
+{
+  g_autoptr (xmlDoc) doc = vfp_xml_parse (xml, len, _("a domain"), error);
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (VfpDomain) dom = NULL;
+  g_autoptr (xmlXPathObject) hostdevs = NULL;
+  g_autoptr (xmlXPathObject) ifaces = NULL;
+  g_autofree char *id = NULL;
+  xmlNode *root;
+  gint64 v;
+  int i;
+
+  if (doc == NULL)
+    return NULL;
+  root = xmlDocGetRootElement (doc);
+  if (strcmp ((const char *) root->name, "domain") != 0)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                   _("A domain's XML must have <domain> as its root, not <%s>."), (const char *) root->name);
+      return NULL;
+    }
+  ctxt = xmlXPathNewContext (doc);
+  xmlXPathRegisterNs (ctxt, BAD_CAST VFP_METADATA_PREFIX, BAD_CAST VFP_METADATA_NS);
+  dom = g_new0 (VfpDomain, 1);
+  dom->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) device_free);
+  dom->meta = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_meta_vf_free);
+  dom->name = vfp_xml_xpath_string (ctxt, root, "string(name)");
+  dom->uuid = vfp_xml_xpath_string (ctxt, root, "string(uuid)");
+  if (dom->name == NULL || dom->uuid == NULL)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                   _("A domain's XML has no <name> or no <uuid>."));
+      return NULL;
+    }
+  id = vfp_xml_prop (root, "id");
+  dom->id = id && g_ascii_string_to_signed (id, 10, 0, G_MAXINT, &v, NULL) ? (int) v : -1;
+  hostdevs = vfp_xml_xpath_nodes (ctxt, root, "devices/hostdev[@mode='subsystem'][@type='pci']");
+  for (i = 0; hostdevs && i < hostdevs->nodesetval->nodeNr; i++)
+    read_device (ctxt, hostdevs->nodesetval->nodeTab[i], FALSE, dom);
+  ifaces = vfp_xml_xpath_nodes (ctxt, root, "devices/interface[@type='hostdev']");
+  for (i = 0; ifaces && i < ifaces->nodesetval->nodeNr; i++)
+    read_device (ctxt, ifaces->nodesetval->nodeTab[i], TRUE, dom);
+  read_metadata (ctxt, root, dom);
+  dom->numa_nodeset = vfp_xml_xpath_string (ctxt, root, "string(numatune/memory/@nodeset)");
+  dom->cpuset = vfp_xml_xpath_string (ctxt, root, "string(cputune/vcpupin[1]/@cpuset)");
+  if (dom->cpuset == NULL)
+    dom->cpuset = vfp_xml_xpath_string (ctxt, root, "string(vcpu/@cpuset)");
+  return g_steal_pointer (&dom);
+}
+
+VfpDomDevice *
+vfp_domain_find_device (VfpDomain *dom, const char *alias)
+{
+  guint i;
+
+  for (i = 0; dom && i < dom->devices->len; i++)
+    if (g_strcmp0 (((VfpDomDevice *) dom->devices->pdata[i])->alias, alias) == 0)
+      return dom->devices->pdata[i];
+  return NULL;
+}
+
+VfpDomDevice *
+vfp_domain_find_address (VfpDomain *dom, const VfpAddr *addr)
+{
+  guint i;
+
+  for (i = 0; dom && i < dom->devices->len; i++)
+    if (vfp_addr_equal (&((VfpDomDevice *) dom->devices->pdata[i])->addr, addr))
+      return dom->devices->pdata[i];
+  return NULL;
+}
+
+VfpMetaVf *
+vfp_domain_find_meta (VfpDomain *dom, const char *alias)
+{
+  guint i;
+
+  for (i = 0; dom && i < dom->meta->len; i++)
+    if (g_strcmp0 (((VfpMetaVf *) dom->meta->pdata[i])->alias, alias) == 0)
+      return dom->meta->pdata[i];
+  return NULL;
+}
+
+/* The first number of a libvirt cpuset or nodeset ("1-3,^2,8"), or -1. */
+static int
+first_number (const char *set)
+{
+  guint64 v;
+  g_autofree char *head = set ? g_strndup (set, strspn (set, "0123456789")) : NULL;
+
+  if (head == NULL || !g_ascii_string_to_unsigned (head, 10, 0, G_MAXINT, &v, NULL))
+    return -1;
+  return v;
+}
+
+/* Whether CPU is in a kernel cpulist such as "0-7,16-23". */
+static gboolean
+cpulist_has (const char *list, int cpu)
+{
+  g_auto (GStrv) parts = g_strsplit (list, ",", -1);
+  char **p;
+
+  for (p = parts; *p; p++)
+    {
+      guint64 lo, hi;
+      g_auto (GStrv) r = g_strsplit (g_strstrip (*p), "-", 2);
+
+      if (!g_ascii_string_to_unsigned (r[0], 10, 0, G_MAXINT, &lo, NULL))
+        continue;
+      hi = lo;
+      if (r[1] && !g_ascii_string_to_unsigned (r[1], 10, 0, G_MAXINT, &hi, NULL))
+        continue;
+      if ((guint64) cpu >= lo && (guint64) cpu <= hi)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The NUMA node the guest runs on: its <numatune> memory node, else the
+ * node of its first pinned CPU (from SYSFS_ROOT/devices/system/node), else
+ * -1. */
+int
+vfp_domain_numa_node (VfpDomain *dom, const char *sysfs_root)
+{
+  g_autofree char *nodes = NULL;
+  g_autoptr (GDir) d = NULL;
+  const char *name;
+  int cpu;
+
+  if (dom->numa_nodeset != NULL)
+    return first_number (dom->numa_nodeset);
+  cpu = first_number (dom->cpuset);
+  if (cpu < 0)
+    return -1;
+  nodes = vfp_sysfs_path (sysfs_root, "devices", "system", "node", NULL);
+  d = g_dir_open (nodes, 0, NULL);
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *list = NULL;
+      guint64 n;
+
+      if (!g_str_has_prefix (name, "node")
+          || !g_ascii_string_to_unsigned (name + 4, 10, 0, G_MAXINT, &n, NULL))
+        continue;
+      path = g_build_filename (nodes, name, "cpulist", NULL);
+      if (g_file_get_contents (path, &list, NULL, NULL) && cpulist_has (g_strstrip (list), cpu))
+        return n;
+    }
+  return -1;
+}
+
+static gboolean
+alias_used (VfpDomain *dom, const char *alias)
+{
+  return vfp_domain_find_device (dom, alias) != NULL || vfp_domain_find_meta (dom, alias) != NULL;
+}
+
+/* The lowest ua-vfpool-N used neither in the live nor the persistent
+ * definition nor in TAKEN (aliases of this request or of leases); the
+ * caller frees it. */
+char *
+vfp_domain_next_alias (VfpDomain *live, VfpDomain *config, GHashTable *taken)
+{
+  guint n;
+
+  for (n = 0;; n++)
+    {
+      g_autofree char *alias = g_strdup_printf (VFP_ALIAS_PREFIX "%u", n);
+
+      if (!alias_used (live, alias) && !alias_used (config, alias)
+          && !(taken && g_hash_table_contains (taken, alias)))
+        return g_steal_pointer (&alias);
+    }
+}
+
+/* vfpool's metadata element for virDomainSetMetadata: one <vf> per VfpMetaVf,
+ * built with the tree API. The caller frees it. */
+char *
+vfp_metadata_build (GPtrArray *meta)
+{
+  g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
+  g_autoptr (xmlBuffer) buf = xmlBufferCreate ();
+  xmlNode *root = xmlNewNode (NULL, BAD_CAST "vfpool");
+  guint i;
+
+  xmlDocSetRootElement (doc, root);
+  for (i = 0; i < meta->len; i++)
+    {
+      VfpMetaVf *m = meta->pdata[i];
+      xmlNode *n = xmlNewChild (root, NULL, BAD_CAST "vf", NULL);
+
+      xmlSetProp (n, BAD_CAST "alias", BAD_CAST m->alias);
+      if (m->pool)
+        xmlSetProp (n, BAD_CAST "pool", BAD_CAST m->pool);
+      if (m->address)
+        xmlSetProp (n, BAD_CAST "address", BAD_CAST m->address);
+      if (m->mac)
+        xmlSetProp (n, BAD_CAST "mac", BAD_CAST m->mac);
+      if (m->vlan >= 0)
+        {
+          char v[8];
+
+          g_snprintf (v, sizeof v, "%d", m->vlan);
+          xmlSetProp (n, BAD_CAST "vlan", BAD_CAST v);
+        }
+      if (m->template)
+        xmlSetProp (n, BAD_CAST "template", BAD_CAST m->template);
+      if (m->failover_of)
+        xmlSetProp (n, BAD_CAST "failover-of", BAD_CAST m->failover_of);
+    }
+  xmlNodeDump (buf, doc, root, 0, 0);
+  return g_strdup ((const char *) xmlBufferContent (buf));
+}

@@ -1,0 +1,220 @@
+/* Device XML from the templates: every real node-device dump yields XML
+ * that libvirt's own parser accepts (a domain containing it is defined on
+ * the test driver and read back), values are data and never markup, and
+ * bad or unsafe templates are refused. */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/tree.h>
+
+#include "test-util.h"
+#include "vfp-domxml.h"
+#include "vfp-error.h"
+#include "vfp-nodedev.h"
+#include "vfp-template.h"
+#include "vfp-xml.h"
+
+static const char *template_dirs[2];
+
+static void
+quiet (void *opaque, virErrorPtr err)
+{
+}
+
+/* Defines a test-driver domain holding DEVICE_XML and returns libvirt's
+ * own XML of it (what its parser made of the device). */
+static char *
+define_with_device (const char *device_xml)
+{
+  g_autoptr (xmlDoc) doc = vfp_xml_parse ("<domain type='test'><name>g</name>"
+                                          "<memory>65536</memory><os><type>hvm</type></os>"
+                                          "<devices/></domain>", -1, "skeleton", NULL);
+  g_autoptr (xmlDoc) dev = vfp_xml_parse (device_xml, -1, "device", NULL);
+  g_autoptr (xmlBuffer) buf = xmlBufferCreate ();
+  xmlNode *devices = vfp_xml_child (xmlDocGetRootElement (doc), "devices");
+  virConnectPtr conn = virConnectOpen ("test:///default");
+  virDomainPtr d;
+  char *out;
+
+  g_assert_nonnull (dev);
+  xmlAddChild (devices, xmlDocCopyNode (xmlDocGetRootElement (dev), doc, 1));
+  xmlNodeDump (buf, doc, xmlDocGetRootElement (doc), 0, 0);
+  d = virDomainDefineXML (conn, (const char *) xmlBufferContent (buf));
+  if (d == NULL)
+    g_error ("libvirt refused the device: %s\n%s", virGetLastErrorMessage (), device_xml);
+  out = virDomainGetXMLDesc (d, 0);
+  virDomainUndefine (d);
+  virDomainFree (d);
+  virConnectClose (conn);
+  return out;
+}
+
+static char *
+read_data (const char *name)
+{
+  g_autofree char *path = test_data_path (name);
+  char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return text;
+}
+
+/* The captured VF node device, as NVMe (hostdev) and as if it were a NIC. */
+static void
+test_captured_nodedev (void)
+{
+  g_autofree char *nd = read_data ("nodedev-pci_0000_01_00_1.xml");
+  g_autoptr (VfpNodedev) dev = vfp_nodedev_parse (nd, NULL);
+  VfpDeviceSpec hostdev = { VFP_TEMPLATE_HOSTDEV, dev->addr, NULL, -1, "ua-vfpool-0", NULL };
+  VfpDeviceSpec iface = { VFP_TEMPLATE_INTERFACE, dev->addr, "52:54:00:12:34:56", 100, "ua-vfpool-1", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *x1 = vfp_template_render (template_dirs, &hostdev, &error);
+  g_autofree char *x2 = NULL;
+  g_autofree char *back1 = NULL, *back2 = NULL;
+  g_autoptr (VfpDomain) d1 = NULL, d2 = NULL;
+  VfpDomDevice *got;
+  char buf[VFP_ADDR_STRLEN];
+
+  g_assert_no_error (error);
+  g_test_message ("%s", x1);
+  back1 = define_with_device (x1);
+  d1 = vfp_domxml_parse (back1, -1, NULL);
+  got = vfp_domain_find_device (d1, "ua-vfpool-0");
+  g_assert_nonnull (got);
+  g_assert_false (got->is_interface);
+  g_assert_cmpstr (vfp_addr_format (&got->addr, buf), ==, "0000:01:00.1");
+
+  x2 = vfp_template_render (template_dirs, &iface, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", x2);
+  back2 = define_with_device (x2);
+  d2 = vfp_domxml_parse (back2, -1, NULL);
+  got = vfp_domain_find_device (d2, "ua-vfpool-1");
+  g_assert_nonnull (got);
+  g_assert_true (got->is_interface);
+  g_assert_cmpstr (got->mac, ==, "52:54:00:12:34:56");
+  g_assert_cmpint (got->vlan, ==, 100);
+  g_assert_cmpstr (vfp_addr_format (&got->addr, buf), ==, "0000:01:00.1");
+}
+
+/* The PF dump too (its address, whatever it is, must render). */
+static void
+test_every_dump (void)
+{
+  const char *files[] = { "nodedev-pci_0000_01_00_0.xml", "nodedev-pci_0000_01_00_1.xml" };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *nd = read_data (files[i]);
+      g_autoptr (VfpNodedev) dev = vfp_nodedev_parse (nd, NULL);
+      VfpDeviceSpec spec = { VFP_TEMPLATE_HOSTDEV, dev->addr, NULL, -1, "ua-vfpool-7", NULL };
+      g_autofree char *x = vfp_template_render (template_dirs, &spec, NULL);
+      g_autofree char *back = define_with_device (x);
+
+      g_assert_nonnull (strstr (back, "ua-vfpool-7"));
+    }
+}
+
+static void
+test_failover (void)
+{
+  VfpDeviceSpec spec = { VFP_TEMPLATE_INTERFACE, { 0, 5, 0x10, 2 }, "52:54:00:aa:bb:cc", -1,
+                         "ua-vfpool-2", "ua-net0" };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *x = vfp_template_render (template_dirs, &spec, &error);
+  g_autofree char *back = NULL;
+  g_autoptr (VfpDomain) d = NULL;
+  VfpDomDevice *got;
+
+  g_assert_no_error (error);
+  back = define_with_device (x);
+  d = vfp_domxml_parse (back, -1, NULL);
+  got = vfp_domain_find_device (d, "ua-vfpool-2");
+
+  g_assert_nonnull (got);
+  g_assert_cmpstr (got->teaming_persistent, ==, "ua-net0");
+}
+
+/* A hostile MAC or alias stays an attribute value: the result parses and
+ * carries the text back unchanged. */
+static void
+test_values_are_data (void)
+{
+  VfpDeviceSpec spec = { VFP_TEMPLATE_INTERFACE, { 0, 5, 0x10, 2 }, "52:54:00:00:00:01'/><evil a='",
+                         -1, "ua-vfpool-0\"><x/>&amp;", NULL };
+  g_autofree char *x = vfp_template_render (template_dirs, &spec, NULL);
+  g_autoptr (xmlDoc) doc = vfp_xml_parse (x, -1, "rendered", NULL);
+  xmlNode *root = xmlDocGetRootElement (doc);
+  g_autofree char *mac = vfp_xml_prop (vfp_xml_child (root, "mac"), "address");
+  g_autofree char *alias = vfp_xml_prop (vfp_xml_child (root, "alias"), "name");
+
+  g_assert_nonnull (doc);
+  g_assert_null (vfp_xml_child (root, "evil"));
+  g_assert_null (vfp_xml_child (root, "x"));
+  g_assert_cmpstr (mac, ==, spec.mac);
+  g_assert_cmpstr (alias, ==, spec.alias);
+}
+
+/* An override directory wins; bad and unsafe templates are refused with
+ * their path. */
+static void
+test_overrides (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "hostdev.xml", NULL);
+  const char *dirs[] = { dir, template_dirs[0], NULL };
+  VfpDeviceSpec spec = { VFP_TEMPLATE_HOSTDEV, { 0, 5, 0x10, 2 }, NULL, -1, "ua-vfpool-0", NULL };
+  g_autoptr (GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
+  g_autofree char *x = NULL;
+
+  g_assert_true (g_file_set_contents (path, "<hostdev mode='subsystem' type='pci' managed='yes'>"
+                                      "<source><address/></source><rom bar='off'/></hostdev>", -1, NULL));
+  x = vfp_template_render (dirs, &spec, NULL);
+  g_assert_nonnull (strstr (x, "<rom bar=\"off\"/>"));
+  g_assert_nonnull (strstr (x, "domain=\"0x0000\" bus=\"0x05\" slot=\"0x10\" function=\"0x2\""));
+
+  g_assert_true (g_file_set_contents (path, "<hostdev><source>", -1, NULL));
+  g_assert_null (vfp_template_render (dirs, &spec, &e1));
+  g_assert_nonnull (strstr (e1->message, path));
+  g_assert_nonnull (strstr (e1->message, "does not parse"));
+
+  g_assert_true (g_file_set_contents (path, "<interface type='hostdev'/>", -1, NULL));
+  g_assert_null (vfp_template_render (dirs, &spec, &e2));
+  g_assert_nonnull (strstr (e2->message, "<hostdev mode='subsystem' type='pci'>"));
+
+  g_assert_true (g_file_set_contents (path, "<hostdev mode='subsystem' type='pci'/>", -1, NULL));
+  g_chmod (path, 0666);
+  g_assert_null (vfp_template_render (dirs, &spec, &e3));
+  g_assert_error (e3, VFP_ERROR, VFP_ERROR_UNSAFE);
+  g_assert_nonnull (strstr (e3->message, "chmod go-w"));
+
+  /* a VLAN on a plain hostdev cannot work: refused before libvirt sees it */
+  spec.vlan = 100;
+  g_chmod (path, 0644);
+  g_assert_null (vfp_template_render (dirs, &spec, &e4));
+  g_assert_nonnull (strstr (e4->message, "template=interface"));
+  test_remove_tree (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *dir = NULL;
+
+  g_test_init (&argc, &argv, NULL);
+  virSetErrorFunc (NULL, quiet);
+  dir = g_test_build_filename (G_TEST_DIST, "..", "xml-templates", NULL);
+  template_dirs[0] = dir;
+  template_dirs[1] = NULL;
+  g_test_add_func ("/vfpool/template/captured-nodedev", test_captured_nodedev);
+  g_test_add_func ("/vfpool/template/every-dump", test_every_dump);
+  g_test_add_func ("/vfpool/template/failover", test_failover);
+  g_test_add_func ("/vfpool/template/values-are-data", test_values_are_data);
+  g_test_add_func ("/vfpool/template/overrides", test_overrides);
+  return g_test_run ();
+}
