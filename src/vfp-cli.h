@@ -22,6 +22,7 @@ typedef struct {
   char *config_path;     /* owned: --config */
   char *sysfs_root;      /* owned: --sysfs-root, default /sys */
   gboolean sysfs_default;
+  char *template_dir;    /* owned: --template-dir, searched before the installed templates */
   char *state_dir;       /* owned: --state-dir, else state-dir=, else LOCALSTATEDIR/lib/vfpool */
   VfpConfig *config;     /* owned: loaded before the command runs */
   gboolean quiet;
@@ -63,3 +64,5 @@ int vfp_cmd_check (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_reserve (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_release (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_apply (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_attach (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_detach (VfpCli *cli, int argc, char **argv);

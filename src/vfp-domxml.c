@@ -23,6 +23,16 @@ device_free (VfpDomDevice *d)
   g_free (d);
 }
 
+static void
+nic_free (VfpDomNic *n)
+{
+  g_free (n->alias);
+  g_free (n->type);
+  g_free (n->mac);
+  g_free (n->teaming);
+  g_free (n);
+}
+
 void
 vfp_meta_vf_free (VfpMetaVf *m)
 {
@@ -44,6 +54,7 @@ vfp_domain_free (VfpDomain *dom)
   g_free (dom->uuid);
   g_ptr_array_unref (dom->devices);
   g_ptr_array_unref (dom->meta);
+  g_ptr_array_unref (dom->nics);
   g_free (dom->numa_nodeset);
   g_free (dom->cpuset);
   g_free (dom);
@@ -148,6 +159,7 @@ vfp_domxml_parse (const char *xml, gssize len, GError **error)
   dom = g_new0 (VfpDomain, 1);
   dom->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) device_free);
   dom->meta = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_meta_vf_free);
+  dom->nics = g_ptr_array_new_with_free_func ((GDestroyNotify) nic_free);
   dom->name = vfp_xml_xpath_string (ctxt, root, "string(name)");
   dom->uuid = vfp_xml_xpath_string (ctxt, root, "string(uuid)");
   if (dom->name == NULL || dom->uuid == NULL)
@@ -165,6 +177,21 @@ vfp_domxml_parse (const char *xml, gssize len, GError **error)
   for (i = 0; ifaces && i < ifaces->nodesetval->nodeNr; i++)
     read_device (ctxt, ifaces->nodesetval->nodeTab[i], TRUE, dom);
   read_metadata (ctxt, root, dom);
+  {
+    g_autoptr (xmlXPathObject) all = vfp_xml_xpath_nodes (ctxt, root, "devices/interface[alias/@name]");
+
+    for (i = 0; all && i < all->nodesetval->nodeNr; i++)
+      {
+        xmlNode *n = all->nodesetval->nodeTab[i];
+        VfpDomNic *nic = g_new0 (VfpDomNic, 1);
+
+        nic->alias = vfp_xml_xpath_string (ctxt, n, "string(alias/@name)");
+        nic->type = vfp_xml_prop (n, "type");
+        nic->mac = vfp_xml_xpath_string (ctxt, n, "string(mac/@address)");
+        nic->teaming = vfp_xml_xpath_string (ctxt, n, "string(teaming/@type)");
+        g_ptr_array_add (dom->nics, nic);
+      }
+  }
   dom->numa_nodeset = vfp_xml_xpath_string (ctxt, root, "string(numatune/memory/@nodeset)");
   dom->cpuset = vfp_xml_xpath_string (ctxt, root, "string(cputune/vcpupin[1]/@cpuset)");
   if (dom->cpuset == NULL)
@@ -202,6 +229,17 @@ vfp_domain_find_meta (VfpDomain *dom, const char *alias)
   for (i = 0; dom && i < dom->meta->len; i++)
     if (g_strcmp0 (((VfpMetaVf *) dom->meta->pdata[i])->alias, alias) == 0)
       return dom->meta->pdata[i];
+  return NULL;
+}
+
+VfpDomNic *
+vfp_domain_find_nic (VfpDomain *dom, const char *alias)
+{
+  guint i;
+
+  for (i = 0; dom && i < dom->nics->len; i++)
+    if (g_strcmp0 (((VfpDomNic *) dom->nics->pdata[i])->alias, alias) == 0)
+      return dom->nics->pdata[i];
   return NULL;
 }
 

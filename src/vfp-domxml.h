@@ -32,12 +32,21 @@ typedef struct {
   char *failover_of;         /* owned, or NULL */
 } VfpMetaVf;
 
+/* Any <interface> with an alias: failover partners are looked up here. */
+typedef struct {
+  char *alias;               /* owned */
+  char *type;                /* owned: "network", "bridge", "hostdev", ... */
+  char *mac;                 /* owned, or NULL */
+  char *teaming;             /* owned: teaming/@type, or NULL */
+} VfpDomNic;
+
 typedef struct {
   char *name;                /* owned */
   char *uuid;                /* owned */
   int id;                    /* -1 when not running */
   GPtrArray *devices;        /* owned VfpDomDevice* */
   GPtrArray *meta;           /* owned VfpMetaVf*: vfpool's metadata */
+  GPtrArray *nics;           /* owned VfpDomNic*: every <interface> with an alias */
   char *numa_nodeset;        /* owned: <numatune><memory nodeset>, or NULL */
   char *cpuset;              /* owned: <vcpu cpuset> or the first <vcpupin cpuset>, or NULL */
 } VfpDomain;
@@ -49,6 +58,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpDomain, vfp_domain_free)
 VfpDomDevice *vfp_domain_find_device (VfpDomain *dom, const char *alias);
 VfpDomDevice *vfp_domain_find_address (VfpDomain *dom, const VfpAddr *addr);
 VfpMetaVf *vfp_domain_find_meta (VfpDomain *dom, const char *alias);
+VfpDomNic *vfp_domain_find_nic (VfpDomain *dom, const char *alias);
 int vfp_domain_numa_node (VfpDomain *dom, const char *sysfs_root);
 char *vfp_domain_next_alias (VfpDomain *live, VfpDomain *config, GHashTable *taken);
 

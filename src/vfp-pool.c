@@ -75,6 +75,38 @@ vfp_pool_lease_is_stale (VfpPool *pool, const VfpLease *lease)
   return lease->pid > 0 && !vfp_proc_is_alive (lease->pid, lease->pid_start);
 }
 
+/* A guest's in-flight reservation whose attaching process died: libvirt
+ * may have attached the VF before the process was killed. Freeing it on a
+ * guess could hand one VF to two guests, so it is settled only by asking
+ * libvirt (through pool->guest_check), and left alone when nobody can. */
+static gboolean
+settle_guest_reservation (VfpPool *pool, VfpLease *l)
+{
+  VfpInGuest in = pool->guest_check ? pool->guest_check (l, pool->guest_check_data)
+                                    : VFP_IN_GUEST_UNKNOWN;
+
+  switch (in)
+    {
+    case VFP_IN_GUEST_UNKNOWN:
+      return FALSE;
+    case VFP_IN_GUEST_LIVE:
+    case VFP_IN_GUEST_CONFIG:
+      l->state = VFP_LEASE_ATTACHED;
+      l->live = in == VFP_IN_GUEST_LIVE;
+      l->config = in == VFP_IN_GUEST_CONFIG || l->config;
+      l->pid = 0;
+      l->pid_start = 0;
+      l->expires = 0;
+      l->changed = pool->now;
+      event (pool, _("VF %s is in guest %s although the attaching process is gone; its lease is now attached."),
+             l->vf, vfp_lease_owner (l));
+      return FALSE;
+    case VFP_IN_GUEST_NO:
+      break;
+    }
+  return TRUE;
+}
+
 /* Takes back every stale reservation; returns how many. */
 guint
 vfp_pool_reclaim (VfpPool *pool)
@@ -87,6 +119,8 @@ vfp_pool_reclaim (VfpPool *pool)
       VfpLease *l = list->pdata[i];
 
       if (!vfp_pool_lease_is_stale (pool, l))
+        continue;
+      if (l->owner_uuid != NULL && l->pid > 0 && !settle_guest_reservation (pool, l))
         continue;
       if (l->pid > 0 && (l->expires == 0 || l->expires > pool->now))
         event (pool, _("Reclaimed VF %s: the attaching process %d of %s is gone."),
@@ -243,7 +277,8 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
 
           /* a dry run reclaims nothing, so it sees stale leases as free,
            * as the real run will */
-          if (lease != NULL && req->dry_run && vfp_pool_lease_is_stale (pool, lease))
+          if (lease != NULL && req->dry_run && vfp_pool_lease_is_stale (pool, lease)
+              && lease->owner_uuid == NULL)
             lease = NULL;
           why = skip_reason (pc, vf, lease, req->numa_node);
           if (why != NULL)
@@ -462,4 +497,98 @@ vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms, GError **
       g_usleep (50 * 1000);
     }
   return TRUE;
+}
+
+/* Records what the device of a fresh reservation will look like. */
+gboolean
+vfp_pool_set_device (VfpPool *pool, const char *vf, const char *mac, int vlan,
+                     const char *alias, gboolean live, gboolean config)
+{
+  VfpLease *l = vfp_state_get (pool->state, vf);
+
+  if (l == NULL || l->state != VFP_LEASE_RESERVED)
+    return FALSE;
+  g_free (l->mac);
+  l->mac = g_strdup (mac);
+  l->vlan = vlan;
+  g_free (l->alias);
+  l->alias = g_strdup (alias);
+  l->live = live;
+  l->config = config;
+  l->changed = pool->now;
+  return TRUE;
+}
+
+/* reserved -> attached, once libvirt confirmed the attach; MAC is what the
+ * guest got. */
+gboolean
+vfp_pool_mark_attached (VfpPool *pool, const char *vf, const char *mac, GError **error)
+{
+  VfpLease *l = vfp_state_get (pool->state, vf);
+
+  if (l == NULL || (l->state != VFP_LEASE_RESERVED && l->state != VFP_LEASE_ATTACHED))
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("The lease of VF %s changed while it was being attached; run 'vfpool audit'."), vf);
+      return FALSE;
+    }
+  l->state = VFP_LEASE_ATTACHED;
+  if (mac != NULL)
+    {
+      g_free (l->mac);
+      l->mac = g_strdup (mac);
+    }
+  l->pid = 0;
+  l->pid_start = 0;
+  l->expires = 0;
+  l->changed = pool->now;
+  event (pool, _("Attached VF %s to guest %s as %s."), vf, vfp_lease_owner (l), l->alias ? l->alias : "-");
+  return TRUE;
+}
+
+/* attached -> detaching, before libvirt is asked to remove the device. */
+gboolean
+vfp_pool_mark_detaching (VfpPool *pool, const char *vf, GError **error)
+{
+  VfpLease *l = vfp_state_get (pool->state, vf);
+
+  if (l == NULL || (l->state != VFP_LEASE_ATTACHED && l->state != VFP_LEASE_DETACHING
+                    && l->state != VFP_LEASE_RESERVED))
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED, _("VF %s is not attached; nothing to detach."), vf);
+      return FALSE;
+    }
+  l->state = VFP_LEASE_DETACHING;
+  l->pid = 0;
+  l->expires = 0;
+  l->changed = pool->now;
+  event (pool, _("Detaching VF %s from guest %s."), vf, vfp_lease_owner (l));
+  return TRUE;
+}
+
+/* The VF is proven out of the guest (DEVICE_REMOVED, a config-only
+ * detach, a rolled-back attach): it is free. WHY goes to the log. */
+void
+vfp_pool_mark_free (VfpPool *pool, const char *vf, const char *why)
+{
+  VfpLease *l = vfp_state_get (pool->state, vf);
+
+  if (l == NULL)
+    return;
+  event (pool, _("Freed VF %s of guest %s: %s."), vf, vfp_lease_owner (l) ? vfp_lease_owner (l) : "-", why);
+  vfp_state_remove (pool->state, vf);
+}
+
+/* The leases held by guest UUID, by VF address; the array does not own them. */
+GPtrArray *
+vfp_pool_guest_leases (VfpPool *pool, const char *uuid)
+{
+  g_autoptr (GPtrArray) all = vfp_state_list (pool->state);
+  GPtrArray *mine = g_ptr_array_new ();
+  guint i;
+
+  for (i = 0; i < all->len; i++)
+    if (g_strcmp0 (((VfpLease *) all->pdata[i])->owner_uuid, uuid) == 0)
+      g_ptr_array_add (mine, all->pdata[i]);
+  return mine;
 }

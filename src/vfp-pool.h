@@ -13,12 +13,25 @@
  * take it back even though the attaching process still runs. */
 #define VFP_IN_FLIGHT_SECONDS 300
 
+/* Whether a guest really holds a VF, as libvirt says (the pool manager
+ * cannot ask libvirt itself: the hook links it without libvirt). */
+typedef enum {
+  VFP_IN_GUEST_UNKNOWN,
+  VFP_IN_GUEST_NO,
+  VFP_IN_GUEST_LIVE,       /* in the running guest (and maybe its config) */
+  VFP_IN_GUEST_CONFIG,     /* only in the persistent definition */
+} VfpInGuest;
+
+typedef VfpInGuest (*VfpGuestCheck) (const VfpLease *lease, gpointer data);
+
 typedef struct {
   VfpConfig *config;       /* not owned; resolved against sysfs */
   VfpSysfs *sysfs;         /* not owned */
   VfpState *state;         /* not owned; open (locked) */
   gint64 now;              /* unix seconds, fixed for one operation */
   GPtrArray *events;       /* owned char*: reclaims and other changes, for the log */
+  VfpGuestCheck guest_check; /* how to ask libvirt about a guest's VF; NULL: cannot */
+  gpointer guest_check_data;
 } VfpPool;
 
 typedef struct {
@@ -53,5 +66,11 @@ gboolean vfp_pool_release (VfpPool *pool, const char *vf, GError **error);
 guint vfp_pool_release_owner (VfpPool *pool, const char *label);
 gboolean vfp_pool_lease_is_stale (VfpPool *pool, const VfpLease *lease);
 void vfp_explain_free (VfpExplain *e);
+gboolean vfp_pool_set_device (VfpPool *pool, const char *vf, const char *mac, int vlan,
+                              const char *alias, gboolean live, gboolean config);
+gboolean vfp_pool_mark_attached (VfpPool *pool, const char *vf, const char *mac, GError **error);
+gboolean vfp_pool_mark_detaching (VfpPool *pool, const char *vf, GError **error);
+void vfp_pool_mark_free (VfpPool *pool, const char *vf, const char *why);
+GPtrArray *vfp_pool_guest_leases (VfpPool *pool, const char *uuid);
 gboolean vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms,
                               GError **error);

@@ -115,6 +115,28 @@ set_hex (xmlNode *node, const char *attr, const char *fmt, guint v)
   xmlSetProp (node, BAD_CAST attr, BAD_CAST buf);
 }
 
+/* Drops whitespace-only text so the output is indented afresh (the
+ * template's layout no longer fits once elements are added or removed). */
+static void
+strip_blanks (xmlNode *node)
+{
+  xmlNode *c = node->children;
+
+  while (c != NULL)
+    {
+      xmlNode *next = c->next;
+
+      if (c->type == XML_TEXT_NODE && xmlIsBlankNode (c))
+        {
+          xmlUnlinkNode (c);
+          xmlFreeNode (c);
+        }
+      else if (c->type == XML_ELEMENT_NODE)
+        strip_blanks (c);
+      c = next;
+    }
+}
+
 /* The device XML for SPEC from the first matching template in DIRS; the
  * caller frees it. A malformed template is refused with its path and the
  * parser's message. */
@@ -186,6 +208,7 @@ vfp_template_render (const char *const *dirs, const VfpDeviceSpec *spec, GError 
   remove_children (root, "alias");
   xmlSetProp (child (root, "alias"), BAD_CAST "name", BAD_CAST spec->alias);
 
+  strip_blanks (root);
   buf = xmlBufferCreate ();
   if (xmlNodeDump (buf, doc, root, 0, 1) < 0)
     {

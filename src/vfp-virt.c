@@ -7,6 +7,9 @@
 #include <libvirt/virterror.h>
 #include <stdlib.h>
 
+#include <string.h>
+
+#include "vfp-domxml.h"
 #include "vfp-error.h"
 #include "vfp-i18n.h"
 #include "vfp-virt.h"
@@ -33,19 +36,29 @@ error_from_libvirt (GError **error, const char *what)
                err && err->message ? err->message : _("libvirt gave no reason"));
 }
 
-/* Connects to URI (NULL: libvirt's default); the caller closes it. */
-VfpVirt *
-vfp_virt_open (const char *uri, gboolean read_only, GError **error)
+/* libvirt delivers events (DEVICE_REMOVED) only to a process that runs an
+ * event loop registered before it connects. */
+static void
+init_libvirt (void)
 {
   static gsize initialized;
-  VfpVirt *virt;
-  virConnectPtr conn;
 
   if (g_once_init_enter (&initialized))
     {
       virSetErrorFunc (NULL, silent_error_func);
+      virEventRegisterDefaultImpl ();
       g_once_init_leave (&initialized, 1);
     }
+}
+
+/* Connects to URI (NULL: libvirt's default); the caller closes it. */
+VfpVirt *
+vfp_virt_open (const char *uri, gboolean read_only, GError **error)
+{
+  VfpVirt *virt;
+  virConnectPtr conn;
+
+  init_libvirt ();
   conn = read_only ? virConnectOpenReadOnly (uri) : virConnectOpen (uri);
   if (conn == NULL)
     {
@@ -103,4 +116,222 @@ vfp_virt_list_pci_nodedevs (VfpVirt *virt, GError **error)
     }
   free (devs);
   return g_steal_pointer (&xmls);
+}
+
+/* The XML of node device NAME ("pci_0000_05_10_2"); NULL with ERROR
+ * (VFP_ERROR_NOT_FOUND when libvirt has no such device). */
+char *
+vfp_virt_nodedev_xml (VfpVirt *virt, const char *name, GError **error)
+{
+  g_autoptr (virNodeDevice) dev = virNodeDeviceLookupByName (virt->conn, name);
+  char *xml;
+  g_autofree char *out = NULL;
+
+  if (dev == NULL)
+    {
+      virErrorPtr err = virGetLastError ();
+
+      g_set_error (error, VFP_ERROR,
+                   err && err->code == VIR_ERR_NO_NODE_DEVICE ? VFP_ERROR_NOT_FOUND : VFP_ERROR_LIBVIRT,
+                   _("libvirt has no node device '%s': %s"), name,
+                   err && err->message ? err->message : _("libvirt gave no reason"));
+      return NULL;
+    }
+  xml = virNodeDeviceGetXMLDesc (dev, 0);
+  if (xml == NULL)
+    {
+      g_autofree char *what = g_strdup_printf (_("Cannot read node device '%s'"), name);
+
+      error_from_libvirt (error, what);
+      return NULL;
+    }
+  out = g_strdup (xml);
+  free (xml);
+  return g_steal_pointer (&out);
+}
+
+struct _VfpVirtDomain {
+  VfpVirt *virt;            /* not owned */
+  virDomainPtr dom;         /* owned */
+  char *name;               /* owned */
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  GHashTable *removed;      /* owned: aliases DEVICE_REMOVED reported */
+  int removed_cb;           /* callback id, -1 when not registered */
+};
+
+static void
+on_device_removed (virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque)
+{
+  VfpVirtDomain *d = opaque;
+
+  g_hash_table_add (d->removed, g_strdup (alias));
+}
+
+/* Looks GUEST up by name, UUID or id, as virsh does; the caller frees it.
+ * It also starts listening for DEVICE_REMOVED, so that a removal that
+ * completes right after a detach call is not missed. */
+VfpVirtDomain *
+vfp_virt_lookup_domain (VfpVirt *virt, const char *guest, GError **error)
+{
+  virDomainPtr dom = NULL;
+  guint64 id;
+  VfpVirtDomain *d;
+
+  if (g_ascii_string_to_unsigned (guest, 10, 1, G_MAXINT, &id, NULL))
+    dom = virDomainLookupByID (virt->conn, id);
+  if (dom == NULL && strlen (guest) == VIR_UUID_STRING_BUFLEN - 1)
+    dom = virDomainLookupByUUIDString (virt->conn, guest);
+  if (dom == NULL)
+    dom = virDomainLookupByName (virt->conn, guest);
+  if (dom == NULL)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
+                   _("There is no guest '%s' at %s; 'virsh list --all' lists them."),
+                   guest, virt->uri ? virt->uri : "default");
+      return NULL;
+    }
+  d = g_new0 (VfpVirtDomain, 1);
+  d->virt = virt;
+  d->dom = dom;
+  d->name = g_strdup (virDomainGetName (dom));
+  virDomainGetUUIDString (dom, d->uuid);
+  d->removed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  d->removed_cb = virConnectDomainEventRegisterAny (virt->conn, dom, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+                                                    VIR_DOMAIN_EVENT_CALLBACK (on_device_removed), d, NULL);
+  return d;
+}
+
+void
+vfp_virt_domain_free (VfpVirtDomain *d)
+{
+  if (d == NULL)
+    return;
+  if (d->removed_cb >= 0)
+    virConnectDomainEventDeregisterAny (d->virt->conn, d->removed_cb);
+  virDomainFree (d->dom);
+  g_hash_table_unref (d->removed);
+  g_free (d->name);
+  g_free (d);
+}
+
+const char *
+vfp_virt_domain_name (VfpVirtDomain *d)
+{
+  return d->name;
+}
+
+const char *
+vfp_virt_domain_uuid (VfpVirtDomain *d)
+{
+  return d->uuid;
+}
+
+gboolean
+vfp_virt_domain_is_active (VfpVirtDomain *d)
+{
+  return virDomainIsActive (d->dom) == 1;
+}
+
+gboolean
+vfp_virt_domain_is_persistent (VfpVirtDomain *d)
+{
+  return virDomainIsPersistent (d->dom) == 1;
+}
+
+/* The live (or, with INACTIVE, the persistent) XML; the caller frees it. */
+char *
+vfp_virt_domain_xml (VfpVirtDomain *d, gboolean inactive, GError **error)
+{
+  char *xml = virDomainGetXMLDesc (d->dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+  char *out;
+
+  if (xml == NULL)
+    {
+      g_autofree char *what = g_strdup_printf (_("Cannot read the XML of guest '%s'"), d->name);
+
+      error_from_libvirt (error, what);
+      return NULL;
+    }
+  out = g_strdup (xml);
+  free (xml);
+  return out;
+}
+
+static unsigned int
+affect (gboolean live, gboolean config)
+{
+  return (live ? VIR_DOMAIN_AFFECT_LIVE : 0) | (config ? VIR_DOMAIN_AFFECT_CONFIG : 0);
+}
+
+/* virDomainAttachDeviceFlags with live and/or config. */
+gboolean
+vfp_virt_attach (VfpVirtDomain *d, const char *xml, gboolean live, gboolean config, GError **error)
+{
+  if (virDomainAttachDeviceFlags (d->dom, xml, affect (live, config)) < 0)
+    {
+      g_autofree char *what = g_strdup_printf (_("libvirt could not attach the device to '%s'"), d->name);
+
+      error_from_libvirt (error, what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* virDomainDetachDeviceAlias: returns once libvirt asked the guest; the
+ * live removal is done only when vfp_virt_wait_removed says so. */
+gboolean
+vfp_virt_detach_alias (VfpVirtDomain *d, const char *alias, gboolean live, gboolean config,
+                       GError **error)
+{
+  if (virDomainDetachDeviceAlias (d->dom, alias, affect (live, config)) < 0)
+    {
+      g_autofree char *what = g_strdup_printf (_("libvirt could not detach '%s' from '%s'"), alias, d->name);
+
+      error_from_libvirt (error, what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+on_timeout (int timer, void *opaque)
+{
+}
+
+/* Runs libvirt's event loop until DEVICE_REMOVED names ALIAS or
+ * TIMEOUT_MS passes; TRUE when the device is gone from the guest. */
+gboolean
+vfp_virt_wait_removed (VfpVirtDomain *d, const char *alias, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!g_hash_table_contains (d->removed, alias))
+    {
+      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+      int timer;
+
+      if (left <= 0)
+        return FALSE;
+      timer = virEventAddTimeout ((int) MIN (left, 500), on_timeout, NULL, NULL);
+      virEventRunDefaultImpl ();
+      if (timer >= 0)
+        virEventRemoveTimeout (timer);
+    }
+  return TRUE;
+}
+
+/* Replaces vfpool's <metadata> element (XML NULL removes it). */
+gboolean
+vfp_virt_set_metadata (VfpVirtDomain *d, const char *xml, gboolean live, gboolean config,
+                       GError **error)
+{
+  if (virDomainSetMetadata (d->dom, VIR_DOMAIN_METADATA_ELEMENT, xml, VFP_METADATA_PREFIX,
+                            VFP_METADATA_NS, affect (live, config)) < 0)
+    {
+      g_autofree char *what = g_strdup_printf (_("Cannot write vfpool's metadata into guest '%s'"), d->name);
+
+      error_from_libvirt (error, what);
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -11,3 +11,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpVirt, vfp_virt_close)
 const char *vfp_virt_uri (VfpVirt *virt);
 
 GPtrArray *vfp_virt_list_pci_nodedevs (VfpVirt *virt, GError **error);
+char *vfp_virt_nodedev_xml (VfpVirt *virt, const char *name, GError **error);
+
+/* One guest. */
+typedef struct _VfpVirtDomain VfpVirtDomain;
+
+VfpVirtDomain *vfp_virt_lookup_domain (VfpVirt *virt, const char *guest, GError **error);
+void vfp_virt_domain_free (VfpVirtDomain *dom);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpVirtDomain, vfp_virt_domain_free)
+const char *vfp_virt_domain_name (VfpVirtDomain *dom);
+const char *vfp_virt_domain_uuid (VfpVirtDomain *dom);
+gboolean vfp_virt_domain_is_active (VfpVirtDomain *dom);
+gboolean vfp_virt_domain_is_persistent (VfpVirtDomain *dom);
+char *vfp_virt_domain_xml (VfpVirtDomain *dom, gboolean inactive, GError **error);
+gboolean vfp_virt_attach (VfpVirtDomain *dom, const char *xml, gboolean live,
+                          gboolean config, GError **error);
+gboolean vfp_virt_detach_alias (VfpVirtDomain *dom, const char *alias, gboolean live,
+                                gboolean config, GError **error);
+gboolean vfp_virt_wait_removed (VfpVirtDomain *dom, const char *alias, guint timeout_ms);
+gboolean vfp_virt_set_metadata (VfpVirtDomain *dom, const char *xml, gboolean live,
+                                gboolean config, GError **error);

@@ -15,6 +15,8 @@ static const VfpCommand commands[] = {
   { "list", N_("One line per VF: PF, index, driver, IOMMU group, NUMA node"), vfp_cmd_list },
   { "pf", N_("Show a PF (pf show PF) or set its VF count (pf set-numvfs PF N)"), vfp_cmd_pf },
   { "check", N_("Check that this host is ready for VF passthrough"), vfp_cmd_check },
+  { "attach", N_("Attach free VFs to a guest, live and/or persistent"), vfp_cmd_attach },
+  { "detach", N_("Detach a guest's VFs; free each once libvirt confirms"), vfp_cmd_detach },
   { "reserve", N_("Hold VFs for a user outside libvirt (--owner LABEL)"), vfp_cmd_reserve },
   { "release", N_("Free VFs held with reserve"), vfp_cmd_release },
   { "apply", N_("Create the VFs every pool's numvfs= asks for (at boot)"), vfp_cmd_apply },
@@ -51,6 +53,7 @@ cli_clear (VfpCli *cli)
   g_free (cli->config_path);
   g_free (cli->sysfs_root);
   g_free (cli->state_dir);
+  g_free (cli->template_dir);
   vfp_config_free (cli->config);
 }
 
@@ -64,6 +67,7 @@ main (int argc, char **argv)
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &cli.config_path, NULL, N_("FILE") },
     { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &cli.sysfs_root, N_("Directory that plays /sys (default /sys)"), N_("DIR") },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.state_dir, NULL, N_("DIR") },
+    { "template-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.template_dir, N_("Directory searched first for device XML templates"), N_("DIR") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli.quiet, N_("Print errors only"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &cli.verbose, N_("Print debugging messages"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },

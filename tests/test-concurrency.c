@@ -190,6 +190,8 @@ run_and_maybe_kill (Host *h, const char *cmd, const char *owner, gulong delay_us
   g_assert_true (g_subprocess_communicate_utf8 (p, NULL, NULL, out, &err, &error));
   if (g_subprocess_get_if_signaled (p))
     return -1;
+  if (g_subprocess_get_exit_status (p) == 0 && out && **out == '\0' && strcmp (cmd, "reserve") == 0)
+    g_test_message ("reserve exited 0 without output; stderr: %s", err);
   return g_subprocess_get_exit_status (p);
 }
 

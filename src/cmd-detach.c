@@ -1,0 +1,193 @@
+/* vfpool detach GUEST [VF...|--all]: a VF is free only when libvirt
+ * confirms removal (DEVICE_REMOVED for a running guest; the call itself
+ * for the persistent definition). A guest that does not let go leaves the
+ * lease detaching, and the user is told so. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "vfp-cli.h"
+#include "vfp-error.h"
+#include "vfp-guest.h"
+#include "vfp-i18n.h"
+#include "vfp-pool.h"
+
+typedef struct {
+  const char *vf;
+  gboolean freed;           /* out of the guest: free the lease */
+  const char *why;
+} Step;
+
+static void
+apply_step (VfpCli *cli, VfpSysfs *sysfs, Step *step)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  int code;
+
+  state = vfp_cli_open_state (cli, FALSE, &code);
+  if (state == NULL)
+    return;
+  pool = vfp_pool_new (cli->config, sysfs, state);
+  if (step->freed)
+    vfp_pool_mark_free (pool, step->vf, step->why);
+  else if (!vfp_pool_mark_detaching (pool, step->vf, &error))
+    vfp_cli_warn (cli, "%s", error->message);
+  if (!vfp_state_save (state, &error))
+    vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
+  vfp_cli_print_events (cli, pool->events);
+}
+
+/* Whether ARG ("05:10.2", "0000:05:10.2") names VF. */
+static gboolean
+same_vf (const char *arg, const char *vf)
+{
+  VfpAddr x, y;
+
+  return vfp_addr_parse (arg, &x, NULL) && vfp_addr_parse (vf, &y, NULL) && vfp_addr_equal (&x, &y);
+}
+
+/* The guest's leases the arguments name (VF addresses or aliases), or all. */
+static GPtrArray *
+select_leases (VfpCli *cli, VfpSysfs *sysfs, const char *uuid, int argc, char **argv,
+               gboolean all, GError **error)
+{
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  g_autoptr (GPtrArray) mine = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_lease_free);
+  int code, a;
+  guint i;
+
+  state = vfp_cli_open_state (cli, FALSE, &code);
+  if (state == NULL)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED, _("The lease store cannot be opened."));
+      g_ptr_array_unref (out);
+      return NULL;
+    }
+  pool = vfp_pool_new (cli->config, sysfs, state);
+  mine = vfp_pool_guest_leases (pool, uuid);
+  for (i = 0; i < mine->len; i++)
+    {
+      VfpLease *l = mine->pdata[i];
+      gboolean wanted = all;
+
+      for (a = 1; a < argc && !wanted; a++)
+        wanted = g_strcmp0 (argv[a], l->alias) == 0 || same_vf (argv[a], l->vf);
+      if (wanted && l->state != VFP_LEASE_QUARANTINED && l->alias != NULL)
+        {
+          VfpLease *copy = vfp_lease_new (l->vf);
+
+          copy->alias = g_strdup (l->alias);
+          copy->state = l->state;
+          copy->live = l->live;
+          copy->config = l->config;
+          g_ptr_array_add (out, copy);
+        }
+    }
+  if (out->len == 0 || (!all && (int) out->len < argc - 1))
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
+                   all ? _("The guest holds no VF from vfpool.")
+                       : _("Not every VF named is held by this guest through vfpool; 'vfpool list' shows who holds what."));
+      g_ptr_array_unref (out);
+      return NULL;
+    }
+  return out;
+}
+
+int
+vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
+{
+  gboolean all = FALSE;
+  int timeout_s = 30;
+  GOptionEntry entries[] = {
+    { "all", 0, 0, G_OPTION_ARG_NONE, &all, N_("Detach every VF vfpool gave the guest"), NULL },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, N_("Seconds to wait for the guest to release a device (default 30)"), N_("S") },
+    { NULL }
+  };
+  g_autoptr (VfpVirt) virt = NULL;
+  g_autoptr (VfpGuest) guest = NULL;
+  g_autoptr (VfpHost) host = NULL;
+  g_autoptr (GPtrArray) leases = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpJson) json = vfp_json_new ();
+  int code = VFP_EXIT_OK;
+  guint i, stuck = 0;
+
+  if (!vfp_cli_parse (cli, "detach", N_("GUEST [VF...]"),
+                      N_("Detach VFs (by address or alias, or --all) from a guest; each is freed once libvirt confirms it is gone."),
+                      entries, &argc, &argv, &code))
+    return code;
+  if (argc < 2 || (argc == 2) == !all)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR,
+                          _("detach needs a guest and VFs or --all: vfpool detach MyGuest --all"));
+  if (timeout_s < 0)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--timeout must be 0 or more."));
+  virt = vfp_virt_open (cli->uri, FALSE, &error);
+  if (virt == NULL)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
+  guest = vfp_guest_open (virt, argv[1], &error);
+  if (guest == NULL)
+    return vfp_cli_error (cli, error->code == VFP_ERROR_NOT_FOUND ? VFP_EXIT_FAILED : VFP_EXIT_ERROR,
+                          "%s", error->message);
+  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
+  if (host == NULL)
+    return code;
+  leases = select_leases (cli, host->sysfs, vfp_virt_domain_uuid (guest->dom), argc - 1, argv + 1, all, &error);
+  if (leases == NULL)
+    return vfp_cli_error (cli, VFP_EXIT_FAILED, _("%s: %s"), argv[1], error->message);
+
+  vfp_json_begin_array (json);
+  for (i = 0; i < leases->len; i++)
+    {
+      VfpLease *l = leases->pdata[i];
+      gboolean in_live = vfp_domain_find_device (guest->live, l->alias) != NULL;
+      gboolean in_config = vfp_domain_find_device (guest->config, l->alias) != NULL;
+      Step step = { l->vf, FALSE, NULL };
+      g_autoptr (GError) e = NULL;
+      const char *outcome;
+
+      /* detaching is durable before libvirt is asked */
+      apply_step (cli, host->sysfs, &step);
+      if ((in_live || in_config) && !vfp_virt_detach_alias (guest->dom, l->alias, in_live, in_config, &e))
+        {
+          vfp_cli_error (cli, VFP_EXIT_FAILED, _("%s; VF %s stays detaching."), e->message, l->vf);
+          stuck++;
+          outcome = "error";
+        }
+      else if (in_live && !vfp_virt_wait_removed (guest->dom, l->alias, timeout_s * 1000))
+        {
+          vfp_cli_error (cli, VFP_EXIT_FAILED,
+                         _("Guest '%s' did not release VF %s (%s) within %d s; the lease stays detaching. It is freed when the guest lets go or stops ('vfpool audit' settles it)."),
+                         argv[1], l->vf, l->alias, timeout_s);
+          stuck++;
+          outcome = "detaching";
+        }
+      else
+        {
+          step.freed = TRUE;
+          step.why = in_live ? _("libvirt reported the device removed") : in_config
+                     ? _("removed from the persistent definition") : _("the guest no longer has it");
+          apply_step (cli, host->sysfs, &step);
+          vfp_guest_reload (guest, NULL);
+          if (!vfp_guest_write_metadata (guest, NULL, l->alias, guest->active, guest->persistent, &e))
+            vfp_cli_warn (cli, "%s", e->message);
+          if (!cli->json)
+            printf (_("VF %s detached from %s (%s)\n"), l->vf, argv[1], l->alias);
+          outcome = "free";
+        }
+      vfp_json_begin_object (json);
+      vfp_json_member_string (json, "address", l->vf);
+      vfp_json_member_string (json, "alias", l->alias);
+      vfp_json_member_string (json, "state", outcome);
+      vfp_json_end_object (json);
+    }
+  vfp_json_end_array (json);
+  if (cli->json)
+    vfp_cli_print_json (json);
+  return stuck > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;
+}

@@ -1,0 +1,28 @@
+/* A guest as attach and detach see it: its libvirt handle, its live and
+ * persistent XML, and the check that tells the pool manager whether a VF
+ * is really in a guest. Part of the vfpool program (it uses libvirt). */
+#pragma once
+
+#include <glib.h>
+
+#include "vfp-domxml.h"
+#include "vfp-pool.h"
+#include "vfp-virt.h"
+
+typedef struct {
+  VfpVirt *virt;            /* not owned */
+  VfpVirtDomain *dom;       /* owned */
+  gboolean active;
+  gboolean persistent;
+  VfpDomain *live;          /* owned: parsed live XML, or NULL when shut off */
+  VfpDomain *config;        /* owned: parsed persistent XML, or NULL when transient */
+} VfpGuest;
+
+VfpGuest *vfp_guest_open (VfpVirt *virt, const char *name, GError **error);
+gboolean vfp_guest_reload (VfpGuest *guest, GError **error);
+void vfp_guest_free (VfpGuest *guest);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpGuest, vfp_guest_free)
+
+VfpInGuest vfp_guest_check_lease (const VfpLease *lease, gpointer virt);
+gboolean vfp_guest_write_metadata (VfpGuest *guest, GPtrArray *add, const char *remove_alias,
+                                   gboolean live, gboolean config, GError **error);

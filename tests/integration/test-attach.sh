@@ -1,0 +1,117 @@
+#!/bin/sh
+# Attach and detach against a private real libvirtd (QEMU driver, TCG
+# guests): the real attach failure path (no VFIO here: libvirt answers
+# "host doesn't support passthrough") and its rollback, persistent attach,
+# metadata, detach, failover XML, and an attach killed half-way.
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/integration/libvirtd.sh"
+
+if [ "$(id -u)" != 0 ] || ! command -v libvirtd > /dev/null || ! command -v qemu-system-x86_64 > /dev/null; then
+  if [ -n "$CI" ]; then
+    echo "Bail out! the integration tier needs root, libvirtd and qemu-system-x86 (build-aux/setup-debian installs them)"
+    exit 1
+  fi
+  echo "1..0 # SKIP needs root, libvirtd and qemu-system-x86_64"
+  exit 0
+fi
+
+lv=$(mktemp -d)
+host=$("$MKHOST" --with-libvirt) || { echo "Bail out! cannot build the demo host"; exit 1; }
+root=$(echo "$host" | sed -n 1p)
+conf=$(echo "$host" | sed -n 3p)
+state=$(dirname "$root")/state
+trap 'libvirtd_stop "$lv"; rm -rf "$lv" "$(dirname "$root")" "$tap_tmp"' EXIT
+libvirtd_start "$lv" || { echo "Bail out! the private libvirtd did not start"; exit 1; }
+libvirtd_define_guest g1 start || { echo "Bail out! cannot start a TCG guest"; exit 1; }
+libvirtd_define_guest g2 || { echo "Bail out! cannot define a guest"; exit 1; }
+V () { "$VFPOOL" -c "$LIBVIRTD_URI" --config "$conf" --sysfs-root "$root" \
+         --template-dir "$top_srcdir/xml-templates" "$@"; }
+xml () { virsh -q -c "$LIBVIRTD_URI" dumpxml "$@"; }
+leases () { V list --json | jq -c '[.[] | select(.state != "free") | [.address, .state, .owner]]'; }
+
+run V attach g1
+check "a live attach without VFIO fails" equals "$run_rc" 1
+check "with libvirt's reason" contains "$run_err" "host doesn't support passthrough"
+check "and says what vfpool did" contains "$run_err" "vfpool released the reserved VFs"
+check "the VF is free again" equals "$(leases)" "[]"
+check "the guest's definition is unchanged" equals "$(xml --inactive g1 | grep -c 'ua-vfpool')" 0
+check "the running guest is unchanged" equals "$(xml g1 | grep -c 'ua-vfpool')" 0
+
+run V attach g1 --config
+check "attach --config succeeds" equals "$run_rc" 0
+check "and reports the alias" contains "$run_out" "VF 0000:05:10.0 attached to g1 as ua-vfpool-0"
+check "the lease is attached to g1" equals "$(leases)" '[["0000:05:10.0","attached","g1"]]'
+check "the definition holds the VF as a hostdev interface" \
+  contains "$(xml --inactive g1 | tr -d '\n' | sed 's/  */ /g')" \
+  "<interface type='hostdev' managed='yes'> <mac address="
+check "with the VF's address" contains "$(xml --inactive g1)" "bus='0x05' slot='0x10' function='0x0'"
+check "and the pool's VLAN" contains "$(xml --inactive g1)" "<tag id='100'/>"
+check "vfpool's metadata is in the guest" \
+  contains "$(virsh -q -c "$LIBVIRTD_URI" metadata g1 http://vfpool.org/xmlns/vfpool/1 --config)" \
+  'alias="ua-vfpool-0" pool="physnet1" address="0000:05:10.0"'
+check "the lease records the MAC libvirt chose" equals \
+  "$(V list --json | jq -r '.[] | select(.address == "0000:05:10.0") | .mac')" \
+  "$(xml --inactive g1 | sed -n "s/.*<mac address='\([^']*\)'.*/\1/p" | grep -v 52:54:00:aa:00:01)"
+
+run V attach g1 --config --mac 52:54:00:12:34:56 --vlan 200 --json
+check "a second VF goes to the other PF (spread)" equals "$(echo "$run_out" | jq -c '.vfs[0] | [.address, .alias, .mac, .vlan]')" \
+  '["0000:81:00.2","ua-vfpool-1","52:54:00:12:34:56",200]'
+check "with the MAC and VLAN asked for" contains "$(xml --inactive g1)" "<mac address='52:54:00:12:34:56'/>"
+
+run V attach g1 --live
+check "a live attach fails again" equals "$run_rc" 1
+check "and leaves the leases as they were" equals "$(leases)" \
+  '[["0000:05:10.0","attached","g1"],["0000:81:00.2","attached","g1"]]'
+
+run V attach g2
+check "a shut-off guest gets a persistent attach by default" equals "$run_rc" 0
+check "g2 holds a VF" contains "$(leases)" '"attached","g2"]'
+
+run V attach nosuch
+check "an unknown guest exits 1" equals "$run_rc" 1
+check "and says so" contains "$run_err" "There is no guest 'nosuch'"
+
+run V attach g1 --config --failover-of ua-net9
+check "failover of a missing interface is refused" equals "$run_rc" 1
+check "naming it" contains "$run_err" "'ua-net9'"
+run V attach g1 --config --failover-of ua-net0 --json
+check "failover: the VF takes the virtio-net's MAC" equals "$(echo "$run_out" | jq -r '.vfs[0].mac')" 52:54:00:aa:00:01
+check "failover: teaming transient, persistent=ua-net0" contains "$(xml --inactive g1)" \
+  "<teaming type='transient' persistent='ua-net0'/>"
+failover_vf=$(echo "$run_out" | jq -r '.vfs[0].address')
+
+run V detach g1 0000:05:10.0
+check "detach of one VF (persistent)" equals "$run_rc" 0
+check "frees it" equals "$(V list --json | jq -r '.[] | select(.address == "0000:05:10.0") | .state')" free
+check "removes it from the definition" equals "$(xml --inactive g1 | grep -c "ua-vfpool-0'")" 0
+check "and from the metadata, keeping the others" equals \
+  "$(virsh -q -c "$LIBVIRTD_URI" metadata g1 http://vfpool.org/xmlns/vfpool/1 --config | grep -o 'alias="[^"]*"' | tr '\n' ' ')" \
+  'alias="ua-vfpool-1" alias="ua-vfpool-2" '
+
+run V detach g1 --all --json
+check "detach --all" equals "$(echo "$run_out" | jq -c '[.[].state]')" '["free","free"]'
+check "g1 holds nothing" equals "$(leases)" '[["0000:05:10.2","attached","g2"]]'
+check "g1's definition has no vfpool device" equals "$(xml --inactive g1 | grep -c 'ua-vfpool')" 0
+
+run V detach g1 --all
+check "detach of a guest without VFs exits 1" equals "$run_rc" 1
+
+# An attach killed after libvirt took the device but before the lease said
+# so: the lease is reserved, its process dead. The next allocation asks
+# libvirt and adopts it instead of handing the VF out again.
+g2vf=0000:05:10.2
+sed -i "s|state=\"attached\"\(.*\)>|state=\"reserved\"\1><reservation pid=\"999999\" start=\"1\" expires=\"$(( $(date +%s) + 300 ))\"/>|" "$state/leases.xml"
+check "(planted: g2's lease is an interrupted attach)" contains "$(cat "$state/leases.xml")" 'pid="999999"'
+run V attach g1 --config
+check "the next attach adopts the VF g2 really has" contains "$run_err" "VF $g2vf is in guest g2 although the attaching process is gone"
+check "g2 still holds it, attached" contains "$(leases)" "[\"$g2vf\",\"attached\",\"g2\"]"
+g1vf=$(V list --json | jq -r '[.[] | select(.owner == "g1") | .address] | .[0]')
+check "g1 got another VF ($g1vf)" test -n "$g1vf" -a "$g1vf" != null -a "$g1vf" != "$g2vf"
+# An interrupted attach that libvirt never saw is simply freed.
+run V detach g1 --all
+sed -i "s|\(vf=\"$g2vf\".*\)state=\"attached\"\(.*\)>|\1state=\"reserved\"\2><reservation pid=\"999999\" start=\"1\" expires=\"$(( $(date +%s) + 300 ))\"/>|" "$state/leases.xml"
+virsh -q -c "$LIBVIRTD_URI" detach-device-alias g2 ua-vfpool-0 --config > /dev/null
+run V attach g1 --config
+check "an interrupted attach libvirt never completed is reclaimed" contains "$run_err" "Reclaimed VF $g2vf: the attaching process 999999 of g2 is gone"
+
+done_testing
