@@ -172,6 +172,10 @@ main (int argc, char **argv)
   const char *reserve[] = { "reserve", "--owner", "lat", NULL };
   const char *release[] = { "release", "--owner", "lat", NULL };
   const char *version[] = { "--version", NULL };
+  g_autofree char *tdir = g_strdup (g_getenv ("TEMPLATE_DIR") ? g_getenv ("TEMPLATE_DIR") : "xml-templates");
+  const char *attach[] = { "-c", "test:///default", "--template-dir", tdir, "attach", "test",
+                           "--dry-run", "--print-xml", NULL };
+  g_autoptr (GArray) att_us = g_array_new (FALSE, FALSE, sizeof (gint64));
   int iterations = argc > 1 ? atoi (argv[1]) : 21;
   int clients = argc > 2 ? atoi (argv[2]) : 64;
   int rounds = argc > 3 ? atoi (argv[3]) : 1;
@@ -198,6 +202,9 @@ main (int argc, char **argv)
     {
       gint64 v = run_timed (version), a = run_timed (reserve), b = run_timed (release);
 
+      gint64 d = run_timed (attach);
+
+      g_array_append_val (att_us, d);
       g_array_append_val (ver_us, v);
       g_array_append_val (res_us, a);
       g_array_append_val (rel_us, b);
@@ -220,6 +227,7 @@ main (int argc, char **argv)
   printf ("|---|---|---|\n");
   printf ("| `vfpool reserve --owner X` (whole process) | %.1f ms | %.1f ms |\n", median_ms (res_us), p90_ms (res_us));
   printf ("| `vfpool release --owner X` (whole process) | %.1f ms | %.1f ms |\n", median_ms (rel_us), p90_ms (rel_us));
+  printf ("| `vfpool attach test --dry-run --print-xml` (selection + XML, test driver) | %.1f ms | %.1f ms |\n", median_ms (att_us), p90_ms (att_us));
   printf ("| `vfpool --version` (process start, the floor) | %.1f ms | %.1f ms |\n", median_ms (ver_us), p90_ms (ver_us));
   printf ("| allocation decision in-process (`vfp_pool_reserve`, no I/O) | %.3f ms | |\n", decide_ms);
   printf ("| throughput, %d clients x %d reserve+release | %.0f ops/s | %d ops in %.2f s |\n",

@@ -100,7 +100,7 @@ libvirtd_define_guest () {
 </domain>
 XML
   virsh -q -c "$LIBVIRTD_URI" define "$LIBVIRTD_DIR/$1.xml" > /dev/null || return 1
-  if [ "$2" = start ]; then
+  if [ "${2:-}" = start ]; then
     virsh -q -c "$LIBVIRTD_URI" start "$1" > /dev/null || return 1
   fi
 }

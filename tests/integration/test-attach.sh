@@ -67,6 +67,9 @@ run V attach g2
 check "a shut-off guest gets a persistent attach by default" equals "$run_rc" 0
 check "g2 holds a VF" contains "$(leases)" '"attached","g2"]'
 
+check "the shut-off guest's definition has the device and metadata" equals \
+  "$(virsh -q -c "$LIBVIRTD_URI" metadata g2 http://vfpool.org/xmlns/vfpool/1 --config | grep -c 'alias="ua-vfpool-0"')" 1
+
 run V attach nosuch
 check "an unknown guest exits 1" equals "$run_rc" 1
 check "and says so" contains "$run_err" "There is no guest 'nosuch'"
@@ -113,5 +116,33 @@ sed -i "s|\(vf=\"$g2vf\".*\)state=\"attached\"\(.*\)>|\1state=\"reserved\"\2><re
 virsh -q -c "$LIBVIRTD_URI" detach-device-alias g2 ua-vfpool-0 --config > /dev/null
 run V attach g1 --config
 check "an interrupted attach libvirt never completed is reclaimed" contains "$run_err" "Reclaimed VF $g2vf: the attaching process 999999 of g2 is gone"
+
+# Two guests attaching at once never get the same VF.
+V detach g1 --all > /dev/null 2>&1; V detach g2 --all > /dev/null 2>&1
+for round in 1 2 3; do
+  V -q attach g1 --config > /dev/null 2>&1 & a=$!
+  V -q attach g2 --config > /dev/null 2>&1 & b=$!
+  wait $a; wait $b
+done
+check "concurrent attaches: 6 leases on 6 distinct VFs" equals \
+  "$(V list --json | jq '[.[] | select(.state == "attached") | .address] | unique | length')" 6
+check "concurrent attaches: each guest's definition holds its own 3" equals \
+  "$(xml --inactive g1 | grep -c "<alias name='ua-vfpool-")/$(xml --inactive g2 | grep -c "<alias name='ua-vfpool-")" 3/3
+
+# An exhausted pool: a clear error, nothing changed.
+before=$(cat "$state/leases.xml")
+V -q reserve --owner filler --count 6 > /dev/null
+run V attach g1 --config
+check "attach from an exhausted pool exits 1" equals "$run_rc" 1
+check "and says how many VFs are free" contains "$run_err" "has 0 usable free VFs"
+check "the guest is unchanged" equals "$(xml --inactive g1 | grep -c "<alias name='ua-vfpool-")" 3
+V -q release --owner filler
+check "the store is as before" equals "$(cat "$state/leases.xml")" "$before"
+
+# libvirtd unreachable: a clear error, nothing changed.
+run "$VFPOOL" -c "qemu+unix:///system?socket=$lv/nonexistent-sock" --config "$conf" --sysfs-root "$root" attach g1
+check "attach with libvirtd unreachable exits 2" equals "$run_rc" 2
+check "and names the URI" contains "$run_err" "Cannot connect to libvirt at 'qemu+unix:///system?socket=$lv/nonexistent-sock'"
+check "the store is untouched" equals "$(cat "$state/leases.xml")" "$before"
 
 done_testing
