@@ -89,11 +89,17 @@ device_address (VfpCli *cli, VfpVirt *virt, Item *it, VfpAddr *out, GError **err
   if (nd == NULL)
     return FALSE;
   vfp_addr_parse (it->pf, &pf, NULL);
-  if (!nd->is_vf || !vfp_addr_equal (&nd->pf, &pf))
+  if (!nd->is_vf)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
-                   _("libvirt's node device %s is not a VF of PF %s (libvirt says PF %s); refusing to attach it."),
-                   name, it->pf, nd->is_vf ? vfp_addr_format (&nd->pf, buf) : "-");
+                   _("libvirt's node device %s is not a VF; refusing to attach it"), name);
+      return FALSE;
+    }
+  if (!vfp_addr_equal (&nd->pf, &pf))
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("libvirt's node device %s is a VF of PF %s, not of PF %s; refusing to attach it"),
+                   name, vfp_addr_format (&nd->pf, buf), it->pf);
       return FALSE;
     }
   *out = nd->addr;
@@ -171,10 +177,11 @@ step_after_rollback (VfpPool *pool, GPtrArray *items, gpointer data)
 /* Undoes what this attach did: devices libvirt accepted are detached (a
  * live one only counts as gone on DEVICE_REMOVED; if the guest does not let
  * go, its lease stays detaching), reservations are freed. */
-static void
+static gboolean
 rollback (VfpCli *cli, VfpSysfs *sysfs, VfpGuest *guest, GPtrArray *items,
           gboolean live, gboolean config, guint timeout_ms)
 {
+  gboolean clean = TRUE;
   guint i;
 
   for (i = 0; i < items->len; i++)
@@ -192,6 +199,7 @@ rollback (VfpCli *cli, VfpSysfs *sysfs, VfpGuest *guest, GPtrArray *items,
         }
       else if (live)
         one.removed = vfp_virt_wait_removed (guest->dom, it->alias, timeout_ms);
+      clean &= one.removed;
       if (!one.removed)
         vfp_cli_warn (cli, _("VF %s could not be taken back from guest '%s'; its lease stays detaching until 'vfpool audit' settles it."),
                       it->vf, vfp_virt_domain_name (guest->dom));
@@ -199,6 +207,7 @@ rollback (VfpCli *cli, VfpSysfs *sysfs, VfpGuest *guest, GPtrArray *items,
       it->attached = TRUE;  /* handled: not freed again below */
     }
   with_pool (cli, sysfs, step_free_unattached, items, (gpointer) _("the attach failed"));
+  return clean;
 }
 
 static void
@@ -240,9 +249,14 @@ print_result (VfpCli *cli, VfpGuest *guest, GPtrArray *items, gboolean live, gbo
     {
       Item *it = items->pdata[i];
 
-      printf (_("VF %s attached to %s as %s (%s%s%s)\n"), it->vf, vfp_virt_domain_name (guest->dom),
-              it->alias, live && config ? _("live and persistent") : live ? _("live") : _("persistent"),
-              it->mac ? ", MAC " : "", it->mac ? it->mac : "");
+      const char *where = live && config ? _("live and persistent") : live ? _("live") : _("persistent");
+
+      if (it->mac)
+        printf (_("VF %s attached to %s as %s (%s, MAC %s)\n"), it->vf,
+                vfp_virt_domain_name (guest->dom), it->alias, where, it->mac);
+      else
+        printf (_("VF %s attached to %s as %s (%s)\n"), it->vf,
+                vfp_virt_domain_name (guest->dom), it->alias, where);
     }
 }
 
@@ -296,7 +310,7 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
   if (vlan != -1 && (vlan < 1 || vlan > 4094))
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--vlan must be between 1 and 4094, not %d."), vlan);
   if (failover_of != NULL && (mac != NULL || count > 1))
-    return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--failover-of takes the MAC of its partner; give neither --mac nor --count."));
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--failover-of gives one VF the MAC of its virtio-net partner; do not add --mac or a --count above 1."));
   if (timeout_s < 0)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--timeout must be 0 or more."));
 
@@ -398,7 +412,8 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
         {
           if (!dry_run)
             rollback (cli, host->sysfs, guest, items, live, config, timeout_s * 1000);
-          return vfp_cli_error (cli, VFP_EXIT_FAILED, _("%s Nothing was attached; the reservation was released."),
+          return vfp_cli_error (cli, VFP_EXIT_FAILED,
+                                dry_run ? "%s" : _("%s; nothing was attached and the reservation was released."),
                                 error->message);
         }
     }
@@ -422,10 +437,16 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
 
       if (!vfp_virt_attach (guest->dom, it->xml, live, config, &error))
         {
-          rollback (cli, host->sysfs, guest, items, live, config, timeout_s * 1000);
+          gboolean clean = rollback (cli, host->sysfs, guest, items, live, config, timeout_s * 1000);
+
+          if (!clean)
+            return vfp_cli_error (cli, VFP_EXIT_FAILED,
+                                  _("%s; vfpool released the reserved VFs, but the guest still holds some of the ones attached before (see the warnings)."),
+                                  error->message);
           return vfp_cli_error (cli, VFP_EXIT_FAILED,
-                                _("%s. vfpool released the reserved VFs%s; the guest is as it was."),
-                                error->message, i > 0 ? _(" and detached the ones attached before") : "");
+                                i > 0 ? _("%s; vfpool released the reserved VFs and detached the ones attached before: the guest is as it was.")
+                                      : _("%s; vfpool released the reserved VFs: the guest is as it was."),
+                                error->message);
         }
       it->attached = TRUE;
     }

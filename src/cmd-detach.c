@@ -139,7 +139,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
     return code;
   leases = select_leases (cli, host->sysfs, vfp_virt_domain_uuid (guest->dom), argc - 1, argv + 1, all, &error);
   if (leases == NULL)
-    return vfp_cli_error (cli, VFP_EXIT_FAILED, _("%s: %s"), argv[1], error->message);
+    return vfp_cli_error (cli, VFP_EXIT_FAILED, _("%s: %s"), vfp_virt_domain_name (guest->dom), error->message);
 
   vfp_json_begin_array (json);
   for (i = 0; i < leases->len; i++)
@@ -163,7 +163,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
         {
           vfp_cli_error (cli, VFP_EXIT_FAILED,
                          _("Guest '%s' did not release VF %s (%s) within %d s; the lease stays detaching. It is freed when the guest lets go or stops ('vfpool audit' settles it)."),
-                         argv[1], l->vf, l->alias, timeout_s);
+                         vfp_virt_domain_name (guest->dom), l->vf, l->alias, timeout_s);
           stuck++;
           outcome = "detaching";
         }
@@ -177,7 +177,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
           if (!vfp_guest_write_metadata (guest, NULL, l->alias, guest->active, guest->persistent, &e))
             vfp_cli_warn (cli, "%s", e->message);
           if (!cli->json)
-            printf (_("VF %s detached from %s (%s)\n"), l->vf, argv[1], l->alias);
+            printf (_("VF %s detached from %s (%s)\n"), l->vf, vfp_virt_domain_name (guest->dom), l->alias);
           outcome = "free";
         }
       vfp_json_begin_object (json);

@@ -63,7 +63,7 @@ vfp_virt_open (const char *uri, gboolean read_only, GError **error)
   if (conn == NULL)
     {
       g_autofree char *what = g_strdup_printf (_("Cannot connect to libvirt at '%s'"),
-                                               uri ? uri : "default");
+                                               uri ? uri : _("libvirt's default URI"));
 
       error_from_libvirt (error, what);
       return NULL;
@@ -187,7 +187,7 @@ vfp_virt_lookup_domain (VfpVirt *virt, const char *guest, GError **error)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
                    _("There is no guest '%s' at %s; 'virsh list --all' lists them."),
-                   guest, virt->uri ? virt->uri : "default");
+                   guest, virt->uri ? virt->uri : _("libvirt's default URI"));
       return NULL;
     }
   d = g_new0 (VfpVirtDomain, 1);
