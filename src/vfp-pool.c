@@ -373,6 +373,7 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
       l->owner_label = g_strdup (req->owner_label);
       l->vlan = -1;
       l->created = l->changed = pool->now;
+      l->note = g_strdup (req->note);
       if (req->in_flight)
         {
           l->pid = getpid ();
@@ -591,4 +592,94 @@ vfp_pool_guest_leases (VfpPool *pool, const char *uuid)
     if (g_strcmp0 (((VfpLease *) all->pdata[i])->owner_uuid, uuid) == 0)
       g_ptr_array_add (mine, all->pdata[i]);
   return mine;
+}
+
+/* A guest starts with VF in its definition (the prepare hook): the VF must
+ * be free (it becomes attached to the guest) or already the guest's. A VF
+ * another guest or user holds, or a quarantined one, is refused: the
+ * error says who holds it, and libvirt shows it to the user. */
+gboolean
+vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const char *uuid, const char *name,
+                          const char *pool_name, const char *alias, const char *mac, int vlan,
+                          GError **error)
+{
+  VfpLease *l = vfp_state_get (pool->state, vf);
+
+  if (l != NULL && l->state == VFP_LEASE_QUARANTINED)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("VF %s (%s) is quarantined by vfpool (%s); it cannot be given to guest %s."),
+                   vf, alias, l->note ? l->note : _("no reason recorded"), name);
+      return FALSE;
+    }
+  if (l != NULL && g_strcmp0 (l->owner_uuid, uuid) != 0)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("VF %s (%s) is %s by %s; guest %s cannot start with it. Detach it from one of them ('vfpool list' shows who holds what)."),
+                   vf, alias, vfp_lease_state_label (l->state), vfp_lease_owner (l), name);
+      return FALSE;
+    }
+  if (l == NULL)
+    {
+      l = vfp_lease_new (vf);
+      l->owner_uuid = g_strdup (uuid);
+      l->pf = g_strdup (pf);
+      l->pool = g_strdup (pool_name);
+      l->created = pool->now;
+      vfp_state_put (pool->state, l);
+      event (pool, _("VF %s is in the definition of guest %s, which starts: leased to it."), vf, name);
+    }
+  g_free (l->owner_name);
+  l->owner_name = g_strdup (name);
+  if (l->alias == NULL)
+    l->alias = g_strdup (alias);
+  if (mac != NULL)
+    {
+      g_free (l->mac);
+      l->mac = g_strdup (mac);
+    }
+  if (vlan >= 0)
+    l->vlan = vlan;
+  l->state = VFP_LEASE_ATTACHED;
+  l->live = TRUE;
+  l->pid = 0;
+  l->pid_start = 0;
+  l->expires = 0;
+  g_clear_pointer (&l->note, g_free);
+  l->changed = pool->now;
+  return TRUE;
+}
+
+/* The guest stopped (the release hook; also after a failed start or a
+ * failed incoming migration): its VFs are out of it. Leases its persistent
+ * definition still names stay (attached, not live); the others are freed,
+ * as are reservations made for its arrival. An attach in progress is left
+ * to its own rollback. Idempotent. Returns how many were freed. */
+guint
+vfp_pool_guest_stopped (VfpPool *pool, const char *uuid)
+{
+  g_autoptr (GPtrArray) mine = vfp_pool_guest_leases (pool, uuid);
+  guint i, n = 0;
+
+  for (i = 0; i < mine->len; i++)
+    {
+      VfpLease *l = mine->pdata[i];
+
+      if (l->state == VFP_LEASE_RESERVED && l->pid > 0)
+        continue;
+      if (l->state == VFP_LEASE_ATTACHED && l->config)
+        {
+          if (l->live)
+            {
+              l->live = FALSE;
+              l->changed = pool->now;
+            }
+          continue;
+        }
+      if (l->state == VFP_LEASE_QUARANTINED)
+        continue;
+      vfp_pool_mark_free (pool, l->vf, _("the guest stopped"));
+      n++;
+    }
+  return n;
 }

@@ -44,6 +44,7 @@ typedef struct {
   gboolean in_flight;      /* an attach: record this process, expire after VFP_IN_FLIGHT_SECONDS */
   gint64 hold_seconds;     /* reserve --for; 0: until released */
   gboolean dry_run;        /* choose, change nothing */
+  const char *note;        /* recorded on the leases (e.g. "migration"), or NULL */
 } VfpReserveRequest;
 
 /* One line of --explain: a VF of the pool and why it was (not) chosen. */
@@ -72,5 +73,9 @@ gboolean vfp_pool_mark_attached (VfpPool *pool, const char *vf, const char *mac,
 gboolean vfp_pool_mark_detaching (VfpPool *pool, const char *vf, GError **error);
 void vfp_pool_mark_free (VfpPool *pool, const char *vf, const char *why);
 GPtrArray *vfp_pool_guest_leases (VfpPool *pool, const char *uuid);
+gboolean vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const char *uuid,
+                                   const char *name, const char *pool_name, const char *alias,
+                                   const char *mac, int vlan, GError **error);
+guint vfp_pool_guest_stopped (VfpPool *pool, const char *uuid);
 gboolean vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms,
                               GError **error);

@@ -601,6 +601,15 @@ vfp_sysfs_write_numvfs (const char *root, const char *pf_address, guint n, GErro
   return TRUE;
 }
 
+/* The PF of VF_ADDRESS from its physfn link (one readlink, no scan), or NULL. */
+char *
+vfp_sysfs_physfn (const char *root, const char *vf_address)
+{
+  g_autofree char *link = vfp_sysfs_path (root, "bus", "pci", "devices", vf_address, "physfn", NULL);
+
+  return vfp_sysfs_link_name (link);
+}
+
 /* How many virtfnN links the PF has now (up to the first gap). */
 guint
 vfp_sysfs_count_virtfn (const char *root, const char *pf_address)

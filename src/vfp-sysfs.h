@@ -59,4 +59,5 @@ gboolean vfp_sysfs_read_uint (const char *path, int base, guint64 *out);
 char *vfp_sysfs_link_name (const char *path);
 gboolean vfp_sysfs_write_numvfs (const char *root, const char *pf_address, guint n,
                                  GError **error);
+char *vfp_sysfs_physfn (const char *root, const char *vf_address);
 guint vfp_sysfs_count_virtfn (const char *root, const char *pf_address);

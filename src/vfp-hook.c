@@ -1,0 +1,362 @@
+/* The qemu hook's duties (DESIGN.md §5). It answers from the domain XML on
+ * stdin and the lease store; it never asks libvirt anything. Calls that
+ * concern no vfpool device return before the store is even opened, so a
+ * guest without VFs pays only for reading its XML. */
+#include "config.h"
+
+#include <string.h>
+
+#include <libxml/tree.h>
+#include <libxml/xpathInternals.h>
+
+#include "vfp-domxml.h"
+#include "vfp-error.h"
+#include "vfp-hook.h"
+#include "vfp-i18n.h"
+#include "vfp-pool.h"
+#include "vfp-sysfs.h"
+#include "vfp-xml.h"
+
+void
+vfp_hook_result_clear (VfpHookResult *r)
+{
+  g_clear_pointer (&r->message, g_free);
+  g_clear_pointer (&r->stdout_xml, g_free);
+  g_clear_pointer (&r->reattach_uuid, g_free);
+  g_clear_pointer (&r->events, g_ptr_array_unref);
+}
+
+static void
+say (VfpHookResult *r, int code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+
+static void
+say (VfpHookResult *r, int code, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  g_free (r->message);
+  r->message = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  r->exit_code = code;
+}
+
+/* vfpool's devices in DOM: those with a ua-vfpool-N alias. */
+static GPtrArray *
+vfpool_devices (VfpDomain *dom)
+{
+  GPtrArray *devs = g_ptr_array_new ();
+  guint i;
+
+  for (i = 0; i < dom->devices->len; i++)
+    {
+      VfpDomDevice *d = dom->devices->pdata[i];
+
+      if (d->alias && g_str_has_prefix (d->alias, VFP_ALIAS_PREFIX))
+        g_ptr_array_add (devs, d);
+    }
+  return devs;
+}
+
+/* Opens the store and a pool manager without sysfs (the hook never scans). */
+static gboolean
+open_pool (const VfpHookCall *call, VfpHookResult *r, VfpState **state, VfpPool **pool,
+           int fail_code)
+{
+  g_autoptr (GError) error = NULL;
+
+  *state = vfp_state_open (call->state_dir, call->lock_timeout_ms, &error);
+  if (*state == NULL)
+    {
+      say (r, fail_code, "%s", error->message);
+      return FALSE;
+    }
+  *pool = vfp_pool_new (call->config, NULL, *state);
+  return TRUE;
+}
+
+static gboolean
+save (VfpState *state, VfpPool *pool, VfpHookResult *r, int fail_code)
+{
+  g_autoptr (GError) error = NULL;
+  guint i;
+
+  if (!vfp_state_save (state, &error))
+    {
+      say (r, fail_code, "%s", error->message);
+      return FALSE;
+    }
+  for (i = 0; i < pool->events->len; i++)
+    g_ptr_array_add (r->events, g_strdup (pool->events->pdata[i]));
+  return TRUE;
+}
+
+/* prepare begin: every vfpool device must be free or this guest's. */
+static void
+on_prepare (const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs, VfpHookResult *r)
+{
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  guint i;
+
+  if (!open_pool (call, r, &state, &pool, 1))
+    return;
+  for (i = 0; i < devs->len; i++)
+    {
+      VfpDomDevice *d = devs->pdata[i];
+      VfpMetaVf *m = vfp_domain_find_meta (dom, d->alias);
+      g_autoptr (GError) error = NULL;
+      char vf[VFP_ADDR_STRLEN];
+
+      g_autofree char *pf = NULL;
+
+      vfp_addr_format (&d->addr, vf);
+      pf = vfp_sysfs_physfn (call->sysfs_root, vf);
+      if (!vfp_pool_claim_for_start (pool, vf, pf, dom->uuid, dom->name, m ? m->pool : NULL,
+                                     d->alias, d->mac, d->vlan, &error))
+        {
+          /* nothing is saved: the start is refused as a whole */
+          say (r, 1, "vfpool: %s", error->message);
+          return;
+        }
+    }
+  save (state, pool, r, 1);
+}
+
+/* release end: after any stop. Never fails (libvirt ignores it anyway). */
+static void
+on_release (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
+{
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+
+  if (!open_pool (call, r, &state, &pool, 0))
+    return;
+  vfp_pool_guest_stopped (pool, dom->uuid);
+  save (state, pool, r, 0);
+}
+
+/* reconnect begin: libvirtd restarted with the guest running; its live XML
+ * is the truth. Never fails: a failing reconnect hook kills the guest. */
+static void
+on_reconnect (const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs, VfpHookResult *r)
+{
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  g_autoptr (GPtrArray) mine = NULL;
+  guint i;
+
+  if (!open_pool (call, r, &state, &pool, 0))
+    return;
+  for (i = 0; i < devs->len; i++)
+    {
+      VfpDomDevice *d = devs->pdata[i];
+      VfpMetaVf *m = vfp_domain_find_meta (dom, d->alias);
+      g_autoptr (GError) error = NULL;
+      char vf[VFP_ADDR_STRLEN];
+
+      g_autofree char *pf = NULL;
+
+      vfp_addr_format (&d->addr, vf);
+      pf = vfp_sysfs_physfn (call->sysfs_root, vf);
+      if (!vfp_pool_claim_for_start (pool, vf, pf, dom->uuid, dom->name, m ? m->pool : NULL,
+                                     d->alias, d->mac, d->vlan, &error))
+        g_ptr_array_add (r->events, g_strdup (error->message));
+    }
+  /* a detach that finished while libvirtd was down */
+  mine = vfp_pool_guest_leases (pool, dom->uuid);
+  for (i = 0; i < mine->len; i++)
+    {
+      VfpLease *l = mine->pdata[i];
+
+      if (l->state == VFP_LEASE_DETACHING && vfp_domain_find_device (dom, l->alias) == NULL)
+        vfp_pool_mark_free (pool, l->vf, _("the device is gone from the running guest"));
+    }
+  save (state, pool, r, 0);
+}
+
+/* Sets the host address of the device with ALIAS in the XML document. */
+static gboolean
+rewrite_address (xmlDoc *doc, const char *alias, const char *vf)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) obj = NULL;
+  g_autofree char *expr = NULL;
+  VfpAddr a;
+  char buf[16];
+  xmlNode *addr;
+
+  if (strchr (alias, '\'') != NULL || !vfp_addr_parse (vf, &a, NULL))
+    return FALSE;
+  expr = g_strdup_printf ("/domain/devices/*[alias/@name='%s']/source/address", alias);
+  obj = vfp_xml_xpath_nodes (ctxt, xmlDocGetRootElement (doc), expr);
+  if (obj == NULL)
+    return FALSE;
+  addr = obj->nodesetval->nodeTab[0];
+  g_snprintf (buf, sizeof buf, "0x%04x", a.domain);
+  xmlSetProp (addr, BAD_CAST "domain", BAD_CAST buf);
+  g_snprintf (buf, sizeof buf, "0x%02x", a.bus);
+  xmlSetProp (addr, BAD_CAST "bus", BAD_CAST buf);
+  g_snprintf (buf, sizeof buf, "0x%02x", a.slot);
+  xmlSetProp (addr, BAD_CAST "slot", BAD_CAST buf);
+  g_snprintf (buf, sizeof buf, "0x%x", a.function);
+  xmlSetProp (addr, BAD_CAST "function", BAD_CAST buf);
+  return TRUE;
+}
+
+/* migrate begin, on the destination, before any memory is copied: reserve
+ * a local VF for every VF the guest's metadata names. Failover VFs are
+ * still in the XML (QEMU unplugs them itself): their host address is
+ * rewritten to the local VF. The others were detached by `vfpool migrate`
+ * and are reattached once the guest runs here. No free VF: refuse, and the
+ * migration stops with the source guest untouched. */
+static void
+on_migrate (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
+{
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  g_autoptr (VfpSysfs) sysfs = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean rewritten = FALSE;
+  guint i;
+
+  if (dom->meta->len == 0)
+    return;
+  sysfs = vfp_sysfs_scan (call->sysfs_root, &error);
+  if (sysfs == NULL || !vfp_config_resolve (call->config, sysfs, &error))
+    {
+      say (r, 1, "vfpool: %s", error->message);
+      return;
+    }
+  if (!open_pool (call, r, &state, &pool, 1))
+    return;
+  pool->sysfs = sysfs;
+  doc = vfp_xml_parse (call->xml, call->xml_len, _("the incoming guest"), NULL);
+  for (i = 0; i < dom->meta->len; i++)
+    {
+      VfpMetaVf *m = dom->meta->pdata[i];
+      VfpDomDevice *d = vfp_domain_find_device (dom, m->alias);
+      VfpReserveRequest req = { 0 };
+      g_autoptr (GPtrArray) got = NULL;
+      VfpLease *l;
+
+      if (d != NULL && !d->teaming_persistent)
+        {
+          say (r, 1, _("vfpool: guest %s still has VF %s (%s) and is not a failover guest; migrate it with 'vfpool migrate'."),
+               dom->name, m->address ? m->address : "-", m->alias);
+          return;
+        }
+      req.pool = m->pool && vfp_config_find_pool (call->config, m->pool) ? m->pool : NULL;
+      req.count = 1;
+      req.owner_uuid = dom->uuid;
+      req.owner_name = dom->name;
+      req.numa_node = -1;
+      req.hold_seconds = VFP_MIGRATION_HOLD_SECONDS;
+      req.note = VFP_MIGRATION_NOTE;
+      got = vfp_pool_reserve (pool, &req, NULL, &error);
+      if (got == NULL)
+        {
+          say (r, 1, _("vfpool: no VF for %s (%s) of guest %s on this host: %s"),
+               m->alias, m->pool ? m->pool : "-", dom->name, error->message);
+          return;
+        }
+      l = got->pdata[0];
+      vfp_pool_set_device (pool, l->vf, m->mac, m->vlan, m->alias, TRUE, FALSE);
+      if (d != NULL)
+        {
+          if (doc == NULL || !rewrite_address (doc, m->alias, l->vf))
+            {
+              say (r, 1, _("vfpool: cannot rewrite the address of %s in guest %s."), m->alias, dom->name);
+              return;
+            }
+          rewritten = TRUE;
+        }
+    }
+  if (!save (state, pool, r, 1))
+    return;
+  if (rewritten)
+    {
+      g_autoptr (xmlBuffer) buf = xmlBufferCreate ();
+
+      xmlNodeDump (buf, doc, xmlDocGetRootElement (doc), 0, 0);
+      r->stdout_xml = g_strdup_printf ("%s\n", (const char *) xmlBufferContent (buf));
+    }
+}
+
+/* started begin: a guest that arrived by migration has VFs reserved for it
+ * here; a detached `vfpool reattach` gives them back once it runs. */
+static void
+on_started (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
+{
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  g_autoptr (GPtrArray) mine = NULL;
+  guint i;
+
+  if (dom->meta->len == 0 || !open_pool (call, r, &state, &pool, 0))
+    return;
+  mine = vfp_pool_guest_leases (pool, dom->uuid);
+  for (i = 0; i < mine->len; i++)
+    {
+      VfpLease *l = mine->pdata[i];
+
+      if (l->state == VFP_LEASE_RESERVED && l->pid == 0
+          && g_strcmp0 (l->note, VFP_MIGRATION_NOTE) == 0
+          && vfp_domain_find_device (dom, l->alias) == NULL)
+        {
+          r->reattach_uuid = g_strdup (dom->uuid);
+          return;
+        }
+    }
+}
+
+/* Runs one hook call. Unknown operations and unreadable input change
+ * nothing and exit 0, except where refusing is the safe answer (prepare,
+ * migrate: a guest we cannot check must not start here). */
+void
+vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
+{
+  gboolean must_refuse = g_strcmp0 (call->op, "prepare") == 0 || g_strcmp0 (call->op, "migrate") == 0;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpDomain) dom = NULL;
+  g_autoptr (GPtrArray) devs = NULL;
+
+  memset (r, 0, sizeof *r);
+  r->events = g_ptr_array_new_with_free_func (g_free);
+  if (call->op == NULL || call->subop == NULL)
+    {
+      say (r, 0, _("vfpool hook: called without an operation; nothing to do."));
+      return;
+    }
+  if (!(g_str_equal (call->op, "prepare") && g_str_equal (call->subop, "begin"))
+      && !(g_str_equal (call->op, "release") && g_str_equal (call->subop, "end"))
+      && !(g_str_equal (call->op, "migrate") && g_str_equal (call->subop, "begin"))
+      && !(g_str_equal (call->op, "started") && g_str_equal (call->subop, "begin"))
+      && !(g_str_equal (call->op, "reconnect") && g_str_equal (call->subop, "begin")))
+    return;
+  dom = vfp_domxml_parse (call->xml ? call->xml : "", call->xml_len, &error);
+  if (dom == NULL)
+    {
+      say (r, must_refuse ? 1 : 0, _("vfpool hook: %s %s of '%s': %s"), call->op, call->subop,
+           call->guest ? call->guest : "-", error->message);
+      return;
+    }
+  devs = vfpool_devices (dom);
+  if (g_str_equal (call->op, "prepare"))
+    {
+      if (devs->len > 0)
+        on_prepare (call, dom, devs, r);
+    }
+  else if (g_str_equal (call->op, "release"))
+    on_release (call, dom, r);
+  else if (g_str_equal (call->op, "reconnect"))
+    {
+      if (devs->len > 0)
+        on_reconnect (call, dom, devs, r);
+    }
+  else if (g_str_equal (call->op, "migrate"))
+    on_migrate (call, dom, r);
+  else if (g_str_equal (call->op, "started"))
+    on_started (call, dom, r);
+}

@@ -1,0 +1,132 @@
+#!/bin/sh
+# The qemu hook binary, called as libvirtd calls it (NAME OP SUBOP EXTRA,
+# the domain XML on stdin), against a real lease store.
+. "$top_srcdir/tests/tap.sh"
+
+HOOK=$top_builddir/hooks/vfpool-hook
+host=$("$MKHOST" --with-libvirt) || { echo "Bail out! cannot build the demo host"; exit 1; }
+root=$(echo "$host" | sed -n 1p)
+conf=$(echo "$host" | sed -n 3p)
+state=$tap_tmp/state
+trap 'rm -rf "$(dirname "$root")" "$tap_tmp"' EXIT
+hook () { "$HOOK" --config "$conf" --state-dir "$state" --sysfs-root "$root" --vfpool "$tap_tmp/fake-vfpool" "$@"; }
+hookrun () { stdin=$1; shift; run_out=$(hook "$@" < "$stdin" 2>"$tap_tmp/stderr"); run_rc=$?; run_err=$(cat "$tap_tmp/stderr"); }
+leases () { "$VFPOOL" --config "$conf" --state-dir "$state" --sysfs-root "$root" list --json \
+              | jq -c '[.[] | select(.state != "free") | [.address, .state, .owner]]'; }
+
+# guest NAME UUID [DEVICE-XML] [METADATA-XML]
+guest () {
+  cat <<XML
+<domain type='qemu'>
+  <name>$1</name>
+  <uuid>$2</uuid>
+  <metadata>$4</metadata>
+  <devices>$3</devices>
+</domain>
+XML
+}
+vf_iface () {  # ALIAS BUS SLOT FUNCTION [TEAMING]
+  echo "<interface type='hostdev' managed='yes'><mac address='52:54:00:00:00:0$4'/><source><address type='pci' domain='0x0000' bus='$2' slot='$3' function='$4'/></source>$5<alias name='$1'/></interface>"
+}
+U1=11111111-1111-1111-1111-111111111111
+U2=22222222-2222-2222-2222-222222222222
+
+check "the hook has no libvirt dependency" sh -c "! readelf -d '$HOOK' | grep -q 'NEEDED.*libvirt'"
+check "the hook does not link libvirt symbols" sh -c "! nm -D '$HOOK' | grep -q ' U vir'"
+
+guest plain $U1 "" "" > "$tap_tmp/plain.xml"
+hookrun "$tap_tmp/plain.xml" plain prepare begin -
+check "prepare of a guest without vfpool devices: exit 0" equals "$run_rc" 0
+check "and the store is not even opened" test ! -e "$state"
+
+guest g1 $U1 "$(vf_iface ua-vfpool-0 0x05 0x10 0x2)" \
+  "<vfpool:vfpool xmlns:vfpool='http://vfpool.org/xmlns/vfpool/1'><vfpool:vf alias='ua-vfpool-0' pool='physnet1' address='0000:05:10.2'/></vfpool:vfpool>" > "$tap_tmp/g1.xml"
+hookrun "$tap_tmp/g1.xml" g1 prepare begin -
+check "prepare with a free VF: exit 0" equals "$run_rc" 0
+check "the VF is leased to the starting guest" equals "$(leases)" '[["0000:05:10.2","attached","g1"]]'
+hookrun "$tap_tmp/g1.xml" g1 prepare begin -
+check "prepare again (restart) is fine" equals "$run_rc" 0
+
+guest g2 $U2 "$(vf_iface ua-vfpool-0 0x05 0x10 0x2)" "" > "$tap_tmp/g2.xml"
+hookrun "$tap_tmp/g2.xml" g2 prepare begin -
+check "prepare of a second guest naming the same VF: exit 1" equals "$run_rc" 1
+check "with a one-line reason naming the VF and its holder" contains "$run_err" "VF 0000:05:10.2 (ua-vfpool-0) is attached by g1; guest g2 cannot start with it"
+check "the reason is one line" equals "$(echo "$run_err" | wc -l)" 1
+check "nothing changed" equals "$(leases)" '[["0000:05:10.2","attached","g1"]]'
+
+hookrun "$tap_tmp/g1.xml" g1 release end -
+check "release end: exit 0" equals "$run_rc" 0
+check "frees what only the running guest used" equals "$(leases)" '[]'
+hookrun "$tap_tmp/g1.xml" g1 release end -
+check "release end twice (failed start, then stop) is idempotent" equals "$run_rc/$(leases)" "0/[]"
+
+# A VF attached to the persistent definition stays leased across a stop.
+hookrun "$tap_tmp/g1.xml" g1 prepare begin -
+sed -i 's/config="no"/config="yes"/' "$state/leases.xml"
+hookrun "$tap_tmp/g1.xml" g1 release end -
+check "a VF the definition names stays attached after a stop" equals "$(leases)" '[["0000:05:10.2","attached","g1"]]'
+check "but no longer live" equals "$("$VFPOOL" --config "$conf" --state-dir "$state" --sysfs-root "$root" list --json | jq -r '.[] | select(.address == "0000:05:10.2") | .state')" attached
+
+hookrun "$tap_tmp/g1.xml" g1 reconnect begin -
+check "reconnect begin: exit 0, lease kept" equals "$run_rc/$(leases)" '0/[["0000:05:10.2","attached","g1"]]'
+
+# Hostile and broken input: prepare and migrate refuse, the rest exit 0.
+printf 'not xml' > "$tap_tmp/garbage"
+hookrun "$tap_tmp/garbage" g1 prepare begin -
+check "prepare with garbage on stdin refuses" equals "$run_rc" 1
+hookrun "$tap_tmp/garbage" g1 release end -
+check "release with garbage exits 0" equals "$run_rc" 0
+hookrun "$tap_tmp/garbage" g1 reconnect begin -
+check "reconnect with garbage exits 0 (a failing reconnect kills the guest)" equals "$run_rc" 0
+cat > "$tap_tmp/entities" <<'XML'
+<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY a "aaaaaaaaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY x SYSTEM "file:///etc/shadow">]>
+<domain><name>&c;&x;</name><uuid>u</uuid></domain>
+XML
+hookrun "$tap_tmp/entities" g1 prepare begin -
+check "entity expansion and external entities are refused" equals "$run_rc" 1
+check "saying why" contains "$run_err" "The XML of a domain"
+head -c 20000000 /dev/zero | tr '\0' ' ' > "$tap_tmp/huge"
+hookrun "$tap_tmp/huge" g1 prepare begin -
+check "20 MB on stdin: refused, read to the end" equals "$run_rc" 1
+hookrun "$tap_tmp/huge" g1 stopped end -
+check "an operation the hook does not handle: exit 0" equals "$run_rc" 0
+run "$HOOK" < /dev/null
+check "no arguments at all: exit 0" equals "$run_rc" 0
+run "$HOOK" --frobnicate g1 prepare begin - < /dev/null
+check "an unknown option: exit 0 with a message" equals "$run_rc" 0
+
+# migrate begin on the destination: failover VFs get a local address.
+guest g3 33333333-3333-3333-3333-333333333333 \
+  "$(vf_iface ua-vfpool-0 0x42 0x00 0x1 "<teaming type='transient' persistent='ua-net0'/>")" \
+  "<vfpool:vfpool xmlns:vfpool='http://vfpool.org/xmlns/vfpool/1'><vfpool:vf alias='ua-vfpool-0' pool='physnet1' address='0000:42:00.1' mac='52:54:00:00:00:01' template='interface' failover-of='ua-net0'/></vfpool:vfpool>" > "$tap_tmp/g3.xml"
+hookrun "$tap_tmp/g3.xml" g3 migrate begin -
+check "migrate begin: exit 0" equals "$run_rc" 0
+check "prints the XML with the VF's host address rewritten to a local VF" \
+  contains "$run_out" "<address type=\"pci\" domain=\"0x0000\" bus=\"0x81\" slot=\"0x00\" function=\"0x2\"/>"
+check "and keeps the teaming" contains "$run_out" "persistent=\"ua-net0\""
+check "the local VF is reserved for the guest" contains "$(leases)" '["0000:81:00.2","reserved","g3"]'
+
+# A guest that arrived with detached VFs: started spawns vfpool reattach.
+guest g4 44444444-4444-4444-4444-444444444444 "" \
+  "<vfpool:vfpool xmlns:vfpool='http://vfpool.org/xmlns/vfpool/1'><vfpool:vf alias='ua-vfpool-0' pool='physnet1' address='0000:42:00.1' mac='52:54:00:00:00:04' vlan='7' template='interface'/></vfpool:vfpool>" > "$tap_tmp/g4.xml"
+printf '#!/bin/sh\necho "$@" > "%s/reattach.args"\n' "$tap_tmp" > "$tap_tmp/fake-vfpool"
+chmod +x "$tap_tmp/fake-vfpool"
+hookrun "$tap_tmp/g4.xml" g4 migrate begin -
+check "migrate begin without failover reserves for the reattach" contains "$(leases)" '"reserved","g4"]'
+hookrun "$tap_tmp/g4.xml" g4 started begin -
+check "started begin: exit 0 at once" equals "$run_rc" 0
+i=0; while [ ! -s "$tap_tmp/reattach.args" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "and a detached 'vfpool reattach --uuid' runs" contains "$(cat "$tap_tmp/reattach.args" 2>/dev/null)" "reattach --uuid 44444444-4444-4444-4444-444444444444"
+
+# No free VF at the destination: refuse, and the migration stops.
+"$VFPOOL" -q --config "$conf" --state-dir "$state" --sysfs-root "$root" reserve --owner filler --count 9 > /dev/null
+guest g5 55555555-5555-5555-5555-555555555555 "" \
+  "<vfpool:vfpool xmlns:vfpool='http://vfpool.org/xmlns/vfpool/1'><vfpool:vf alias='ua-vfpool-0' pool='physnet1'/></vfpool:vfpool>" > "$tap_tmp/g5.xml"
+before=$(cat "$state/leases.xml")
+hookrun "$tap_tmp/g5.xml" g5 migrate begin -
+check "migrate begin with no free VF: exit 1" equals "$run_rc" 1
+check "saying which VF of which guest" contains "$run_err" "no VF for ua-vfpool-0 (physnet1) of guest g5"
+check "and changing nothing" equals "$(cat "$state/leases.xml")" "$before"
+
+done_testing
