@@ -46,7 +46,7 @@ detach_session (gpointer data)
 
 static void
 spawn_reattach (const char *vfpool, const char *config, const char *state_dir,
-                const char *sysfs_root, const char *uuid)
+                const char *sysfs_root, const char *template_dir, const char *uuid)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
@@ -67,6 +67,11 @@ spawn_reattach (const char *vfpool, const char *config, const char *state_dir,
       g_ptr_array_add (argv, (gpointer) "--sysfs-root");
       g_ptr_array_add (argv, (gpointer) sysfs_root);
     }
+  if (template_dir)
+    {
+      g_ptr_array_add (argv, (gpointer) "--template-dir");
+      g_ptr_array_add (argv, (gpointer) template_dir);
+    }
   g_ptr_array_add (argv, (gpointer) "reattach");
   g_ptr_array_add (argv, (gpointer) "--uuid");
   g_ptr_array_add (argv, (gpointer) uuid);
@@ -85,11 +90,13 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *config_path = NULL, *state_dir = NULL, *sysfs_root = NULL, *vfpool = NULL;
+  g_autofree char *template_dir = NULL;
   GOptionEntry entries[] = {
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "Lease store directory", "DIR" },
     { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &sysfs_root, "Directory that plays /sys", "DIR" },
     { "vfpool", 0, 0, G_OPTION_ARG_FILENAME, &vfpool, "The vfpool program (for reattach)", "PATH" },
+    { "template-dir", 0, 0, G_OPTION_ARG_FILENAME, &template_dir, "Passed on to vfpool reattach", "DIR" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("NAME OP SUBOP EXTRA");
@@ -147,7 +154,7 @@ main (int argc, char **argv)
     fputs (result.stdout_xml, stdout);
   if (result.reattach_uuid)
     spawn_reattach (vfpool ? vfpool : BINDIR "/vfpool", config_path, state_dir, sysfs_root,
-                    result.reattach_uuid);
+                    template_dir, result.reattach_uuid);
   i = result.exit_code;
   vfp_hook_result_clear (&result);
   return i;

@@ -290,8 +290,7 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
   g_autoptr (GPtrArray) meta = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_meta_vf_free);
   g_autoptr (GError) error = NULL;
   g_autofree char *failover_mac = NULL;
-  const char *template_dirs[] = { cli->template_dir, SYSCONFDIR "/vfpool/templates", PKGDATADIR "/templates", NULL };
-  const char *const *dirs = cli->template_dir ? template_dirs : template_dirs + 1;
+  const char *const *dirs = vfp_cli_template_dirs (cli);
   gboolean live, config;
   int code = VFP_EXIT_OK;
   guint i;

@@ -190,6 +190,20 @@ vfp_cli_netdev (const VfpFunction *fn)
   return fn->netdevs && fn->netdevs[0] ? fn->netdevs[0] : "-";
 }
 
+/* Where device templates are looked for: --template-dir, then the admin's
+ * overrides, then the installed ones. */
+const char *const *
+vfp_cli_template_dirs (VfpCli *cli)
+{
+  static const char *dirs[4];
+
+  dirs[0] = cli->template_dir;
+  dirs[1] = SYSCONFDIR "/vfpool/templates";
+  dirs[2] = PKGDATADIR "/templates";
+  dirs[3] = NULL;
+  return cli->template_dir ? dirs : dirs + 1;
+}
+
 /* How long a command waits for another vfpool holding the store's lock. */
 #define STATE_LOCK_TIMEOUT_MS 120000
 

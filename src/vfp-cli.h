@@ -66,3 +66,6 @@ int vfp_cmd_release (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_apply (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_attach (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_detach (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_migrate (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_reattach (VfpCli *cli, int argc, char **argv);
+const char *const *vfp_cli_template_dirs (VfpCli *cli);

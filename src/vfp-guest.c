@@ -4,6 +4,7 @@
 #include "vfp-error.h"
 #include "vfp-guest.h"
 #include "vfp-i18n.h"
+#include "vfp-template.h"
 
 void
 vfp_guest_free (VfpGuest *g)
@@ -53,6 +54,26 @@ vfp_guest_open (VfpVirt *virt, const char *name, GError **error)
   if (g->dom == NULL || !vfp_guest_reload (g, error))
     return NULL;
   return g_steal_pointer (&g);
+}
+
+/* Attaches VF as the device META describes (alias, MAC, VLAN, template,
+ * failover partner): how VFs come back after a migration or a rollback. */
+gboolean
+vfp_guest_attach_meta (VfpGuest *g, const char *const *dirs, const VfpMetaVf *meta,
+                       const char *vf, gboolean live, gboolean config, GError **error)
+{
+  VfpDeviceSpec spec = { 0 };
+  g_autofree char *xml = NULL;
+
+  if (!vfp_addr_parse (vf, &spec.vf, error))
+    return FALSE;
+  spec.kind = g_strcmp0 (meta->template, "hostdev") == 0 ? VFP_TEMPLATE_HOSTDEV : VFP_TEMPLATE_INTERFACE;
+  spec.mac = meta->mac;
+  spec.vlan = meta->vlan;
+  spec.alias = meta->alias;
+  spec.failover_of = meta->failover_of;
+  xml = vfp_template_render (dirs, &spec, error);
+  return xml != NULL && vfp_virt_attach (g->dom, xml, live, config, error);
 }
 
 /* VfpGuestCheck for the pool manager: is the lease's VF in its guest, as

@@ -23,6 +23,9 @@ gboolean vfp_guest_reload (VfpGuest *guest, GError **error);
 void vfp_guest_free (VfpGuest *guest);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpGuest, vfp_guest_free)
 
+gboolean vfp_guest_attach_meta (VfpGuest *guest, const char *const *template_dirs,
+                                const VfpMetaVf *meta, const char *vf, gboolean live,
+                                gboolean config, GError **error);
 VfpInGuest vfp_guest_check_lease (const VfpLease *lease, gpointer virt);
 gboolean vfp_guest_write_metadata (VfpGuest *guest, GPtrArray *add, const char *remove_alias,
                                    gboolean live, gboolean config, GError **error);

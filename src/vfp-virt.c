@@ -238,6 +238,46 @@ vfp_virt_domain_is_persistent (VfpVirtDomain *d)
   return virDomainIsPersistent (d->dom) == 1;
 }
 
+/* Running and not paused (an incoming migration keeps it paused until the
+ * memory is there). */
+gboolean
+vfp_virt_domain_is_running (VfpVirtDomain *d)
+{
+  int state = 0, reason = 0;
+
+  return virDomainGetState (d->dom, &state, &reason, 0) == 0 && state == VIR_DOMAIN_RUNNING;
+}
+
+/* Peer-to-peer live migration to DEST_URI (virDomainMigrateToURI3). */
+gboolean
+vfp_virt_migrate (VfpVirtDomain *d, const char *dest_uri, const char *migrate_uri,
+                  const char *listen_address, gboolean persistent, gboolean undefine_source,
+                  GError **error)
+{
+  virTypedParameterPtr params = NULL;
+  int nparams = 0, maxparams = 0;
+  unsigned int flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER;
+  int rc;
+
+  if (migrate_uri)
+    virTypedParamsAddString (&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_URI, migrate_uri);
+  if (listen_address)
+    virTypedParamsAddString (&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_LISTEN_ADDRESS, listen_address);
+  if (persistent)
+    flags |= VIR_MIGRATE_PERSIST_DEST;
+  if (undefine_source)
+    flags |= VIR_MIGRATE_UNDEFINE_SOURCE;
+  rc = virDomainMigrateToURI3 (d->dom, dest_uri, params, nparams, flags);
+  if (rc < 0)
+    {
+      g_autofree char *what = g_strdup_printf (_("Migrating '%s' to %s failed"), d->name, dest_uri);
+
+      error_from_libvirt (error, what);
+    }
+  virTypedParamsFree (params, nparams);
+  return rc == 0;
+}
+
 /* The live (or, with INACTIVE, the persistent) XML; the caller frees it. */
 char *
 vfp_virt_domain_xml (VfpVirtDomain *d, gboolean inactive, GError **error)

@@ -23,6 +23,10 @@ const char *vfp_virt_domain_name (VfpVirtDomain *dom);
 const char *vfp_virt_domain_uuid (VfpVirtDomain *dom);
 gboolean vfp_virt_domain_is_active (VfpVirtDomain *dom);
 gboolean vfp_virt_domain_is_persistent (VfpVirtDomain *dom);
+gboolean vfp_virt_domain_is_running (VfpVirtDomain *dom);
+gboolean vfp_virt_migrate (VfpVirtDomain *dom, const char *dest_uri, const char *migrate_uri,
+                           const char *listen_address, gboolean persistent,
+                           gboolean undefine_source, GError **error);
 char *vfp_virt_domain_xml (VfpVirtDomain *dom, gboolean inactive, GError **error);
 gboolean vfp_virt_attach (VfpVirtDomain *dom, const char *xml, gboolean live,
                           gboolean config, GError **error);

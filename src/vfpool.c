@@ -17,6 +17,8 @@ static const VfpCommand commands[] = {
   { "check", N_("Check that this host is ready for VF passthrough"), vfp_cmd_check },
   { "attach", N_("Attach free VFs to a guest, live and/or persistent"), vfp_cmd_attach },
   { "detach", N_("Detach a guest's VFs; free each once libvirt confirms"), vfp_cmd_detach },
+  { "migrate", N_("Live-migrate a guest with its VFs (detach, migrate, reattach there)"), vfp_cmd_migrate },
+  { "reattach", N_("Give a migrated guest its VFs back (run by the hook)"), vfp_cmd_reattach },
   { "reserve", N_("Hold VFs for a user outside libvirt (--owner LABEL)"), vfp_cmd_reserve },
   { "release", N_("Free VFs held with reserve"), vfp_cmd_release },
   { "apply", N_("Create the VFs every pool's numvfs= asks for (at boot)"), vfp_cmd_apply },

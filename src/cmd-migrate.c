@@ -1,0 +1,196 @@
+/* vfpool migrate GUEST DESTURI: libvirt refuses to migrate a guest holding
+ * a VFIO device, so vfpool detaches the guest's VFs (waiting for the guest
+ * to let go), migrates peer-to-peer, and lets the destination's hook
+ * reserve and reattach them there. If the migration fails, the VFs go back
+ * to the guest on the source. Failover VFs (teaming) stay: QEMU unplugs
+ * them itself. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "vfp-cli.h"
+#include "vfp-error.h"
+#include "vfp-guest.h"
+#include "vfp-i18n.h"
+#include "vfp-pool.h"
+
+typedef struct {
+  char *vf;
+  char *alias;
+  VfpMetaVf *meta;          /* not owned: in the guest's live XML */
+  gboolean detached;
+} Moving;
+
+static void
+moving_free (Moving *m)
+{
+  g_free (m->vf);
+  g_free (m->alias);
+  g_free (m);
+}
+
+/* One state change under the lock: detaching, free, or back to attached. */
+static void
+change (VfpCli *cli, VfpSysfs *sysfs, const char *vf, VfpLeaseState to, const char *uuid,
+        const char *name, const VfpMetaVf *meta, const char *why)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  int code;
+
+  state = vfp_cli_open_state (cli, FALSE, &code);
+  if (state == NULL)
+    return;
+  pool = vfp_pool_new (cli->config, sysfs, state);
+  if (to == VFP_LEASE_DETACHING)
+    vfp_pool_mark_detaching (pool, vf, &error);
+  else if (to == VFP_LEASE_FREE)
+    vfp_pool_mark_free (pool, vf, why);
+  else if (!vfp_pool_claim_for_start (pool, vf, vfp_sysfs_find_vf (sysfs, vf) ? vfp_sysfs_find_vf (sysfs, vf)->pf->fn.address : NULL,
+                                      uuid, name, meta ? meta->pool : NULL, meta ? meta->alias : NULL,
+                                      meta ? meta->mac : NULL, meta ? meta->vlan : -1, &error))
+    vfp_cli_warn (cli, "%s", error->message);
+  if (error != NULL && to != VFP_LEASE_ATTACHED)
+    vfp_cli_warn (cli, "%s", error->message);
+  if (!vfp_state_save (state, &error))
+    vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
+  vfp_cli_print_events (cli, pool->events);
+}
+
+/* Puts back every VF that was detached for the migration. */
+static guint
+give_back (VfpCli *cli, VfpSysfs *sysfs, VfpGuest *guest, GPtrArray *moving)
+{
+  guint i, lost = 0;
+
+  for (i = 0; i < moving->len; i++)
+    {
+      Moving *m = moving->pdata[i];
+      g_autoptr (GError) error = NULL;
+
+      if (!m->detached)
+        continue;
+      change (cli, sysfs, m->vf, VFP_LEASE_ATTACHED, vfp_virt_domain_uuid (guest->dom),
+              vfp_virt_domain_name (guest->dom), m->meta, NULL);
+      if (!vfp_guest_attach_meta (guest, vfp_cli_template_dirs (cli), m->meta, m->vf, TRUE, FALSE, &error))
+        {
+          vfp_cli_error (cli, VFP_EXIT_FAILED, _("Could not give VF %s back to guest %s: %s"),
+                         m->vf, vfp_virt_domain_name (guest->dom), error->message);
+          change (cli, sysfs, m->vf, VFP_LEASE_FREE, NULL, NULL, NULL, _("the rollback of a migration failed"));
+          lost++;
+        }
+    }
+  return lost;
+}
+
+int
+vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
+{
+  g_autofree char *migrate_uri = NULL, *listen_address = NULL;
+  gboolean persistent = FALSE, undefine_source = FALSE;
+  int timeout_s = 30;
+  GOptionEntry entries[] = {
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, N_("Seconds to wait for the guest to release each VF (default 30)"), N_("S") },
+    { "persistent", 0, 0, G_OPTION_ARG_NONE, &persistent, N_("Define the guest on the destination"), NULL },
+    { "undefinesource", 0, 0, G_OPTION_ARG_NONE, &undefine_source, N_("Undefine the guest on the source"), NULL },
+    { "migrateuri", 0, 0, G_OPTION_ARG_STRING, &migrate_uri, N_("Where the memory goes, e.g. tcp://10.0.0.2"), N_("URI") },
+    { "listen-address", 0, 0, G_OPTION_ARG_STRING, &listen_address, N_("Address the destination listens on"), N_("ADDR") },
+    { NULL }
+  };
+  g_autoptr (VfpVirt) virt = NULL;
+  g_autoptr (VfpGuest) guest = NULL;
+  g_autoptr (VfpHost) host = NULL;
+  g_autoptr (GPtrArray) moving = g_ptr_array_new_with_free_func ((GDestroyNotify) moving_free);
+  g_autoptr (GError) error = NULL;
+  int code = VFP_EXIT_OK;
+  guint i;
+
+  if (!vfp_cli_parse (cli, "migrate", N_("GUEST DESTURI"),
+                      N_("Live-migrate a guest with its VFs: detach them, migrate peer-to-peer, reattach them on the destination; on failure, reattach them here."),
+                      entries, &argc, &argv, &code))
+    return code;
+  if (argc != 3 || timeout_s < 0)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR,
+                          _("migrate needs a guest and a destination: vfpool migrate MyGuest qemu+ssh://dst/system"));
+  virt = vfp_virt_open (cli->uri, FALSE, &error);
+  if (virt == NULL)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
+  guest = vfp_guest_open (virt, argv[1], &error);
+  if (guest == NULL)
+    return vfp_cli_error (cli, error->code == VFP_ERROR_NOT_FOUND ? VFP_EXIT_FAILED : VFP_EXIT_ERROR,
+                          "%s", error->message);
+  if (!guest->active)
+    return vfp_cli_error (cli, VFP_EXIT_FAILED, _("Guest '%s' is not running; there is nothing to migrate live."),
+                          vfp_virt_domain_name (guest->dom));
+  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
+  if (host == NULL)
+    return code;
+
+  /* The VFs to carry: vfpool's devices in the running guest, except
+   * failover partners, which QEMU unplugs by itself. */
+  for (i = 0; i < guest->live->devices->len; i++)
+    {
+      VfpDomDevice *d = guest->live->devices->pdata[i];
+      VfpMetaVf *meta = d->alias ? vfp_domain_find_meta (guest->live, d->alias) : NULL;
+      Moving *m;
+
+      if (meta == NULL || d->teaming_persistent != NULL)
+        continue;
+      m = g_new0 (Moving, 1);
+      m->vf = vfp_addr_to_string (&d->addr);
+      m->alias = g_strdup (d->alias);
+      m->meta = meta;
+      g_ptr_array_add (moving, m);
+    }
+
+  for (i = 0; i < moving->len; i++)
+    {
+      Moving *m = moving->pdata[i];
+
+      change (cli, host->sysfs, m->vf, VFP_LEASE_DETACHING, NULL, NULL, NULL, NULL);
+      if (!vfp_virt_detach_alias (guest->dom, m->alias, TRUE, FALSE, &error)
+          || !vfp_virt_wait_removed (guest->dom, m->alias, timeout_s * 1000))
+        {
+          change (cli, host->sysfs, m->vf, VFP_LEASE_ATTACHED, vfp_virt_domain_uuid (guest->dom),
+                  vfp_virt_domain_name (guest->dom), m->meta, NULL);
+          give_back (cli, host->sysfs, guest, moving);
+          return vfp_cli_error (cli, VFP_EXIT_FAILED,
+                                _("Guest '%s' did not release VF %s (%s) within %d s; the migration was not started and the guest keeps its VFs."),
+                                vfp_virt_domain_name (guest->dom), m->vf, m->alias, timeout_s);
+        }
+      m->detached = TRUE;
+      change (cli, host->sysfs, m->vf, VFP_LEASE_FREE, NULL, NULL, NULL, _("detached for a migration"));
+    }
+
+  if (!vfp_virt_migrate (guest->dom, argv[2], migrate_uri, listen_address, persistent,
+                         undefine_source, &error))
+    {
+      guint lost = give_back (cli, host->sysfs, guest, moving);
+
+      return vfp_cli_error (cli, VFP_EXIT_FAILED,
+                            lost == 0 ? _("%s; the guest keeps running here with its VFs.")
+                                      : _("%s; the guest keeps running here, but some VFs could not be given back (see above)."),
+                            error->message);
+    }
+  if (cli->json)
+    {
+      g_autoptr (VfpJson) json = vfp_json_new ();
+
+      vfp_json_begin_object (json);
+      vfp_json_member_string (json, "guest", vfp_virt_domain_name (guest->dom));
+      vfp_json_member_string (json, "destination", argv[2]);
+      vfp_json_key (json, "vfs_reattached_there");
+      vfp_json_begin_array (json);
+      for (i = 0; i < moving->len; i++)
+        vfp_json_string (json, ((Moving *) moving->pdata[i])->alias);
+      vfp_json_end_array (json);
+      vfp_json_end_object (json);
+      vfp_cli_print_json (json);
+    }
+  else
+    printf (_("Guest %s migrated to %s; %u VFs are attached again there once it runs.\n"),
+            vfp_virt_domain_name (guest->dom), argv[2], moving->len);
+  return VFP_EXIT_OK;
+}

@@ -1,0 +1,81 @@
+#!/bin/sh
+# The hook installed in two private libvirtd instances, and live migration
+# between them: real hook calls (prepare refusing a VF another guest holds),
+# a destination without a free VF refusing the migration before any memory
+# moves (the source guest keeps running), and a migration that succeeds,
+# with the destination reserving and a detached `vfpool reattach` taking
+# over.
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/integration/libvirtd.sh"
+
+if [ "$(id -u)" != 0 ] || ! command -v libvirtd > /dev/null || ! command -v qemu-system-x86_64 > /dev/null; then
+  if [ -n "$CI" ]; then
+    echo "Bail out! the integration tier needs root, libvirtd and qemu-system-x86 (build-aux/setup-debian installs them)"
+    exit 1
+  fi
+  echo "1..0 # SKIP needs root, libvirtd and qemu-system-x86_64"
+  exit 0
+fi
+
+HOOK=$top_builddir/hooks/vfpool-hook
+lvA=$(mktemp -d); lvB=$(mktemp -d)
+host=$("$MKHOST") || { echo "Bail out! cannot build the demo host"; exit 1; }
+root=$host
+trap 'libvirtd_stop "$lvA"; libvirtd_stop "$lvB"; rm -rf "$lvA" "$lvB" "$(dirname "$root")" "$tap_tmp"' EXIT
+uriA="qemu+unix:///system?socket=$lvA/run/libvirt-sock"
+uriB="qemu+unix:///system?socket=$lvB/run/libvirt-sock"
+for side in A B; do
+  eval lv=\$lv$side; eval uri=\$uri$side
+  mkdir -p "$lv/etc/hooks/qemu.d" "$tap_tmp/state$side"
+  printf '[vfpool]\nstate-dir=%s\nuri=%s\n[pool physnet1]\npfs=enp5s0f0,enp129s0f0np0\nvlan=100\n' \
+    "$tap_tmp/state$side" "$uri" > "$tap_tmp/vfpool$side.conf"
+  # libvirt finds hooks when it starts: the wrapper is in place before.
+  printf '#!/bin/sh\nexec "%s" --config "%s" --sysfs-root "%s" --vfpool "%s" --template-dir "%s" "$@"\n' \
+    "$HOOK" "$tap_tmp/vfpool$side.conf" "$root" "$VFPOOL" "$top_srcdir/xml-templates" > "$lv/etc/hooks/qemu.d/vfpool"
+  chmod 755 "$lv/etc/hooks/qemu.d/vfpool"
+done
+libvirtd_start "$lvB" vfpool-b 49400 || { echo "Bail out! the destination libvirtd did not start"; exit 1; }
+libvirtd_start "$lvA" vfpool-a 49152 || { echo "Bail out! the source libvirtd did not start"; exit 1; }
+VA () { "$VFPOOL" --config "$tap_tmp/vfpoolA.conf" --sysfs-root "$root" --template-dir "$top_srcdir/xml-templates" "$@"; }
+VB () { "$VFPOOL" --config "$tap_tmp/vfpoolB.conf" --sysfs-root "$root" --template-dir "$top_srcdir/xml-templates" "$@"; }
+leasesB () { VB list --json 2>/dev/null | jq -c '[.[] | select(.state != "free") | [.state, .owner]]'; }
+
+# prepare: a guest whose definition names a VF another guest holds.
+libvirtd_define_guest g2 || { echo "Bail out! cannot define g2"; exit 1; }
+VA -q attach g2 --config > /dev/null 2>&1
+virsh -q -c "$uriA" dumpxml --inactive g2 | sed -e 's|<name>g2</name>|<name>g3</name>|' -e '/<uuid>/d' \
+  -e "s|<mac address='52:54:00:aa:00:01'/>|<mac address='52:54:00:aa:00:03'/>|" > "$tap_tmp/g3.xml"
+virsh -q -c "$uriA" define "$tap_tmp/g3.xml" > /dev/null
+run virsh -q -c "$uriA" start g3
+check "a guest naming a VF that g2 holds does not start" test "$run_rc" -ne 0
+check "and libvirt shows vfpool's reason" contains "$run_err" "is attached by g2; guest g3 cannot start with it"
+check "the store still gives the VF to g2 only" equals \
+  "$(VA list --json | jq -c '[.[] | select(.state != "free") | .owner]')" '["g2"]'
+
+# A running guest whose metadata says it has a VF from pool physnet1.
+libvirtd_define_guest g1 start || { echo "Bail out! cannot start g1"; exit 1; }
+virsh -q -c "$uriA" metadata g1 http://vfpool.org/xmlns/vfpool/1 --key vfpool --live --set \
+  "<vfpool><vf alias='ua-vfpool-0' pool='physnet1' mac='52:54:00:00:00:07' vlan='100' template='interface'/></vfpool>"
+mig () { VA migrate g1 "$uriB" --migrateuri tcp://127.0.0.1 --listen-address 127.0.0.1 "$@"; }
+
+VB -q reserve --owner filler --count 12 > /dev/null
+run mig
+check "no free VF on the destination: migrate fails" equals "$run_rc" 1
+check "with the destination hook's reason" contains "$run_err" "no VF for ua-vfpool-0 (physnet1) of guest g1"
+check "the guest keeps running on the source" equals "$(virsh -q -c "$uriA" domstate g1)" running
+check "and is not on the destination" sh -c "! virsh -q -c '$uriB' dominfo g1 > /dev/null 2>&1"
+check "the destination's store is unchanged" equals "$(leasesB | jq -c '[.[] | select(.[1] != "filler")]')" '[]'
+
+VB -q release --owner filler
+run mig
+check "with a free VF the migration succeeds" equals "$run_rc" 0
+check "the guest runs on the destination" equals "$(virsh -q -c "$uriB" domstate g1)" running
+check "and is gone from the source" sh -c "! virsh -q -c '$uriA' domstate g1 > /dev/null 2>&1 || [ \"\$(virsh -q -c '$uriA' domstate g1)\" = 'shut off' ]"
+check "the metadata travelled with it" contains \
+  "$(virsh -q -c "$uriB" metadata g1 http://vfpool.org/xmlns/vfpool/1)" 'mac="52:54:00:00:00:07"'
+# The destination hook reserved a VF; the detached reattach then tries to
+# attach it. Without VFIO here that fails, and the reservation is freed.
+i=0; while [ "$(leasesB)" != "[]" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "the detached reattach ran and settled the reservation" equals "$(leasesB)" "[]"
+
+done_testing
