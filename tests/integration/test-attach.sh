@@ -70,6 +70,13 @@ check "g2 holds a VF" contains "$(leases)" '"attached","g2"]'
 check "the shut-off guest's definition has the device and metadata" equals \
   "$(virsh -q -c "$LIBVIRTD_URI" metadata g2 http://vfpool.org/xmlns/vfpool/1 --config | grep -c 'alias="ua-vfpool-0"')" 1
 
+uuid1=$(virsh -q -c "$LIBVIRTD_URI" domuuid g1)
+id1=$(virsh -q -c "$LIBVIRTD_URI" domid g1)
+run V attach "$uuid1" --config --dry-run
+check "a guest by UUID" equals "$run_rc" 0
+run V attach "$id1" --config --dry-run
+check "a guest by id" equals "$run_rc" 0
+
 run V attach nosuch
 check "an unknown guest exits 1" equals "$run_rc" 1
 check "and says so" contains "$run_err" "There is no guest 'nosuch'"
