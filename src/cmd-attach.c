@@ -106,45 +106,26 @@ device_address (VfpCli *cli, VfpVirt *virt, Item *it, VfpAddr *out, GError **err
   return TRUE;
 }
 
-/* Opens the store, runs FN on the pool, saves. Used for every state change
- * after the reservation, so the lock is never held while libvirt works. */
-typedef void (*PoolStep) (VfpPool *pool, GPtrArray *items, gpointer data);
-
-static gboolean
-with_pool (VfpCli *cli, VfpSysfs *sysfs, PoolStep fn, GPtrArray *items, gpointer data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VfpState) state = NULL;
-  g_autoptr (VfpPool) pool = NULL;
-  int code;
-
-  state = vfp_cli_open_state (cli, FALSE, &code);
-  if (state == NULL)
-    return FALSE;
-  pool = vfp_pool_new (cli->config, sysfs, state);
-  fn (pool, items, data);
-  if (!vfp_state_save (state, &error))
-    {
-      vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
-      return FALSE;
-    }
-  vfp_cli_print_events (cli, pool->events);
-  return TRUE;
-}
+typedef struct {
+  GPtrArray *items;
+  const char *why;
+} Batch;
 
 static void
-step_free_unattached (VfpPool *pool, GPtrArray *items, gpointer why)
+step_free_unattached (VfpPool *pool, gpointer data)
 {
+  Batch *b = data;
   guint i;
 
-  for (i = 0; i < items->len; i++)
-    if (!((Item *) items->pdata[i])->attached)
-      vfp_pool_mark_free (pool, ((Item *) items->pdata[i])->vf, why);
+  for (i = 0; i < b->items->len; i++)
+    if (!((Item *) b->items->pdata[i])->attached)
+      vfp_pool_mark_free (pool, ((Item *) b->items->pdata[i])->vf, b->why);
 }
 
 static void
-step_mark_attached (VfpPool *pool, GPtrArray *items, gpointer data)
+step_mark_attached (VfpPool *pool, gpointer data)
 {
+  GPtrArray *items = data;
   guint i;
 
   for (i = 0; i < items->len; i++)
@@ -163,7 +144,7 @@ typedef struct {
 } OneVf;
 
 static void
-step_after_rollback (VfpPool *pool, GPtrArray *items, gpointer data)
+step_after_rollback (VfpPool *pool, gpointer data)
 {
   OneVf *one = data;
   g_autoptr (GError) e = NULL;
@@ -203,10 +184,14 @@ rollback (VfpCli *cli, VfpSysfs *sysfs, VfpGuest *guest, GPtrArray *items,
       if (!one.removed)
         vfp_cli_warn (cli, _("VF %s could not be taken back from guest '%s'; its lease stays detaching until 'vfpool audit' settles it."),
                       it->vf, vfp_virt_domain_name (guest->dom));
-      with_pool (cli, sysfs, step_after_rollback, items, &one);
+      vfp_cli_with_pool (cli, sysfs, step_after_rollback, &one);
       it->attached = TRUE;  /* handled: not freed again below */
     }
-  with_pool (cli, sysfs, step_free_unattached, items, (gpointer) _("the attach failed"));
+  {
+    Batch b = { items, _("the attach failed") };
+
+    vfp_cli_with_pool (cli, sysfs, step_free_unattached, &b);
+  }
   return clean;
 }
 
@@ -482,7 +467,7 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
     }
 
   /* 5. Attached. */
-  if (!with_pool (cli, host->sysfs, step_mark_attached, items, NULL))
+  if (!vfp_cli_with_pool (cli, host->sysfs, step_mark_attached, items))
     return VFP_EXIT_ERROR;
   print_result (cli, guest, items, live, config);
   return VFP_EXIT_OK;

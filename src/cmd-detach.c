@@ -20,24 +20,15 @@ typedef struct {
 } Step;
 
 static void
-apply_step (VfpCli *cli, VfpSysfs *sysfs, Step *step)
+apply_step (VfpPool *pool, gpointer data)
 {
+  Step *step = data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (VfpState) state = NULL;
-  g_autoptr (VfpPool) pool = NULL;
-  int code;
 
-  state = vfp_cli_open_state (cli, FALSE, &code);
-  if (state == NULL)
-    return;
-  pool = vfp_pool_new (cli->config, sysfs, state);
   if (step->freed)
     vfp_pool_mark_free (pool, step->vf, step->why);
   else if (!vfp_pool_mark_detaching (pool, step->vf, &error))
-    vfp_cli_warn (cli, "%s", error->message);
-  if (!vfp_state_save (state, &error))
-    vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
-  vfp_cli_print_events (cli, pool->events);
+    g_ptr_array_add (pool->events, g_strdup (error->message));
 }
 
 /* Whether ARG ("05:10.2", "0000:05:10.2") names VF. */
@@ -152,7 +143,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
       const char *outcome;
 
       /* detaching is durable before libvirt is asked */
-      apply_step (cli, host->sysfs, &step);
+      vfp_cli_with_pool (cli, host->sysfs, apply_step, &step);
       if ((in_live || in_config) && !vfp_virt_detach_alias (guest->dom, l->alias, in_live, in_config, &e))
         {
           vfp_cli_error (cli, VFP_EXIT_FAILED, _("%s; VF %s stays detaching."), e->message, l->vf);
@@ -172,7 +163,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
           step.freed = TRUE;
           step.why = in_live ? _("libvirt reported the device removed") : in_config
                      ? _("removed from the persistent definition") : _("the guest no longer has it");
-          apply_step (cli, host->sysfs, &step);
+          vfp_cli_with_pool (cli, host->sysfs, apply_step, &step);
           vfp_guest_reload (guest, NULL);
           if (!vfp_guest_write_metadata (guest, NULL, l->alias, guest->active, guest->persistent, &e))
             vfp_cli_warn (cli, "%s", e->message);

@@ -30,33 +30,42 @@ moving_free (Moving *m)
   g_free (m);
 }
 
-/* One state change under the lock: detaching, free, or back to attached. */
-static void
-change (VfpCli *cli, VfpSysfs *sysfs, const char *vf, VfpLeaseState to, const char *uuid,
-        const char *name, const VfpMetaVf *meta, const char *why)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VfpState) state = NULL;
-  g_autoptr (VfpPool) pool = NULL;
-  int code;
+/* One state change: detaching, free, or back to attached. */
+typedef struct {
+  const char *vf;
+  VfpLeaseState to;
+  VfpGuest *guest;
+  const VfpMetaVf *meta;
+  const char *why;
+} Change;
 
-  state = vfp_cli_open_state (cli, FALSE, &code);
-  if (state == NULL)
-    return;
-  pool = vfp_pool_new (cli->config, sysfs, state);
-  if (to == VFP_LEASE_DETACHING)
-    vfp_pool_mark_detaching (pool, vf, &error);
-  else if (to == VFP_LEASE_FREE)
-    vfp_pool_mark_free (pool, vf, why);
-  else if (!vfp_pool_claim_for_start (pool, vf, vfp_sysfs_find_vf (sysfs, vf) ? vfp_sysfs_find_vf (sysfs, vf)->pf->fn.address : NULL,
-                                      uuid, name, meta ? meta->pool : NULL, meta ? meta->alias : NULL,
-                                      meta ? meta->mac : NULL, meta ? meta->vlan : -1, &error))
-    vfp_cli_warn (cli, "%s", error->message);
-  if (error != NULL && to != VFP_LEASE_ATTACHED)
-    vfp_cli_warn (cli, "%s", error->message);
-  if (!vfp_state_save (state, &error))
-    vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
-  vfp_cli_print_events (cli, pool->events);
+static void
+apply_change (VfpPool *pool, gpointer data)
+{
+  Change *c = data;
+  g_autoptr (GError) error = NULL;
+  VfpVf *vf = vfp_sysfs_find_vf (pool->sysfs, c->vf);
+
+  if (c->to == VFP_LEASE_DETACHING)
+    vfp_pool_mark_detaching (pool, c->vf, &error);
+  else if (c->to == VFP_LEASE_FREE)
+    vfp_pool_mark_free (pool, c->vf, c->why);
+  else
+    vfp_pool_claim_for_start (pool, c->vf, vf ? vf->pf->fn.address : NULL,
+                              vfp_virt_domain_uuid (c->guest->dom), vfp_virt_domain_name (c->guest->dom),
+                              c->meta ? c->meta->pool : NULL, c->meta ? c->meta->alias : NULL,
+                              c->meta ? c->meta->mac : NULL, c->meta ? c->meta->vlan : -1, &error);
+  if (error != NULL)
+    g_ptr_array_add (pool->events, g_strdup (error->message));
+}
+
+static void
+change (VfpCli *cli, VfpSysfs *sysfs, const char *vf, VfpLeaseState to, VfpGuest *guest,
+        const VfpMetaVf *meta, const char *why)
+{
+  Change c = { vf, to, guest, meta, why };
+
+  vfp_cli_with_pool (cli, sysfs, apply_change, &c);
 }
 
 /* Puts back every VF that was detached for the migration. */
@@ -72,13 +81,12 @@ give_back (VfpCli *cli, VfpSysfs *sysfs, VfpGuest *guest, GPtrArray *moving)
 
       if (!m->detached)
         continue;
-      change (cli, sysfs, m->vf, VFP_LEASE_ATTACHED, vfp_virt_domain_uuid (guest->dom),
-              vfp_virt_domain_name (guest->dom), m->meta, NULL);
+      change (cli, sysfs, m->vf, VFP_LEASE_ATTACHED, guest, m->meta, NULL);
       if (!vfp_guest_attach_meta (guest, vfp_cli_template_dirs (cli), m->meta, m->vf, TRUE, FALSE, &error))
         {
           vfp_cli_error (cli, VFP_EXIT_FAILED, _("Could not give VF %s back to guest %s: %s"),
                          m->vf, vfp_virt_domain_name (guest->dom), error->message);
-          change (cli, sysfs, m->vf, VFP_LEASE_FREE, NULL, NULL, NULL, _("the rollback of a migration failed"));
+          change (cli, sysfs, m->vf, VFP_LEASE_FREE, guest, NULL, _("the rollback of a migration failed"));
           lost++;
         }
     }
@@ -149,19 +157,18 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
     {
       Moving *m = moving->pdata[i];
 
-      change (cli, host->sysfs, m->vf, VFP_LEASE_DETACHING, NULL, NULL, NULL, NULL);
+      change (cli, host->sysfs, m->vf, VFP_LEASE_DETACHING, guest, NULL, NULL);
       if (!vfp_virt_detach_alias (guest->dom, m->alias, TRUE, FALSE, &error)
           || !vfp_virt_wait_removed (guest->dom, m->alias, timeout_s * 1000))
         {
-          change (cli, host->sysfs, m->vf, VFP_LEASE_ATTACHED, vfp_virt_domain_uuid (guest->dom),
-                  vfp_virt_domain_name (guest->dom), m->meta, NULL);
+          change (cli, host->sysfs, m->vf, VFP_LEASE_ATTACHED, guest, m->meta, NULL);
           give_back (cli, host->sysfs, guest, moving);
           return vfp_cli_error (cli, VFP_EXIT_FAILED,
                                 _("Guest '%s' did not release VF %s (%s) within %d s; the migration was not started and the guest keeps its VFs."),
                                 vfp_virt_domain_name (guest->dom), m->vf, m->alias, timeout_s);
         }
       m->detached = TRUE;
-      change (cli, host->sysfs, m->vf, VFP_LEASE_FREE, NULL, NULL, NULL, _("detached for a migration"));
+      change (cli, host->sysfs, m->vf, VFP_LEASE_FREE, guest, NULL, _("detached for a migration"));
     }
 
   if (!vfp_virt_migrate (guest->dom, argv[2], migrate_uri, listen_address, persistent,

@@ -22,24 +22,15 @@ typedef struct {
 } Outcome;
 
 static void
-record (VfpCli *cli, VfpSysfs *sysfs, const Outcome *o)
+record (VfpPool *pool, gpointer data)
 {
+  const Outcome *o = data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (VfpState) state = NULL;
-  g_autoptr (VfpPool) pool = NULL;
-  int code;
 
-  state = vfp_cli_open_state (cli, FALSE, &code);
-  if (state == NULL)
-    return;
-  pool = vfp_pool_new (cli->config, sysfs, state);
   if (o->ok)
     vfp_pool_mark_attached (pool, o->vf, NULL, &error);
   else
     vfp_pool_mark_free (pool, o->vf, o->why);
-  if (!vfp_state_save (state, &error))
-    vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
-  vfp_cli_print_events (cli, pool->events);
 }
 
 int
@@ -155,7 +146,7 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
           vfp_cli_error (cli, VFP_EXIT_FAILED, "%s", msg);
           failed++;
         }
-      record (cli, host->sysfs, &o);
+      vfp_cli_with_pool (cli, host->sysfs, record, &o);
     }
   if (meta_add->len > 0 && !vfp_guest_write_metadata (guest, meta_add, NULL, TRUE, FALSE, &error))
     vfp_cli_warn (cli, "%s", error->message);

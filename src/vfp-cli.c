@@ -266,3 +266,28 @@ vfp_cli_print_events (VfpCli *cli, GPtrArray *events)
         fprintf (stderr, "vfpool: %s\n", (const char *) events->pdata[i]);
     }
 }
+
+/* Opens the store, runs STEP on the pool manager, saves and logs. Commands
+ * that talk to libvirt change state in such short steps, so the lock is
+ * never held while libvirt works. */
+gboolean
+vfp_cli_with_pool (VfpCli *cli, VfpSysfs *sysfs, VfpPoolStep step, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  int code;
+
+  state = vfp_cli_open_state (cli, FALSE, &code);
+  if (state == NULL)
+    return FALSE;
+  pool = vfp_pool_new (cli->config, sysfs, state);
+  step (pool, data);
+  if (!vfp_state_save (state, &error))
+    {
+      vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
+      return FALSE;
+    }
+  vfp_cli_print_events (cli, pool->events);
+  return TRUE;
+}

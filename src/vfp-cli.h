@@ -7,6 +7,7 @@
 #include "vfp-config.h"
 #include "vfp-host.h"
 #include "vfp-json.h"
+#include "vfp-pool.h"
 #include "vfp-state.h"
 
 /* Exit codes, the same for every command. */
@@ -69,3 +70,7 @@ int vfp_cmd_detach (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_migrate (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_reattach (VfpCli *cli, int argc, char **argv);
 const char *const *vfp_cli_template_dirs (VfpCli *cli);
+
+/* One change of lease state, under the store's lock, saved and logged. */
+typedef void (*VfpPoolStep) (VfpPool *pool, gpointer data);
+gboolean vfp_cli_with_pool (VfpCli *cli, VfpSysfs *sysfs, VfpPoolStep step, gpointer data);

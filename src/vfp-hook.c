@@ -91,36 +91,48 @@ save (VfpState *state, VfpPool *pool, VfpHookResult *r, int fail_code)
   return TRUE;
 }
 
-/* prepare begin: every vfpool device must be free or this guest's. */
-static void
-on_prepare (const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs, VfpHookResult *r)
+/* Leases every vfpool device of DOM to it (free, or already its own).
+ * STRICT stops at the first VF someone else holds, with the reason in R;
+ * otherwise such VFs are only reported. */
+static gboolean
+claim_devices (const VfpHookCall *call, VfpPool *pool, VfpDomain *dom, GPtrArray *devs,
+               gboolean strict, VfpHookResult *r)
 {
-  g_autoptr (VfpState) state = NULL;
-  g_autoptr (VfpPool) pool = NULL;
   guint i;
 
-  if (!open_pool (call, r, &state, &pool, 1))
-    return;
   for (i = 0; i < devs->len; i++)
     {
       VfpDomDevice *d = devs->pdata[i];
       VfpMetaVf *m = vfp_domain_find_meta (dom, d->alias);
       g_autoptr (GError) error = NULL;
-      char vf[VFP_ADDR_STRLEN];
-
       g_autofree char *pf = NULL;
+      char vf[VFP_ADDR_STRLEN];
 
       vfp_addr_format (&d->addr, vf);
       pf = vfp_sysfs_physfn (call->sysfs_root, vf);
-      if (!vfp_pool_claim_for_start (pool, vf, pf, dom->uuid, dom->name, m ? m->pool : NULL,
-                                     d->alias, d->mac, d->vlan, &error))
+      if (vfp_pool_claim_for_start (pool, vf, pf, dom->uuid, dom->name, m ? m->pool : NULL,
+                                    d->alias, d->mac, d->vlan, &error))
+        continue;
+      if (strict)
         {
-          /* nothing is saved: the start is refused as a whole */
           say (r, 1, "vfpool: %s", error->message);
-          return;
+          return FALSE;
         }
+      g_ptr_array_add (r->events, g_strdup (error->message));
     }
-  save (state, pool, r, 1);
+  return TRUE;
+}
+
+/* prepare begin: every vfpool device must be free or this guest's; if one
+ * is not, nothing is saved and the start is refused as a whole. */
+static void
+on_prepare (const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs, VfpHookResult *r)
+{
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+
+  if (open_pool (call, r, &state, &pool, 1) && claim_devices (call, pool, dom, devs, TRUE, r))
+    save (state, pool, r, 1);
 }
 
 /* release end: after any stop. Never fails (libvirt ignores it anyway). */
@@ -148,21 +160,7 @@ on_reconnect (const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs, VfpHookR
 
   if (!open_pool (call, r, &state, &pool, 0))
     return;
-  for (i = 0; i < devs->len; i++)
-    {
-      VfpDomDevice *d = devs->pdata[i];
-      VfpMetaVf *m = vfp_domain_find_meta (dom, d->alias);
-      g_autoptr (GError) error = NULL;
-      char vf[VFP_ADDR_STRLEN];
-
-      g_autofree char *pf = NULL;
-
-      vfp_addr_format (&d->addr, vf);
-      pf = vfp_sysfs_physfn (call->sysfs_root, vf);
-      if (!vfp_pool_claim_for_start (pool, vf, pf, dom->uuid, dom->name, m ? m->pool : NULL,
-                                     d->alias, d->mac, d->vlan, &error))
-        g_ptr_array_add (r->events, g_strdup (error->message));
-    }
+  claim_devices (call, pool, dom, devs, FALSE, r);
   /* a detach that finished while libvirtd was down */
   mine = vfp_pool_guest_leases (pool, dom->uuid);
   for (i = 0; i < mine->len; i++)
