@@ -123,6 +123,8 @@ main (int argc, char **argv)
    * one must not stop every other guest from starting. */
   config = vfp_config_load (config_path ? config_path : SYSCONFDIR "/vfpool/vfpool.conf",
                             config_path != NULL, &error);
+  if (config != NULL && config->log_file != NULL)
+    vfp_log_set_file (config->log_file);
   call.guest = argc > 1 ? argv[1] : NULL;
   call.op = argc > 2 ? argv[2] : NULL;
   call.subop = argc > 3 ? argv[3] : NULL;

@@ -119,7 +119,9 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
                       N_("Live-migrate a guest with its VFs: detach them, migrate peer-to-peer, reattach them on the destination; on failure, reattach them here."),
                       entries, &argc, &argv, &code))
     return code;
-  if (argc != 3 || timeout_s < 0)
+  if (timeout_s < 0)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--timeout must be 0 or more."));
+  if (argc != 3)
     return vfp_cli_error (cli, VFP_EXIT_ERROR,
                           _("migrate needs a guest and a destination: vfpool migrate MyGuest qemu+ssh://dst/system"));
   virt = vfp_virt_open (cli->uri, FALSE, &error);
@@ -162,7 +164,10 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
           || !vfp_virt_wait_removed (guest->dom, m->alias, timeout_s * 1000))
         {
           change (cli, host->sysfs, m->vf, VFP_LEASE_ATTACHED, guest, m->meta, NULL);
-          give_back (cli, host->sysfs, guest, moving);
+          if (give_back (cli, host->sysfs, guest, moving) > 0)
+            return vfp_cli_error (cli, VFP_EXIT_FAILED,
+                                  _("Guest '%s' did not release VF %s (%s) within %d s; the migration was not started, but some VFs detached before could not be given back (see above)."),
+                                  vfp_virt_domain_name (guest->dom), m->vf, m->alias, timeout_s);
           return vfp_cli_error (cli, VFP_EXIT_FAILED,
                                 _("Guest '%s' did not release VF %s (%s) within %d s; the migration was not started and the guest keeps its VFs."),
                                 vfp_virt_domain_name (guest->dom), m->vf, m->alias, timeout_s);
@@ -197,7 +202,7 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
       vfp_cli_print_json (json);
     }
   else
-    printf (_("Guest %s migrated to %s; %u VFs are attached again there once it runs.\n"),
+    printf (_("Guest %s migrated to %s; VFs that will be attached again there once it runs: %u.\n"),
             vfp_virt_domain_name (guest->dom), argv[2], moving->len);
   return VFP_EXIT_OK;
 }

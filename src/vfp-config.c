@@ -42,6 +42,7 @@ vfp_config_free (VfpConfig *config)
   g_free (config->default_pool);
   g_free (config->state_dir);
   g_free (config->uri);
+  g_free (config->log_file);
   g_ptr_array_unref (config->pools);
   g_free (config);
 }
@@ -407,9 +408,18 @@ vfp_config_load_data (const char *data, const char *name, GError **error)
                 }
               else if (strcmp (*k, "uri") == 0)
                 replace_string (&config->uri, v);
+              else if (strcmp (*k, "log-file") == 0)
+                {
+                  if (!g_path_is_absolute (v))
+                    {
+                      bad (error, name, *g, *k, _("'%s' is not an absolute path"), v);
+                      return NULL;
+                    }
+                  replace_string (&config->log_file, v);
+                }
               else
                 {
-                  bad (error, name, *g, *k, _("unknown key; [vfpool] knows default-pool, state-dir and uri"));
+                  bad (error, name, *g, *k, _("unknown key; [vfpool] knows default-pool, state-dir, uri and log-file"));
                   return NULL;
                 }
             }

@@ -37,6 +37,7 @@ typedef struct {
   char *default_pool;        /* owned, or NULL: the only pool, if there is one */
   char *state_dir;           /* owned, or NULL: the built-in default */
   char *uri;                 /* owned, or NULL */
+  char *log_file;            /* owned: log-file=, or NULL */
   GPtrArray *pools;          /* owned VfpPoolConfig*, in file order */
 } VfpConfig;
 

@@ -255,8 +255,8 @@ on_migrate (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
       got = vfp_pool_reserve (pool, &req, NULL, &error);
       if (got == NULL)
         {
-          say (r, 1, _("vfpool: no VF for %s (%s) of guest %s on this host: %s"),
-               m->alias, m->pool ? m->pool : "-", dom->name, error->message);
+          say (r, 1, _("vfpool: no VF from pool %s on this host for %s of guest %s: %s"),
+               m->pool ? m->pool : "-", m->alias, dom->name, error->message);
           return;
         }
       l = got->pdata[0];

@@ -4,3 +4,4 @@
 #include <glib.h>
 
 void vfp_log_event (const char *message);
+void vfp_log_set_file (const char *path);

@@ -615,7 +615,7 @@ vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const c
   if (l != NULL && g_strcmp0 (l->owner_uuid, uuid) != 0)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
-                   _("VF %s (%s) is %s by %s; guest %s cannot start with it. Detach it from one of them ('vfpool list' shows who holds what)."),
+                   _("VF %s (%s) is %s by %s; guest %s cannot start with it. Free it first ('vfpool list' shows who holds what)."),
                    vf, alias, vfp_lease_state_label (l->state), vfp_lease_owner (l), name);
       return FALSE;
     }

@@ -9,6 +9,7 @@
 
 #include "vfp-cli.h"
 #include "vfp-i18n.h"
+#include "vfp-log.h"
 
 static const VfpCommand commands[] = {
   { "status", N_("One line per PF: driver, VFs, NUMA node"), vfp_cmd_status },
@@ -124,6 +125,8 @@ main (int argc, char **argv)
       status = vfp_cli_error (&cli, VFP_EXIT_ERROR, "%s", error->message);
       goto out;
     }
+  if (cli.config->log_file != NULL)
+    vfp_log_set_file (cli.config->log_file);
   if (cli.state_dir == NULL)
     cli.state_dir = g_strdup (cli.config->state_dir ? cli.config->state_dir
                                                     : LOCALSTATEDIR "/lib/vfpool");

@@ -126,7 +126,7 @@ guest g5 55555555-5555-5555-5555-555555555555 "" \
 before=$(cat "$state/leases.xml")
 hookrun "$tap_tmp/g5.xml" g5 migrate begin -
 check "migrate begin with no free VF: exit 1" equals "$run_rc" 1
-check "saying which VF of which guest" contains "$run_err" "no VF for ua-vfpool-0 (physnet1) of guest g5"
+check "saying which VF of which guest" contains "$run_err" "no VF from pool physnet1 on this host for ua-vfpool-0 of guest g5"
 check "and changing nothing" equals "$(cat "$state/leases.xml")" "$before"
 
 done_testing

@@ -61,7 +61,7 @@ mig () { VA migrate g1 "$uriB" --migrateuri tcp://127.0.0.1 --listen-address 127
 VB -q reserve --owner filler --count 12 > /dev/null
 run mig
 check "no free VF on the destination: migrate fails" equals "$run_rc" 1
-check "with the destination hook's reason" contains "$run_err" "no VF for ua-vfpool-0 (physnet1) of guest g1"
+check "with the destination hook's reason" contains "$run_err" "no VF from pool physnet1 on this host for ua-vfpool-0 of guest g1"
 check "the guest keeps running on the source" equals "$(virsh -q -c "$uriA" domstate g1)" running
 check "and is not on the destination" sh -c "! virsh -q -c '$uriB' dominfo g1 > /dev/null 2>&1"
 check "the destination's store is unchanged" equals "$(leasesB | jq -c '[.[] | select(.[1] != "filler")]')" '[]'
