@@ -27,8 +27,8 @@ uriB="qemu+unix:///system?socket=$lvB/run/libvirt-sock"
 for side in A B; do
   eval lv=\$lv$side; eval uri=\$uri$side
   mkdir -p "$lv/etc/hooks/qemu.d" "$tap_tmp/state$side"
-  printf '[vfpool]\nstate-dir=%s\nuri=%s\n[pool physnet1]\npfs=enp5s0f0,enp129s0f0np0\nvlan=100\n' \
-    "$tap_tmp/state$side" "$uri" > "$tap_tmp/vfpool$side.conf"
+  printf '[vfpool]\nstate-dir=%s\nuri=%s\nlog-file=%s\n[pool physnet1]\npfs=enp5s0f0,enp129s0f0np0\nvlan=100\n' \
+    "$tap_tmp/state$side" "$uri" "$tap_tmp/log$side" > "$tap_tmp/vfpool$side.conf"
   # libvirt finds hooks when it starts: the wrapper is in place before.
   printf '#!/bin/sh\nexec "%s" --config "%s" --sysfs-root "%s" --vfpool "%s" --template-dir "%s" "$@"\n' \
     "$HOOK" "$tap_tmp/vfpool$side.conf" "$root" "$VFPOOL" "$top_srcdir/xml-templates" > "$lv/etc/hooks/qemu.d/vfpool"
@@ -52,10 +52,32 @@ check "and libvirt shows vfpool's reason" contains "$run_err" "is attached by g2
 check "the store still gives the VF to g2 only" equals \
   "$(VA list --json | jq -c '[.[] | select(.state != "free") | .owner]')" '["g2"]'
 
+# A guest without vfpool devices: its hook calls change nothing.
+libvirtd_define_guest g0 || { echo "Bail out! cannot define g0"; exit 1; }
+before=$(cat "$tap_tmp/stateA/leases.xml")
+t0=$(date +%s%N); virsh -q -c "$uriA" start g0 > /dev/null; virsh -q -c "$uriA" destroy g0 > /dev/null; t1=$(date +%s%N)
+check "start and stop of a guest without VFs change no lease" equals "$(cat "$tap_tmp/stateA/leases.xml")" "$before"
+echo "# start+destroy of a guest without VFs, hook installed: $(( (t1 - t0) / 1000000 )) ms"
+
+# A failed start (no VFIO): prepare claims the VF, release frees it.
+sed -e 's|<name>g0</name>|<name>g4</name>|' -e '/<uuid>/d' -e "s|<mac address='52:54:00:aa:00:01'/>|<mac address='52:54:00:aa:00:04'/>|" \
+    -e "s|</devices>|<interface type='hostdev' managed='yes'><source><address type='pci' domain='0x0000' bus='0x05' slot='0x11' function='0x6'/></source><alias name='ua-vfpool-0'/></interface></devices>|" \
+    "$lvA/g0.xml" > "$tap_tmp/g4.xml"
+virsh -q -c "$uriA" define "$tap_tmp/g4.xml" > /dev/null
+run virsh -q -c "$uriA" start g4
+check "a guest with a free VF fails to start here (no VFIO)" test "$run_rc" -ne 0
+check "prepare claimed the VF (log)" contains "$(cat "$tap_tmp/logA")" "VF 0000:05:11.6 is in the definition of guest g4, which starts: leased to it."
+check "release freed it (log)" contains "$(cat "$tap_tmp/logA")" "Freed VF 0000:05:11.6 of guest g4: the guest stopped."
+check "no lease is left behind" equals "$(VA list --json | jq -c '[.[] | select(.owner == "g4")]')" "[]"
+
 # A running guest whose metadata says it has a VF from pool physnet1.
 libvirtd_define_guest g1 start || { echo "Bail out! cannot start g1"; exit 1; }
 virsh -q -c "$uriA" metadata g1 http://vfpool.org/xmlns/vfpool/1 --key vfpool --live --set \
   "<vfpool><vf alias='ua-vfpool-0' pool='physnet1' mac='52:54:00:00:00:07' vlan='100' template='interface'/></vfpool>"
+# As if the source's hook had leased g1 a VF when it started (live only).
+g1xml=$(virsh -q -c "$uriA" dumpxml g1 | sed "s|</devices>|<interface type='hostdev'><source><address type='pci' domain='0x0000' bus='0x05' slot='0x11' function='0x4'/></source><alias name='ua-vfpool-5'/></interface></devices>|")
+echo "$g1xml" | "$HOOK" --config "$tap_tmp/vfpoolA.conf" --sysfs-root "$root" g1 prepare begin - 2>/dev/null
+check "(the source holds a live lease for g1)" contains "$(VA list --json | jq -c '[.[] | select(.owner == "g1") | .address]')" "0000:05:11.4"
 mig () { VA migrate g1 "$uriB" --migrateuri tcp://127.0.0.1 --listen-address 127.0.0.1 "$@"; }
 
 VB -q reserve --owner filler --count 12 > /dev/null
@@ -77,5 +99,9 @@ check "the metadata travelled with it" contains \
 # attach it. Without VFIO here that fails, and the reservation is freed.
 i=0; while [ "$(leasesB)" != "[]" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check "the detached reattach ran and settled the reservation" equals "$(leasesB)" "[]"
+check "its outcome is in the destination's log" contains "$(cat "$tap_tmp/logB" 2>/dev/null)" "after its migration: "
+check "the reservation the destination hook made is in its log" contains "$(cat "$tap_tmp/logB" 2>/dev/null)" "for g1."
+check "the source's leases of g1 are freed after the migration" equals \
+  "$(VA list --json | jq -c '[.[] | select(.owner == "g1")]')" "[]"
 
 done_testing
