@@ -66,6 +66,7 @@ int vfp_cmd_reserve (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_release (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_apply (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_attach (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_audit (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_detach (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_migrate (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_reattach (VfpCli *cli, int argc, char **argv);

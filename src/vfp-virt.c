@@ -375,3 +375,65 @@ vfp_virt_set_metadata (VfpVirtDomain *d, const char *xml, gboolean live, gboolea
     }
   return TRUE;
 }
+
+static void
+domain_info_free (VfpVirtDomainInfo *i)
+{
+  g_free (i->uuid);
+  g_free (i->name);
+  g_free (i->live_xml);
+  g_free (i->config_xml);
+  g_free (i);
+}
+
+static char *
+xml_or_null (virDomainPtr dom, unsigned int flags)
+{
+  char *xml = virDomainGetXMLDesc (dom, flags);
+  char *out = g_strdup (xml);
+
+  free (xml);
+  return out;
+}
+
+/* Every guest, running or shut off, with its live and persistent XML; the
+ * caller frees the array. A guest that vanishes while listed is skipped. */
+GPtrArray *
+vfp_virt_list_domains (VfpVirt *virt, GError **error)
+{
+  virDomainPtr *doms = NULL;
+  GPtrArray *out;
+  int n, i;
+
+  n = virConnectListAllDomains (virt->conn, &doms, 0);
+  if (n < 0)
+    {
+      error_from_libvirt (error, _("Cannot list libvirt's guests"));
+      return NULL;
+    }
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) domain_info_free);
+  for (i = 0; i < n; i++)
+    {
+      VfpVirtDomainInfo *info = g_new0 (VfpVirtDomainInfo, 1);
+      char uuid[VIR_UUID_STRING_BUFLEN];
+
+      virDomainGetUUIDString (doms[i], uuid);
+      info->uuid = g_strdup (uuid);
+      info->name = g_strdup (virDomainGetName (doms[i]));
+      info->active = virDomainIsActive (doms[i]) == 1;
+      info->persistent = virDomainIsPersistent (doms[i]) == 1;
+      if (info->active)
+        info->live_xml = xml_or_null (doms[i], 0);
+      if (info->persistent)
+        info->config_xml = xml_or_null (doms[i], VIR_DOMAIN_XML_INACTIVE);
+      virDomainFree (doms[i]);
+      if ((info->active && info->live_xml == NULL) || (info->persistent && info->config_xml == NULL))
+        {
+          domain_info_free (info);
+          continue;
+        }
+      g_ptr_array_add (out, info);
+    }
+  free (doms);
+  return out;
+}

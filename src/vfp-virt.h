@@ -13,6 +13,18 @@ const char *vfp_virt_uri (VfpVirt *virt);
 GPtrArray *vfp_virt_list_pci_nodedevs (VfpVirt *virt, GError **error);
 char *vfp_virt_nodedev_xml (VfpVirt *virt, const char *name, GError **error);
 
+/* Every guest, as the audit needs them: identity and both XMLs. */
+typedef struct {
+  char *uuid;               /* owned */
+  char *name;               /* owned */
+  gboolean active;
+  gboolean persistent;
+  char *live_xml;           /* owned, or NULL when shut off */
+  char *config_xml;         /* owned, or NULL when transient */
+} VfpVirtDomainInfo;
+
+GPtrArray *vfp_virt_list_domains (VfpVirt *virt, GError **error);
+
 /* One guest. */
 typedef struct _VfpVirtDomain VfpVirtDomain;
 

@@ -20,6 +20,7 @@ static const VfpCommand commands[] = {
   { "detach", N_("Detach a guest's VFs; free each once libvirt confirms"), vfp_cmd_detach },
   { "migrate", N_("Live-migrate a guest with its VFs (detach, migrate, reattach there)"), vfp_cmd_migrate },
   { "reattach", N_("Give a migrated guest its VFs back (run by the hook)"), vfp_cmd_reattach },
+  { "audit", N_("Prove that leases, libvirt and the kernel agree; --fix repairs what is safe"), vfp_cmd_audit },
   { "reserve", N_("Hold VFs for a user outside libvirt (--owner LABEL)"), vfp_cmd_reserve },
   { "release", N_("Free VFs held with reserve"), vfp_cmd_release },
   { "apply", N_("Create the VFs every pool's numvfs= asks for (at boot)"), vfp_cmd_apply },

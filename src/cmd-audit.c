@@ -1,0 +1,298 @@
+/* vfpool audit [--fix] [--json] [--prometheus FILE] [--pool P]: proves that
+ * the lease store, libvirt and the kernel agree, and repairs what is
+ * provably safe. Exit 0 clean, 1 findings, 2 could not audit. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vfp-audit.h"
+#include "vfp-cli.h"
+#include "vfp-error.h"
+#include "vfp-guest.h"
+#include "vfp-i18n.h"
+#include "vfp-table.h"
+
+static const char *const codes[] = {
+  "leak", "untracked", "conflict", "stale-reservation", "stuck-detach",
+  "missing-vf", "numvfs-drift", "driver", "metadata", NULL
+};
+
+/* The guests as the audit needs them, parsed; NULL with ERROR when libvirt
+ * cannot be asked or a guest's XML cannot be read. */
+static GPtrArray *
+gather_guests (VfpCli *cli, VfpVirt *virt, GError **error)
+{
+  g_autoptr (GPtrArray) infos = vfp_virt_list_domains (virt, error);
+  g_autoptr (GPtrArray) guests = NULL;
+  gboolean progress = isatty (STDERR_FILENO) && !cli->quiet && !cli->json;
+  guint i;
+
+  if (infos == NULL)
+    return NULL;
+  guests = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_audit_guest_free);
+  for (i = 0; i < infos->len; i++)
+    {
+      VfpVirtDomainInfo *info = infos->pdata[i];
+      VfpAuditGuest *g = g_new0 (VfpAuditGuest, 1);
+
+      g->uuid = g_strdup (info->uuid);
+      g->name = g_strdup (info->name);
+      g->active = info->active;
+      g_ptr_array_add (guests, g);
+      if ((info->live_xml && (g->live = vfp_domxml_parse (info->live_xml, -1, error)) == NULL)
+          || (info->config_xml && (g->config = vfp_domxml_parse (info->config_xml, -1, error)) == NULL))
+        {
+          g_prefix_error (error, _("Guest %s: "), info->name);
+          return NULL;
+        }
+      if (progress && infos->len > 200 && i % 100 == 0)
+        fprintf (stderr, _("\rvfpool: reading guests %u/%u"), i, infos->len);
+    }
+  if (progress && infos->len > 200)
+    fprintf (stderr, "\r%60s\r", "");
+  return g_steal_pointer (&guests);
+}
+
+/* Whether finding F concerns pool NAME. */
+static gboolean
+in_pool (VfpCli *cli, VfpSysfs *sysfs, VfpFinding *f, const char *name)
+{
+  VfpVf *vf = vfp_sysfs_find_vf (sysfs, f->object);
+  VfpPoolConfig *pc = vfp_config_pool_of_pf (cli->config, vf ? vf->pf->fn.address : f->object);
+
+  return pc != NULL && strcmp (pc->name, name) == 0;
+}
+
+/* The Prometheus textfile for node_exporter, replaced atomically. */
+static gboolean
+write_prometheus (VfpCli *cli, const char *path, VfpState *state, GPtrArray *findings,
+                  gint64 now, double seconds, GError **error)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+  guint i, j, k, c;
+
+  g_string_append (s, "# HELP vfpool_vfs VFs of each pool and PF by lease state.\n# TYPE vfpool_vfs gauge\n");
+  for (i = 0; i < cli->config->pools->len; i++)
+    {
+      VfpPoolConfig *pc = cli->config->pools->pdata[i];
+
+      for (j = 0; j < pc->pfs->len; j++)
+        {
+          VfpPf *pf = pc->pfs->pdata[j];
+          guint counts[VFP_LEASE_QUARANTINED + 1] = { 0 };
+
+          for (k = 0; k < pf->vfs->len; k++)
+            {
+              VfpLease *l = state ? vfp_state_get (state, ((VfpVf *) pf->vfs->pdata[k])->fn.address) : NULL;
+
+              counts[l ? l->state : VFP_LEASE_FREE]++;
+            }
+          for (k = 0; k <= VFP_LEASE_QUARANTINED; k++)
+            g_string_append_printf (s, "vfpool_vfs{pool=\"%s\",pf=\"%s\",state=\"%s\"} %u\n",
+                                    pc->name, pf->fn.address, vfp_lease_state_name (k), counts[k]);
+        }
+    }
+  g_string_append (s, "# HELP vfpool_audit_findings Findings of the last audit.\n# TYPE vfpool_audit_findings gauge\n");
+  for (c = 0; codes[c]; c++)
+    for (k = 0; k < 2; k++)
+      {
+        guint n = 0;
+
+        for (i = 0; i < findings->len; i++)
+          {
+            VfpFinding *f = findings->pdata[i];
+
+            n += strcmp (f->code, codes[c]) == 0 && f->severity == k;
+          }
+        g_string_append_printf (s, "vfpool_audit_findings{code=\"%s\",severity=\"%s\"} %u\n",
+                                codes[c], vfp_severity_name (k), n);
+      }
+  g_string_append_printf (s, "# HELP vfpool_audit_last_run_timestamp_seconds When the last audit ran.\n"
+                          "# TYPE vfpool_audit_last_run_timestamp_seconds gauge\n"
+                          "vfpool_audit_last_run_timestamp_seconds %" G_GINT64_FORMAT "\n"
+                          "# HELP vfpool_audit_duration_seconds How long the last audit took.\n"
+                          "# TYPE vfpool_audit_duration_seconds gauge\n"
+                          "vfpool_audit_duration_seconds %.3f\n", now, seconds);
+  return g_file_set_contents_full (path, s->str, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+}
+
+static void
+print_text (GPtrArray *findings, GPtrArray *fixed)
+{
+  guint i, errors = 0, warnings = 0, fixable = 0;
+
+  for (i = 0; i < fixed->len; i++)
+    printf (_("fixed: %s\n"), (const char *) fixed->pdata[i]);
+  for (i = 0; i < findings->len; i++)
+    {
+      VfpFinding *f = findings->pdata[i];
+
+      printf ("%-7s %-18s %s\n        %s\n", f->severity == VFP_SEVERITY_ERROR ? _("ERROR") : _("WARNING"),
+              f->code, f->message, f->repair);
+      errors += f->severity == VFP_SEVERITY_ERROR;
+      warnings += f->severity == VFP_SEVERITY_WARNING;
+      fixable += f->fix != VFP_FIX_NONE;
+    }
+  if (findings->len == 0)
+    printf (_("Clean: the leases, libvirt and the kernel agree.\n"));
+  else
+    printf (_("Findings: %u (errors: %u, warnings: %u; repairable with --fix: %u).\n"),
+            findings->len, errors, warnings, fixable);
+}
+
+static void
+print_json (GPtrArray *findings, GPtrArray *fixed, double seconds)
+{
+  g_autoptr (VfpJson) json = vfp_json_new ();
+  guint i;
+
+  vfp_json_begin_object (json);
+  vfp_json_member_bool (json, "clean", findings->len == 0);
+  vfp_json_key (json, "findings");
+  vfp_json_begin_array (json);
+  for (i = 0; i < findings->len; i++)
+    {
+      VfpFinding *f = findings->pdata[i];
+
+      vfp_json_begin_object (json);
+      vfp_json_member_string (json, "code", f->code);
+      vfp_json_member_string (json, "severity", vfp_severity_name (f->severity));
+      vfp_json_member_string (json, "object", f->object);
+      vfp_json_member_string (json, "guest", f->guest);
+      vfp_json_member_string (json, "message", f->message);
+      vfp_json_member_string (json, "repair", f->repair);
+      vfp_json_member_bool (json, "fixable", f->fix != VFP_FIX_NONE);
+      vfp_json_end_object (json);
+    }
+  vfp_json_end_array (json);
+  vfp_json_key (json, "fixed");
+  vfp_json_begin_array (json);
+  for (i = 0; i < fixed->len; i++)
+    vfp_json_string (json, fixed->pdata[i]);
+  vfp_json_end_array (json);
+  vfp_json_key (json, "duration_seconds");
+  vfp_json_int (json, (gint64) (seconds * 1000) / 1000);
+  vfp_json_end_object (json);
+  vfp_cli_print_json (json);
+}
+
+/* Writes the lease's entry into the guest's metadata (where it is missing). */
+static gboolean
+restore_metadata (VfpCli *cli, VfpVirt *virt, VfpFinding *f, VfpState *state, GError **error)
+{
+  g_autoptr (VfpGuest) g = vfp_guest_open (virt, f->uuid, error);
+  g_autoptr (GPtrArray) add = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_meta_vf_free);
+  VfpLease *l = vfp_state_get (state, f->object);
+  VfpMetaVf *m;
+
+  if (g == NULL || l == NULL)
+    return FALSE;
+  m = g_new0 (VfpMetaVf, 1);
+  m->alias = g_strdup (f->alias);
+  m->pool = g_strdup (l->pool);
+  m->address = g_strdup (l->vf);
+  m->mac = g_strdup (l->mac);
+  m->vlan = l->vlan;
+  m->template = g_strdup ("interface");
+  g_ptr_array_add (add, m);
+  return vfp_guest_write_metadata (g, add, NULL, f->live && g->active, f->config && g->persistent, error);
+}
+
+int
+vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
+{
+  gboolean fix = FALSE;
+  g_autofree char *prometheus = NULL, *pool_name = NULL;
+  GOptionEntry entries[] = {
+    { "fix", 0, 0, G_OPTION_ARG_NONE, &fix, N_("Repair what is provably safe, and say what was done"), NULL },
+    { "prometheus", 0, 0, G_OPTION_ARG_FILENAME, &prometheus, N_("Also write metrics for node_exporter's textfile collector"), N_("FILE") },
+    { "pool", 0, 0, G_OPTION_ARG_STRING, &pool_name, N_("Report only this pool"), N_("NAME") },
+    { NULL }
+  };
+  gint64 t0 = g_get_monotonic_time (), now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autoptr (VfpVirt) virt = NULL;
+  g_autoptr (VfpHost) host = NULL;
+  g_autoptr (GPtrArray) guests = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autoptr (GPtrArray) fixed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) metadata_fixes = g_ptr_array_new ();
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  g_autoptr (GError) error = NULL;
+  int code = VFP_EXIT_OK;
+  double seconds;
+  guint i;
+
+  if (!vfp_cli_parse (cli, "audit", NULL,
+                      N_("Compare the lease store, every guest's live and persistent XML and the kernel, VF by VF. Exit 0 clean, 1 findings, 2 could not audit."),
+                      entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, _("audit takes no arguments; see 'vfpool audit --help'."));
+  if (pool_name && !vfp_config_find_pool (cli->config, pool_name))
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, _("There is no pool '%s'."), pool_name);
+  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
+  if (host == NULL)
+    return code;
+  virt = vfp_virt_open (cli->uri, !fix, &error);
+  if (virt == NULL || (guests = gather_guests (cli, virt, &error)) == NULL)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, _("Could not audit: %s"), error->message);
+
+  state = vfp_cli_open_state (cli, FALSE, &code);
+  if (state == NULL)
+    return code;
+  pool = vfp_pool_new (cli->config, host->sysfs, state);
+  findings = vfp_audit_run (pool, guests);
+  if (pool_name)
+    for (i = findings->len; i-- > 0;)
+      if (!in_pool (cli, host->sysfs, findings->pdata[i], pool_name))
+        g_ptr_array_remove_index (findings, i);
+  if (fix)
+    {
+      for (i = 0; i < findings->len; i++)
+        {
+          VfpFinding *f = findings->pdata[i];
+
+          if (f->fix == VFP_FIX_METADATA)
+            g_ptr_array_add (metadata_fixes, f);
+          else if (vfp_audit_apply (pool, f))
+            g_ptr_array_add (fixed, g_strdup_printf ("%s %s: %s", f->code, f->object, f->repair));
+        }
+      if (!vfp_state_save (state, &error))
+        return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
+      vfp_cli_print_events (cli, pool->events);
+      for (i = 0; i < metadata_fixes->len; i++)
+        {
+          VfpFinding *f = metadata_fixes->pdata[i];
+          g_autoptr (GError) e = NULL;
+
+          if (restore_metadata (cli, virt, f, state, &e))
+            g_ptr_array_add (fixed, g_strdup_printf ("%s %s: %s", f->code, f->object, f->repair));
+          else
+            vfp_cli_warn (cli, "%s", e ? e->message : f->message);
+        }
+      /* what is left is what --fix could not or must not repair */
+      for (i = findings->len; i-- > 0;)
+        {
+          VfpFinding *f = findings->pdata[i];
+          gboolean done = FALSE;
+          guint j;
+
+          for (j = 0; j < fixed->len; j++)
+            done |= g_str_has_prefix (fixed->pdata[j], f->code)
+                    && strstr (fixed->pdata[j], f->object) != NULL;
+          if (done)
+            g_ptr_array_remove_index (findings, i);
+        }
+    }
+  seconds = (g_get_monotonic_time () - t0) / 1e6;
+  if (prometheus && !write_prometheus (cli, prometheus, state, findings, now, seconds, &error))
+    vfp_cli_warn (cli, _("Cannot write %s: %s"), prometheus, error->message);
+  if (cli->json)
+    print_json (findings, fixed, seconds);
+  else
+    print_text (findings, fixed);
+  return findings->len > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;
+}

@@ -1,0 +1,326 @@
+/* The audit. Findings are computed VF by VF from three sources; a repair is
+ * offered only where it is provably safe, i.e. where the store is the only
+ * thing that is wrong: a lease nobody uses, a guest using a VF with no
+ * lease, a finished detach, a missing metadata entry. Nothing here touches
+ * a guest's devices. */
+#include "config.h"
+
+#include <string.h>
+
+#include "vfp-audit.h"
+#include "vfp-i18n.h"
+
+void
+vfp_audit_guest_free (VfpAuditGuest *g)
+{
+  g_free (g->uuid);
+  g_free (g->name);
+  vfp_domain_free (g->live);
+  vfp_domain_free (g->config);
+  g_free (g);
+}
+
+void
+vfp_finding_free (VfpFinding *f)
+{
+  g_free (f->object);
+  g_free (f->guest);
+  g_free (f->uuid);
+  g_free (f->message);
+  g_free (f->repair);
+  g_free (f->alias);
+  g_free (f);
+}
+
+const char *
+vfp_severity_name (VfpSeverity s)
+{
+  return s == VFP_SEVERITY_ERROR ? "error" : "warning";
+}
+
+static VfpFinding *
+add (GPtrArray *out, const char *code, VfpSeverity sev, const char *object, VfpAuditGuest *g,
+     VfpFix fix, char *message, char *repair)
+{
+  VfpFinding *f = g_new0 (VfpFinding, 1);
+
+  f->code = code;
+  f->severity = sev;
+  f->object = g_strdup (object);
+  f->guest = g ? g_strdup (g->name) : NULL;
+  f->uuid = g ? g_strdup (g->uuid) : NULL;
+  f->fix = fix;
+  f->message = message;
+  f->repair = repair;
+  g_ptr_array_add (out, f);
+  return f;
+}
+
+/* Who uses a VF: one entry per guest and definition that names it. */
+typedef struct {
+  VfpAuditGuest *guest;
+  gboolean live;
+  gboolean config;
+  VfpDomDevice *dev;         /* the device (live one first) */
+} Use;
+
+static void
+note_uses (GHashTable *uses, VfpAuditGuest *g, VfpDomain *d, gboolean live)
+{
+  guint i;
+
+  for (i = 0; d && i < d->devices->len; i++)
+    {
+      VfpDomDevice *dev = d->devices->pdata[i];
+      g_autofree char *vf = vfp_addr_to_string (&dev->addr);
+      GPtrArray *list = g_hash_table_lookup (uses, vf);
+      Use *u = NULL;
+      guint j;
+
+      if (list == NULL)
+        {
+          list = g_ptr_array_new_with_free_func (g_free);
+          g_hash_table_insert (uses, g_strdup (vf), list);
+        }
+      for (j = 0; j < list->len; j++)
+        if (((Use *) list->pdata[j])->guest == g)
+          u = list->pdata[j];
+      if (u == NULL)
+        {
+          u = g_new0 (Use, 1);
+          u->guest = g;
+          u->dev = dev;
+          g_ptr_array_add (list, u);
+        }
+      if (live)
+        u->live = TRUE;
+      else
+        u->config = TRUE;
+    }
+}
+
+static Use *
+find_use (GPtrArray *list, const char *uuid)
+{
+  guint i;
+
+  for (i = 0; list && i < list->len; i++)
+    if (g_strcmp0 (((Use *) list->pdata[i])->guest->uuid, uuid) == 0)
+      return list->pdata[i];
+  return NULL;
+}
+
+static const char *const foreign[] = { "vfio-pci", "igb_uio", "uio_pci_generic", "pci-stub", NULL };
+
+/* One pool VF: its lease against the guests that use it and the kernel. */
+static void
+audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrArray *out)
+{
+  const char *a = vf->fn.address;
+  VfpLease *l = vfp_state_get (pool->state, a);
+  GPtrArray *list = g_hash_table_lookup (uses, a);
+  guint n_users = list ? list->len : 0;
+  VfpAuditGuest *owner = l && l->owner_uuid ? g_hash_table_lookup (by_uuid, l->owner_uuid) : NULL;
+  Use *mine = l && l->owner_uuid ? find_use (list, l->owner_uuid) : NULL;
+  guint i;
+
+  /* two guests, or a guest and another holder */
+  if (n_users > 1 || (n_users == 1 && l != NULL && mine == NULL && l->state != VFP_LEASE_QUARANTINED))
+    {
+      g_autoptr (GString) who = g_string_new (NULL);
+
+      for (i = 0; i < n_users; i++)
+        g_string_append_printf (who, "%s%s", i ? ", " : "", ((Use *) list->pdata[i])->guest->name);
+      if (l != NULL && mine == NULL)
+        g_string_append_printf (who, _(" (leased to %s)"), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
+      add (out, "conflict", VFP_SEVERITY_ERROR, a, n_users == 1 ? ((Use *) list->pdata[0])->guest : NULL,
+           VFP_FIX_NONE, g_strdup_printf (_("VF %s is named by more than one holder: %s."), a, who->str),
+           g_strdup (_("Remove it from all but one guest ('virsh detach-device-alias --config'), then run the audit again.")));
+      return;
+    }
+  if (l == NULL)
+    {
+      if (n_users == 1)
+        {
+          Use *u = list->pdata[0];
+          VfpFinding *f = add (out, "untracked", VFP_SEVERITY_WARNING, a, u->guest, VFP_FIX_ADOPT,
+                               g_strdup_printf (_("Guest %s uses VF %s of the pool, but no lease says so."), u->guest->name, a),
+                               g_strdup (_("--fix records the lease (attached to that guest).")));
+
+          f->live = u->live;
+          f->config = u->config;
+          f->alias = g_strdup (u->dev->alias);
+          return;
+        }
+      for (i = 0; vf->fn.driver && foreign[i]; i++)
+        if (strcmp (vf->fn.driver, foreign[i]) == 0)
+          add (out, "driver", VFP_SEVERITY_WARNING, a, NULL, VFP_FIX_NONE,
+               g_strdup_printf (_("Free VF %s is bound to %s (another user, or left by a failed attach)."), a, vf->fn.driver),
+               g_strdup_printf (_("If nothing uses it, give it back to its driver: echo %s > /sys/bus/pci/drivers/%s/unbind, then echo %s > /sys/bus/pci/drivers_probe."),
+                                a, vf->fn.driver, a));
+      return;
+    }
+  if (l->state == VFP_LEASE_QUARANTINED)
+    return;
+  if (l->state == VFP_LEASE_RESERVED)
+    {
+      if (vfp_pool_lease_is_stale (pool, l))
+        {
+          VfpFinding *f = add (out, "stale-reservation", VFP_SEVERITY_WARNING, a, owner,
+                               mine ? VFP_FIX_ADOPT : VFP_FIX_FREE,
+                               g_strdup_printf (_("VF %s is reserved for %s, but the reservation is stale (its process is gone or its time is up)."),
+                                                a, vfp_lease_owner (l)),
+                               mine ? g_strdup (_("--fix records it as attached: the guest has it."))
+                                    : g_strdup (_("--fix frees it.")));
+
+          if (mine)
+            {
+              f->live = mine->live;
+              f->config = mine->config;
+              f->alias = g_strdup (mine->dev->alias);
+            }
+        }
+      return;
+    }
+  if (l->owner_uuid == NULL)
+    return;
+  if (owner == NULL)
+    {
+      add (out, "leak", VFP_SEVERITY_WARNING, a, NULL, VFP_FIX_FREE,
+           g_strdup_printf (_("VF %s is %s by guest %s, which no longer exists."), a,
+                            vfp_lease_state_label (l->state), vfp_lease_owner (l)),
+           g_strdup (_("--fix frees it.")));
+      return;
+    }
+  if (l->state == VFP_LEASE_DETACHING)
+    {
+      if (mine && mine->live)
+        add (out, "stuck-detach", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_NONE,
+             g_strdup_printf (_("Guest %s has not released VF %s since it was asked to."), owner->name, a),
+             g_strdup (_("The guest ignores the unplug: shut it down (the release hook frees the VF), or try 'vfpool detach' again.")));
+      else
+        add (out, "stuck-detach", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_FREE,
+             g_strdup_printf (_("The detach of VF %s from guest %s finished, but the lease still says detaching."), a, owner->name),
+             g_strdup (_("--fix frees it.")));
+      return;
+    }
+  if (mine == NULL)
+    {
+      add (out, "leak", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_FREE,
+           g_strdup_printf (_("VF %s is leased to guest %s, which no longer has it."), a, owner->name),
+           g_strdup (_("--fix frees it.")));
+      return;
+    }
+  /* the guest has it: its metadata must describe vfpool's devices */
+  if (mine->dev->alias == NULL || !g_str_has_prefix (mine->dev->alias, VFP_ALIAS_PREFIX))
+    return;
+  if ((mine->live && !vfp_domain_find_meta (owner->live, mine->dev->alias))
+      || (mine->config && !vfp_domain_find_meta (owner->config, mine->dev->alias)))
+    {
+      VfpFinding *f = add (out, "metadata", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_METADATA,
+                           g_strdup_printf (_("Guest %s has VF %s (%s), but its vfpool metadata does not describe it."),
+                                            owner->name, a, mine->dev->alias ? mine->dev->alias : "-"),
+                           g_strdup (_("--fix writes the metadata from the lease.")));
+
+      f->live = mine->live && !vfp_domain_find_meta (owner->live, mine->dev->alias);
+      f->config = mine->config && !vfp_domain_find_meta (owner->config, mine->dev->alias);
+      f->alias = g_strdup (mine->dev->alias);
+    }
+}
+
+/* Runs the audit over POOL's configuration, sysfs scan and store, and the
+ * GUESTS (VfpAuditGuest*). Returns the findings (VfpFinding*). */
+GPtrArray *
+vfp_audit_run (VfpPool *pool, GPtrArray *guests)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_finding_free);
+  g_autoptr (GHashTable) uses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                       (GDestroyNotify) g_ptr_array_unref);
+  g_autoptr (GHashTable) by_uuid = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) leases = NULL;
+  guint i, j;
+
+  for (i = 0; i < guests->len; i++)
+    {
+      VfpAuditGuest *g = guests->pdata[i];
+
+      g_hash_table_insert (by_uuid, g->uuid, g);
+      note_uses (uses, g, g->live, TRUE);
+      note_uses (uses, g, g->config, FALSE);
+    }
+  for (i = 0; i < pool->config->pools->len; i++)
+    {
+      VfpPoolConfig *pc = pool->config->pools->pdata[i];
+
+      for (j = 0; j < pc->pfs->len; j++)
+        {
+          VfpPf *pf = pc->pfs->pdata[j];
+          guint k;
+
+          if (pc->numvfs >= 0 && (guint) pc->numvfs != pf->num_vfs)
+            add (out, "numvfs-drift", VFP_SEVERITY_WARNING, pf->fn.address, NULL, VFP_FIX_NONE,
+                 g_strdup_printf (_("PF %s has %u VFs; pool '%s' asks for %d (numvfs=)."),
+                                  pf->fn.address, pf->num_vfs, pc->name, pc->numvfs),
+                 g_strdup (_("Run 'vfpool apply' (it refuses while VFs are in use).")));
+          for (k = 0; k < pf->vfs->len; k++)
+            {
+              VfpVf *vf = pf->vfs->pdata[k];
+
+              g_hash_table_add (seen, vf->fn.address);
+              audit_vf (pool, vf, uses, by_uuid, out);
+            }
+        }
+    }
+  /* leases of VFs the kernel no longer has */
+  leases = vfp_state_list (pool->state);
+  for (i = 0; i < leases->len; i++)
+    {
+      VfpLease *l = leases->pdata[i];
+
+      if (!g_hash_table_contains (seen, l->vf) && vfp_sysfs_find_vf (pool->sysfs, l->vf) == NULL)
+        add (out, "missing-vf", VFP_SEVERITY_ERROR, l->vf,
+             l->owner_uuid ? g_hash_table_lookup (by_uuid, l->owner_uuid) : NULL, VFP_FIX_NONE,
+             g_strdup_printf (_("VF %s is %s by %s, but the kernel has no such VF."), l->vf,
+                              vfp_lease_state_label (l->state), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-"),
+             g_strdup (_("Check sriov_numvfs of its PF ('vfpool status'); when the VF is gone for good, 'vfpool release' it.")));
+    }
+  return out;
+}
+
+/* Applies a finding's store repair (FREE, ADOPT). METADATA needs libvirt
+ * and is the caller's. Returns TRUE when something changed. */
+gboolean
+vfp_audit_apply (VfpPool *pool, VfpFinding *f)
+{
+  VfpVf *vf;
+  g_autoptr (GError) error = NULL;
+
+  switch (f->fix)
+    {
+    case VFP_FIX_FREE:
+      vfp_pool_mark_free (pool, f->object, _("the audit found nobody using it"));
+      return TRUE;
+    case VFP_FIX_ADOPT:
+      vf = vfp_sysfs_find_vf (pool->sysfs, f->object);
+      if (vfp_state_get (pool->state, f->object) != NULL
+          && g_strcmp0 (vfp_state_get (pool->state, f->object)->owner_uuid, f->uuid) != 0)
+        vfp_pool_mark_free (pool, f->object, _("the audit replaces a stale reservation"));
+      if (!vfp_pool_claim_for_start (pool, f->object, vf ? vf->pf->fn.address : NULL, f->uuid, f->guest,
+                                     vfp_config_pool_of_pf (pool->config, vf ? vf->pf->fn.address : "")
+                                     ? vfp_config_pool_of_pf (pool->config, vf->pf->fn.address)->name : NULL,
+                                     f->alias, NULL, -1, &error))
+        return FALSE;
+      {
+        VfpLease *l = vfp_state_get (pool->state, f->object);
+
+        l->live = f->live;
+        l->config = f->config;
+      }
+      return TRUE;
+    case VFP_FIX_NONE:
+    case VFP_FIX_METADATA:
+      break;
+    }
+  return FALSE;
+}

@@ -1,0 +1,125 @@
+#!/bin/sh
+# vfpool audit against a private libvirtd, a fake sysfs tree and the lease
+# store: every finding made for real, detected, repaired where safe, and a
+# second --fix finds nothing to do.
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/integration/libvirtd.sh"
+
+if [ "$(id -u)" != 0 ] || ! command -v libvirtd > /dev/null || ! command -v qemu-system-x86_64 > /dev/null; then
+  if [ -n "$CI" ]; then
+    echo "Bail out! the integration tier needs root, libvirtd and qemu-system-x86 (build-aux/setup-debian installs them)"
+    exit 1
+  fi
+  echo "1..0 # SKIP needs root, libvirtd and qemu-system-x86_64"
+  exit 0
+fi
+
+lv=$(mktemp -d)
+root=$("$MKHOST") || { echo "Bail out! cannot build the demo host"; exit 1; }
+state=$tap_tmp/state
+conf=$tap_tmp/vfpool.conf
+trap 'libvirtd_stop "$lv"; rm -rf "$lv" "$(dirname "$root")" "$tap_tmp"' EXIT
+libvirtd_start "$lv" vfpool-audit 49600 || { echo "Bail out! the private libvirtd did not start"; exit 1; }
+printf '[vfpool]\nstate-dir=%s\nuri=%s\n[pool physnet1]\npfs=enp5s0f0,enp129s0f0np0\nnumvfs=8\n' "$state" "$LIBVIRTD_URI" > "$conf"
+V () { "$VFPOOL" --config "$conf" --sysfs-root "$root" --template-dir "$top_srcdir/xml-templates" "$@"; }
+codes () { V audit --json | jq -c '[.findings[] | [.code, .object]] | sort'; }
+define_with_vf () {  # NAME BUS SLOT FUNCTION
+  libvirtd_define_guest "$1" > /dev/null
+  virsh -q -c "$LIBVIRTD_URI" attach-device "$1" --config /dev/stdin > /dev/null <<XML
+<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='$2' slot='$3' function='$4'/></source></hostdev>
+XML
+}
+
+run V audit
+check "a fresh host with numvfs drift on one PF" equals "$run_rc" 1
+check "numvfs-drift names the PF" contains "$run_out" "PF 0000:81:00.0 has 4 VFs; pool 'physnet1' asks for 8"
+
+# leak: the guest holding the VF is undefined behind vfpool's back
+libvirtd_define_guest g2; V -q attach g2 --config > /dev/null
+virsh -q -c "$LIBVIRTD_URI" undefine g2 > /dev/null
+# untracked: a guest defined with a pool VF, without vfpool
+define_with_vf g3 0x05 0x10 0x4
+# conflict: two guests naming the same VF
+define_with_vf g4 0x05 0x11 0x0
+define_with_vf g5 0x05 0x11 0x0
+# stuck-detach whose device is gone: the lease still says detaching
+libvirtd_define_guest g6; V -q attach g6 --config > /dev/null
+g6vf=$(V list --json | jq -r '.[] | select(.owner == "g6") | .address')
+virsh -q -c "$LIBVIRTD_URI" detach-device-alias g6 ua-vfpool-0 --config > /dev/null
+sed -i "s|\(vf=\"$g6vf\".*\)state=\"attached\"|\1state=\"detaching\"|" "$state/leases.xml"
+# missing-vf: a lease of a VF the kernel does not have
+sed -i "s|</leases>|  <lease vf=\"0000:05:17.0\" pf=\"0000:05:00.0\" pool=\"physnet1\" state=\"reserved\" created=\"1\" changed=\"1\"><owner label=\"ghost\"/></lease>\n</leases>|" "$state/leases.xml"
+# driver: a free VF on vfio-pci without a lease
+ln -sfn ../../../../bus/pci/drivers/vfio-pci "$root/devices/pci0000:00/0000:00:03.0/0000:05:00.0/../0000:05:11.2/driver" 2>/dev/null \
+  || ln -sfn "$root/bus/pci/drivers/vfio-pci" "$(readlink -f "$root/bus/pci/devices/0000:05:11.2")/driver"
+# metadata: the guest's vfpool metadata was removed
+libvirtd_define_guest g7; V -q attach g7 --config > /dev/null
+g7vf=$(V list --json | jq -r '.[] | select(.owner == "g7") | .address')
+virsh -q -c "$LIBVIRTD_URI" metadata g7 http://vfpool.org/xmlns/vfpool/1 --remove --config > /dev/null
+g2vf=$(V list --json | jq -r '.[] | select(.owner == "g2") | .address')
+# stale-reservation: a hold whose time is up
+V -q reserve --owner expired --for 1s > /dev/null
+sleep 1.2
+
+before=$(cat "$state/leases.xml")
+run V audit --json --prometheus "$tap_tmp/vfpool.prom"
+check "audit with findings exits 1" equals "$run_rc" 1
+found=$(echo "$run_out" | jq -c '[.findings[].code] | unique')
+for c in leak untracked conflict stale-reservation stuck-detach missing-vf numvfs-drift driver metadata; do
+  check "finding $c" contains "$found" "\"$c\""
+done
+check "leak is g2's VF" contains "$(codes)" "[\"leak\",\"$g2vf\"]"
+check "untracked is g3's VF" contains "$(codes)" '["untracked","0000:05:10.4"]'
+check "conflict on the VF g4 and g5 both name" contains "$(codes)" '["conflict","0000:05:11.0"]'
+check "stuck-detach is g6's VF" contains "$(codes)" "[\"stuck-detach\",\"$g6vf\"]"
+check "metadata is g7's VF" contains "$(codes)" "[\"metadata\",\"$g7vf\"]"
+check "driver is the VF on vfio-pci" contains "$(codes)" '["driver","0000:05:11.2"]'
+check "an audit without --fix changes nothing" equals "$(cat "$state/leases.xml")" "$before"
+prom=$(cat "$tap_tmp/vfpool.prom")
+check "prometheus: VFs by pool, PF and state" contains "$prom" 'vfpool_vfs{pool="physnet1",pf="0000:05:00.0",state="attached"}'
+check "prometheus: findings by code and severity" contains "$prom" 'vfpool_audit_findings{code="conflict",severity="error"} 1'
+check "prometheus: last run and duration" sh -c "grep -q '^vfpool_audit_last_run_timestamp_seconds [0-9]' '$tap_tmp/vfpool.prom' && grep -q '^vfpool_audit_duration_seconds [0-9]' '$tap_tmp/vfpool.prom'"
+
+run V audit --fix --json
+check "--fix exits 1 while unfixable findings remain" equals "$run_rc" 1
+check "--fix says what it did" equals "$(echo "$run_out" | jq '.fixed | length')" 5
+check "and leaves for a human what is not provably safe" equals \
+  "$(echo "$run_out" | jq -c '[.findings[].code] | sort')" '["conflict","driver","missing-vf","numvfs-drift"]'
+check "the leak is freed" equals "$(V list --json | jq -c "[.[] | select(.address == \"$g2vf\") | .state]")" '["free"]'
+check "the untracked VF is adopted by g3" equals "$(V list --json | jq -c '[.[] | select(.address == "0000:05:10.4") | [.state, .owner]]')" '[["attached","g3"]]'
+check "the finished detach is settled" equals "$(V list --json | jq -c "[.[] | select(.address == \"$g6vf\") | .state]")" '["free"]'
+check "the stale reservation is freed" equals "$(V list --json | jq -c '[.[] | select(.owner == "expired")]')" '[]'
+check "g7's metadata is restored" contains \
+  "$(virsh -q -c "$LIBVIRTD_URI" metadata g7 http://vfpool.org/xmlns/vfpool/1 --config)" "address=\"$g7vf\""
+after=$(cat "$state/leases.xml")
+run V audit --fix --json
+check "a second --fix finds nothing to do" equals "$(echo "$run_out" | jq '.fixed | length')" 0
+check "and changes nothing" equals "$(cat "$state/leases.xml")" "$after"
+
+# Clean up what needs a human; then the audit is clean.
+virsh -q -c "$LIBVIRTD_URI" undefine g5 > /dev/null
+V -q release 0000:05:17.0 > /dev/null 2>&1
+sed -i '/^\[pool/,$ s/^numvfs=8$//' "$conf"
+ln -sfn ../../../../bus/pci/drivers/ixgbevf "$(readlink -f "$root/bus/pci/devices/0000:05:11.2")/driver"
+run V audit --fix
+run V audit
+check "after the human part, the audit is clean" equals "$run_rc" 0
+check "and says so" contains "$run_out" "Clean"
+
+# Could not audit: exit 2, nothing changed.
+clean=$(cat "$state/leases.xml")
+run "$VFPOOL" -c "qemu+unix:///system?socket=$lv/nope" --config "$conf" --sysfs-root "$root" audit
+check "libvirt unreachable: exit 2" equals "$run_rc" 2
+check "with a clear error" contains "$run_err" "Could not audit"
+head -c 100 "$state/leases.xml" > "$tap_tmp/half" && cp "$state/leases.xml" "$tap_tmp/whole" && cp "$tap_tmp/half" "$state/leases.xml"
+run V audit --fix
+check "a half-written store: exit 2" equals "$run_rc" 2
+check "and it is left as it is" equals "$(cat "$state/leases.xml")" "$(cat "$tap_tmp/half")"
+cp "$tap_tmp/whole" "$state/leases.xml"
+sed -i 's/^pfs=.*/pfs=enp5s0f0,enp9s0f0/' "$conf"
+run V audit
+check "a PF that is gone: exit 2" equals "$run_rc" 2
+check "naming it" contains "$run_err" "'enp9s0f0' names no SR-IOV PF"
+check "the store is unchanged" equals "$(cat "$state/leases.xml")" "$clean"
+
+done_testing
