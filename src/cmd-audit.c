@@ -48,7 +48,11 @@ gather_guests (VfpCli *cli, VfpVirt *virt, GError **error)
           return NULL;
         }
       if (progress && infos->len > 200 && i % 100 == 0)
-        fprintf (stderr, _("\rvfpool: reading guests %u/%u"), i, infos->len);
+        {
+          g_autofree char *line = g_strdup_printf (_("vfpool: reading guests %u/%u"), i, infos->len);
+
+          fprintf (stderr, "\r%s", line);
+        }
     }
   if (progress && infos->len > 200)
     fprintf (stderr, "\r%60s\r", "");
