@@ -122,13 +122,28 @@ write_prometheus (VfpCli *cli, const char *path, VfpState *state, GPtrArray *fin
   return g_file_set_contents_full (path, s->str, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
 }
 
+/* Errors first, then by code and object: the report groups what belongs
+ * together. */
+static int
+compare_findings (gconstpointer a, gconstpointer b)
+{
+  const VfpFinding *x = *(VfpFinding *const *) a;
+  const VfpFinding *y = *(VfpFinding *const *) b;
+  int c;
+
+  if (x->severity != y->severity)
+    return x->severity == VFP_SEVERITY_ERROR ? -1 : 1;
+  c = strcmp (x->code, y->code);
+  return c != 0 ? c : strcmp (x->object, y->object);
+}
+
 static void
 print_text (GPtrArray *findings, GPtrArray *fixed)
 {
   guint i, errors = 0, warnings = 0, fixable = 0;
 
   for (i = 0; i < fixed->len; i++)
-    printf (_("fixed: %s\n"), (const char *) fixed->pdata[i]);
+    printf ("%s\n", (const char *) fixed->pdata[i]);
   for (i = 0; i < findings->len; i++)
     {
       VfpFinding *f = findings->pdata[i];
@@ -262,7 +277,7 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
           if (f->fix == VFP_FIX_METADATA)
             g_ptr_array_add (metadata_fixes, f);
           else if (vfp_audit_apply (pool, f))
-            g_ptr_array_add (fixed, g_strdup_printf ("%s %s: %s", f->code, f->object, f->repair));
+            g_ptr_array_add (fixed, g_strdup_printf (_("%s %s: repaired (%s)"), f->code, f->object, f->message));
         }
       if (!vfp_state_save (state, &error))
         return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
@@ -273,7 +288,7 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
           g_autoptr (GError) e = NULL;
 
           if (restore_metadata (cli, virt, f, state, &e))
-            g_ptr_array_add (fixed, g_strdup_printf ("%s %s: %s", f->code, f->object, f->repair));
+            g_ptr_array_add (fixed, g_strdup_printf (_("%s %s: repaired (%s)"), f->code, f->object, f->message));
           else
             vfp_cli_warn (cli, "%s", e ? e->message : f->message);
         }
@@ -285,12 +300,12 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
           guint j;
 
           for (j = 0; j < fixed->len; j++)
-            done |= g_str_has_prefix (fixed->pdata[j], f->code)
-                    && strstr (fixed->pdata[j], f->object) != NULL;
+            done |= strstr (fixed->pdata[j], f->message) != NULL;
           if (done)
             g_ptr_array_remove_index (findings, i);
         }
     }
+  g_ptr_array_sort (findings, compare_findings);
   seconds = (g_get_monotonic_time () - t0) / 1e6;
   if (prometheus && !write_prometheus (cli, prometheus, state, findings, now, seconds, &error))
     vfp_cli_warn (cli, _("Cannot write %s: %s"), prometheus, error->message);

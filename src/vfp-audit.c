@@ -135,7 +135,7 @@ audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrA
         g_string_append_printf (who, _(" (leased to %s)"), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
       add (out, "conflict", VFP_SEVERITY_ERROR, a, n_users == 1 ? ((Use *) list->pdata[0])->guest : NULL,
            VFP_FIX_NONE, g_strdup_printf (_("VF %s is named by more than one holder: %s."), a, who->str),
-           g_strdup (_("Remove it from all but one guest ('virsh detach-device-alias --config'), then run the audit again.")));
+           g_strdup (_("Take it from every holder but one ('virsh detach-device-alias --config' for a guest, 'vfpool release' for a hold), then run the audit again.")));
       return;
     }
   if (l == NULL)
@@ -283,7 +283,7 @@ vfp_audit_run (VfpPool *pool, GPtrArray *guests)
              l->owner_uuid ? g_hash_table_lookup (by_uuid, l->owner_uuid) : NULL, VFP_FIX_NONE,
              g_strdup_printf (_("VF %s is %s by %s, but the kernel has no such VF."), l->vf,
                               vfp_lease_state_label (l->state), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-"),
-             g_strdup (_("Check sriov_numvfs of its PF ('vfpool status'); when the VF is gone for good, 'vfpool release' it.")));
+             g_strdup (_("Check sriov_numvfs of its PF ('vfpool status'); when the VF is gone for good, end the lease: 'vfpool detach' for a guest, 'vfpool release' for a hold.")));
     }
   return out;
 }
