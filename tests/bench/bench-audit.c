@@ -156,11 +156,11 @@ main (int argc, char **argv)
 
   if (vfpool == NULL)
     {
-      fprintf (stderr, "usage: VFPOOL=src/vfpool %s [MAX_SCALE [RUNS]]\n", argv[0]);
+      fprintf (stderr, "usage: VFPOOL=src/vfpool %s [MAX_SCALE [RUNS [FIRST_SCALE]]]\n", argv[0]);
       return 2;
     }
   printf ("| host | VFs | guests (holding a VF) | audit, median of %d | vs 1x |\n|---|---|---|---|---|\n", runs);
-  for (scale = 1; scale <= max_scale; scale *= 2)
+  for (scale = argc > 3 ? atoi (argv[3]) : 1; scale <= max_scale; scale *= 2)
     {
       g_autofree char *dir = g_dir_make_tmp ("vfpool-bench-audit-XXXXXX", NULL);
       g_autoptr (GPtrArray) args = build (dir, scale);
@@ -172,7 +172,17 @@ main (int argc, char **argv)
       printf ("| %dx | %d | %d (%d) | %.2f s%s | %.2f |\n", scale, 4096 * scale, 2000 * scale,
               1500 * scale, t, findings ? " (findings!)" : "", t / base);
       fflush (stdout);
-      test_remove_tree (dir);
+      if (g_getenv ("BENCH_KEEP") != NULL)
+        {
+          guint j;
+
+          fprintf (stderr, "kept %dx:", scale);
+          for (j = 0; j < args->len; j++)
+            fprintf (stderr, " %s", (char *) args->pdata[j]);
+          fprintf (stderr, "\n");
+        }
+      else
+        test_remove_tree (dir);
     }
   return 0;
 }
