@@ -96,13 +96,18 @@ check "--dry-run --explain: taken VFs say by whom" equals \
 run p pf set-numvfs 0000:05:00.0 4 --wait 0
 check "set-numvfs refuses while VFs are leased" equals "$run_rc" 1
 check "and names them" contains "$run_err" "0000:05:10.0 (reserved by dpdk-a)"
-run p release --owner dpdk-a
+run p release --owner dpdk-a --json
 check "release --owner" equals "$run_rc" 0
+check "release --json" equals "$(echo "$run_out" | jq -c '[.released, .errors]')" '[2,[]]'
 run p release 0000:05:10.2 0000:05:17.0
 check "release of a free VF fails" equals "$run_rc" 1
 check "and says it is free" contains "$run_err" "0000:05:17.0 has no lease"
-run p pf set-numvfs 0000:05:00.0 4 --wait 0
+run p pf set-numvfs 0000:05:00.0 4 --wait 0 --json
 check "set-numvfs once the PF is unused" equals "$run_rc" 0
+check "set-numvfs --json" equals "$(echo "$run_out" | jq -c '[.pf, .num_vfs_before, .num_vfs]')" '["0000:05:00.0",8,4]'
+printf '[vfpool]\nstate-dir=%s\n[pool physnet1]\npfs=enp5s0f0,enp129s0f0np0\nnumvfs=4\n' "$(dirname "$conf")/state" > "$tap_tmp/apply.conf"
+run "$VFPOOL" --config "$tap_tmp/apply.conf" --sysfs-root "$root" apply --wait 0 --json
+check "apply --json: one entry per PF" equals "$(echo "$run_out" | jq -c '[.[] | [.pf, .num_vfs, .ok]]')" '[["0000:05:00.0",4,true],["0000:81:00.0",4,true]]'
 check "writes sriov_numvfs" equals "$(cat "$root/bus/pci/devices/0000:05:00.0/sriov_numvfs")" 4
 run p reserve --owner y --for soon
 check "a bad --for is a usage error" equals "$run_rc" 2
