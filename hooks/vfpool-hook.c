@@ -125,6 +125,11 @@ main (int argc, char **argv)
                             config_path != NULL, &error);
   if (config != NULL && config->log_file != NULL)
     vfp_log_set_file (config->log_file);
+  {
+    g_autofree char *who = g_strdup_printf ("hook %s %s", argc > 2 ? argv[2] : "-", argc > 3 ? argv[3] : "-");
+
+    vfp_log_set_who (who);
+  }
   call.guest = argc > 1 ? argv[1] : NULL;
   call.op = argc > 2 ? argv[2] : NULL;
   call.subop = argc > 3 ? argv[3] : NULL;
@@ -146,7 +151,7 @@ main (int argc, char **argv)
     }
   vfp_hook_run (&call, &result);
   for (i = 0; i < result.events->len; i++)
-    vfp_log_event (result.events->pdata[i]);
+    vfp_log_record (result.events->pdata[i]);
   if (result.message)
     {
       fprintf (stderr, "%s\n", result.message);

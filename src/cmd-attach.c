@@ -11,6 +11,7 @@
 #include "vfp-error.h"
 #include "vfp-guest.h"
 #include "vfp-i18n.h"
+#include "vfp-log.h"
 #include "vfp-nodedev.h"
 #include "vfp-pool.h"
 #include "vfp-template.h"
@@ -134,7 +135,7 @@ step_mark_attached (VfpPool *pool, gpointer data)
       g_autoptr (GError) e = NULL;
 
       if (!vfp_pool_mark_attached (pool, it->vf, it->mac, &e))
-        g_ptr_array_add (pool->events, g_strdup (e->message));
+        g_ptr_array_add (pool->events, vfp_event_new ("warning", it->vf, NULL, e->message));
     }
 }
 

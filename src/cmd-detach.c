@@ -11,6 +11,7 @@
 #include "vfp-error.h"
 #include "vfp-guest.h"
 #include "vfp-i18n.h"
+#include "vfp-log.h"
 #include "vfp-pool.h"
 
 typedef struct {
@@ -28,7 +29,7 @@ apply_step (VfpPool *pool, gpointer data)
   if (step->freed)
     vfp_pool_mark_free (pool, step->vf, step->why);
   else if (!vfp_pool_mark_detaching (pool, step->vf, &error))
-    g_ptr_array_add (pool->events, g_strdup (error->message));
+    g_ptr_array_add (pool->events, vfp_event_new ("warning", step->vf, NULL, error->message));
 }
 
 /* Whether ARG ("05:10.2", "0000:05:10.2") names VF. */

@@ -13,6 +13,7 @@
 #include "vfp-error.h"
 #include "vfp-guest.h"
 #include "vfp-i18n.h"
+#include "vfp-log.h"
 #include "vfp-pool.h"
 
 typedef struct {
@@ -56,7 +57,7 @@ apply_change (VfpPool *pool, gpointer data)
                               c->meta ? c->meta->pool : NULL, c->meta ? c->meta->alias : NULL,
                               c->meta ? c->meta->mac : NULL, c->meta ? c->meta->vlan : -1, &error);
   if (error != NULL)
-    g_ptr_array_add (pool->events, g_strdup (error->message));
+    g_ptr_array_add (pool->events, vfp_event_new ("warning", c->vf, NULL, error->message));
 }
 
 static void

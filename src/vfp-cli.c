@@ -261,9 +261,11 @@ vfp_cli_print_events (VfpCli *cli, GPtrArray *events)
 
   for (i = 0; i < events->len; i++)
     {
-      vfp_log_event (events->pdata[i]);
+      VfpEvent *e = events->pdata[i];
+
+      vfp_log_record (e);
       if (!cli->quiet)
-        fprintf (stderr, "vfpool: %s\n", (const char *) events->pdata[i]);
+        fprintf (stderr, "vfpool: %s\n", e->message);
     }
 }
 

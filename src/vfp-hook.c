@@ -13,6 +13,7 @@
 #include "vfp-error.h"
 #include "vfp-hook.h"
 #include "vfp-i18n.h"
+#include "vfp-log.h"
 #include "vfp-pool.h"
 #include "vfp-sysfs.h"
 #include "vfp-xml.h"
@@ -87,7 +88,11 @@ save (VfpState *state, VfpPool *pool, VfpHookResult *r, int fail_code)
       return FALSE;
     }
   for (i = 0; i < pool->events->len; i++)
-    g_ptr_array_add (r->events, g_strdup (pool->events->pdata[i]));
+    {
+      VfpEvent *e = pool->events->pdata[i];
+
+      g_ptr_array_add (r->events, vfp_event_new (e->op, e->vf, e->guest, e->message));
+    }
   return TRUE;
 }
 
@@ -118,7 +123,7 @@ claim_devices (const VfpHookCall *call, VfpPool *pool, VfpDomain *dom, GPtrArray
           say (r, 1, "vfpool: %s", error->message);
           return FALSE;
         }
-      g_ptr_array_add (r->events, g_strdup (error->message));
+      g_ptr_array_add (r->events, vfp_event_new ("warning", vf, dom->name, error->message));
     }
   return TRUE;
 }
@@ -321,7 +326,7 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
   g_autoptr (GPtrArray) devs = NULL;
 
   memset (r, 0, sizeof *r);
-  r->events = g_ptr_array_new_with_free_func (g_free);
+  r->events = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_event_free);
   if (call->op == NULL || call->subop == NULL)
     {
       say (r, 0, _("vfpool hook: called without an operation; nothing to do."));

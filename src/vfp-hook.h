@@ -25,7 +25,7 @@ typedef struct {
   char *message;            /* owned: one line for stderr, or NULL */
   char *stdout_xml;         /* owned: the rewritten XML (migrate filter), or NULL */
   char *reattach_uuid;      /* owned: spawn `vfpool reattach --uuid` for it, or NULL */
-  GPtrArray *events;        /* owned char*: what changed, for the log */
+  GPtrArray *events;        /* owned VfpEvent*: what changed, for the log */
 } VfpHookResult;
 
 void vfp_hook_run (const VfpHookCall *call, VfpHookResult *result);

@@ -9,6 +9,7 @@
 
 #include "vfp-error.h"
 #include "vfp-i18n.h"
+#include "vfp-log.h"
 #include "vfp-pool.h"
 #include "vfp-proc.h"
 
@@ -28,7 +29,7 @@ vfp_pool_new (VfpConfig *config, VfpSysfs *sysfs, VfpState *state)
   pool->sysfs = sysfs;
   pool->state = state;
   pool->now = g_get_real_time () / G_USEC_PER_SEC;
-  pool->events = g_ptr_array_new_with_free_func (g_free);
+  pool->events = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_event_free);
   return pool;
 }
 
@@ -51,16 +52,20 @@ vfp_explain_free (VfpExplain *e)
 }
 
 static void
-event (VfpPool *pool, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+event (VfpPool *pool, const char *op, const char *vf, const char *guest,
+       const char *fmt, ...) G_GNUC_PRINTF (5, 6);
 
+/* Records a state change for the log: OP on VF for GUEST, and the sentence. */
 static void
-event (VfpPool *pool, const char *fmt, ...)
+event (VfpPool *pool, const char *op, const char *vf, const char *guest, const char *fmt, ...)
 {
   va_list ap;
+  g_autofree char *msg = NULL;
 
   va_start (ap, fmt);
-  g_ptr_array_add (pool->events, g_strdup_vprintf (fmt, ap));
+  msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
+  g_ptr_array_add (pool->events, vfp_event_new (op, vf, guest, msg));
 }
 
 /* A reserved lease nobody will finish: its attaching process is gone (or is
@@ -98,7 +103,7 @@ settle_guest_reservation (VfpPool *pool, VfpLease *l)
       l->pid_start = 0;
       l->expires = 0;
       l->changed = pool->now;
-      event (pool, _("VF %s is in guest %s although the attaching process is gone; its lease is now attached."),
+      event (pool, "adopt", l->vf, vfp_lease_owner (l), _("VF %s is in guest %s although the attaching process is gone; its lease is now attached."),
              l->vf, vfp_lease_owner (l));
       return FALSE;
     case VFP_IN_GUEST_NO:
@@ -123,10 +128,10 @@ vfp_pool_reclaim (VfpPool *pool)
       if (l->owner_uuid != NULL && l->pid > 0 && !settle_guest_reservation (pool, l))
         continue;
       if (l->pid > 0 && (l->expires == 0 || l->expires > pool->now))
-        event (pool, _("Reclaimed VF %s: the attaching process %d of %s is gone."),
+        event (pool, "reclaim", l->vf, vfp_lease_owner (l), _("Reclaimed VF %s: the attaching process %d of %s is gone."),
                l->vf, l->pid, vfp_lease_owner (l));
       else
-        event (pool, _("Reclaimed VF %s: the reservation of %s expired."), l->vf, vfp_lease_owner (l));
+        event (pool, "reclaim", l->vf, vfp_lease_owner (l), _("Reclaimed VF %s: the reservation of %s expired."), l->vf, vfp_lease_owner (l));
       vfp_state_remove (pool->state, l->vf);
       n++;
     }
@@ -384,7 +389,7 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
         l->expires = pool->now + req->hold_seconds;
       vfp_state_put (pool->state, l);
       result->pdata[i] = l;
-      event (pool, _("Reserved VF %s of pool '%s' for %s."), l->vf, pc->name, vfp_lease_owner (l));
+      event (pool, "reserve", l->vf, vfp_lease_owner (l), _("Reserved VF %s of pool '%s' for %s."), l->vf, pc->name, vfp_lease_owner (l));
     }
   g_ptr_array_set_free_func (result, NULL);
   return g_steal_pointer (&result);
@@ -416,7 +421,7 @@ vfp_pool_release (VfpPool *pool, const char *vf, GError **error)
                    vf, vfp_lease_owner (l), l->pid);
       return FALSE;
     }
-  event (pool, _("Released VF %s (%s by %s)."), vf, vfp_lease_state_label (l->state),
+  event (pool, "release", vf, vfp_lease_owner (l), _("Released VF %s (%s by %s)."), vf, vfp_lease_state_label (l->state),
          vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
   vfp_state_remove (pool->state, vf);
   return TRUE;
@@ -482,7 +487,7 @@ vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms, GError **
     return FALSE;
   if (n > 0 && !vfp_sysfs_write_numvfs (root, pf->fn.address, n, error))
     return FALSE;
-  event (pool, _("Set the VF count of PF %s from %u to %u."), pf->fn.address, pf->num_vfs, n);
+  event (pool, "set-numvfs", pf->fn.address, NULL, _("Set the VF count of PF %s from %u to %u."), pf->fn.address, pf->num_vfs, n);
   if (wait_ms == 0)
     return TRUE;
   deadline = g_get_monotonic_time () + (gint64) wait_ms * 1000;
@@ -543,7 +548,7 @@ vfp_pool_mark_attached (VfpPool *pool, const char *vf, const char *mac, GError *
   l->pid_start = 0;
   l->expires = 0;
   l->changed = pool->now;
-  event (pool, _("Attached VF %s to guest %s as %s."), vf, vfp_lease_owner (l), l->alias ? l->alias : "-");
+  event (pool, "attach", vf, vfp_lease_owner (l), _("Attached VF %s to guest %s as %s."), vf, vfp_lease_owner (l), l->alias ? l->alias : "-");
   return TRUE;
 }
 
@@ -563,7 +568,7 @@ vfp_pool_mark_detaching (VfpPool *pool, const char *vf, GError **error)
   l->pid = 0;
   l->expires = 0;
   l->changed = pool->now;
-  event (pool, _("Detaching VF %s from guest %s."), vf, vfp_lease_owner (l));
+  event (pool, "detach", vf, vfp_lease_owner (l), _("Detaching VF %s from guest %s."), vf, vfp_lease_owner (l));
   return TRUE;
 }
 
@@ -576,7 +581,7 @@ vfp_pool_mark_free (VfpPool *pool, const char *vf, const char *why)
 
   if (l == NULL)
     return;
-  event (pool, _("Freed VF %s of guest %s: %s."), vf, vfp_lease_owner (l) ? vfp_lease_owner (l) : "-", why);
+  event (pool, "free", vf, vfp_lease_owner (l), _("Freed VF %s of guest %s: %s."), vf, vfp_lease_owner (l) ? vfp_lease_owner (l) : "-", why);
   vfp_state_remove (pool->state, vf);
 }
 
@@ -627,7 +632,7 @@ vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const c
       l->pool = g_strdup (pool_name);
       l->created = pool->now;
       vfp_state_put (pool->state, l);
-      event (pool, _("VF %s is in the definition of guest %s, which starts: leased to it."), vf, name);
+      event (pool, "adopt", vf, name, _("VF %s is in the definition of guest %s, which starts: leased to it."), vf, name);
     }
   g_free (l->owner_name);
   l->owner_name = g_strdup (name);

@@ -29,7 +29,7 @@ typedef struct {
   VfpSysfs *sysfs;         /* not owned */
   VfpState *state;         /* not owned; open (locked) */
   gint64 now;              /* unix seconds, fixed for one operation */
-  GPtrArray *events;       /* owned char*: reclaims and other changes, for the log */
+  GPtrArray *events;       /* owned VfpEvent*: every change, for the log */
   VfpGuestCheck guest_check; /* how to ask libvirt about a guest's VF; NULL: cannot */
   gpointer guest_check_data;
 } VfpPool;

@@ -153,6 +153,9 @@ main (int argc, char **argv)
   for (i = 0; i < G_N_ELEMENTS (commands); i++)
     if (strcmp (argv[1], commands[i].name) == 0)
       {
+        g_autofree char *who = g_strdup_printf ("vfpool %s", commands[i].name);
+
+        vfp_log_set_who (who);
         status = commands[i].run (&cli, argc - 1, argv + 1);
         goto out;
       }

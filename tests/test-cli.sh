@@ -75,6 +75,9 @@ run p reserve --owner dpdk-a --count 2
 check "reserve --count 2 exits 0" equals "$run_rc" 0
 check "reserve puts two VFs on two PFs" equals "$(echo "$run_out" | tr '\n' ' ')" "0000:05:10.0 0000:81:00.2 "
 check "reserve says what it did" contains "$run_err" "Reserved VF 0000:05:10.0 of pool 'physnet1' for dpdk-a"
+check "and logs one structured line per change" contains "$(cat "$(dirname "$conf")/vfpool.log")" \
+  "op=reserve vf=0000:05:10.0 guest=dpdk-a who="
+check "naming the command" contains "$(cat "$(dirname "$conf")/vfpool.log")" "(vfpool reserve): Reserved VF 0000:05:10.0"
 run p reserve --owner dpdk-b --for 2h --json
 check "reserve --json" equals "$(echo "$run_out" | jq -c '[.owner, (.vfs | length), (.vfs[0].expires > 0)]')" '["dpdk-b",1,true]'
 run p list --json

@@ -8,6 +8,7 @@
 #include "fake-sysfs.h"
 #include "test-util.h"
 #include "vfp-error.h"
+#include "vfp-log.h"
 #include "vfp-pool.h"
 #include "vfp-proc.h"
 
@@ -271,7 +272,7 @@ test_reclaim (void)
 
   g_assert_cmpuint (vfp_pool_reclaim (fx.pool), ==, 4);
   for (i = 0; i < fx.pool->events->len; i++)
-    g_string_append_printf (events, "%s\n", (char *) fx.pool->events->pdata[i]);
+    g_string_append_printf (events, "%s\n", ((VfpEvent *) fx.pool->events->pdata[i])->message);
   g_test_message ("%s", events->str);
   g_assert_null (vfp_state_get (fx.state, "0000:05:10.0"));
   g_assert_nonnull (vfp_state_get (fx.state, "0000:05:10.2"));

@@ -20,9 +20,11 @@ write_demo_config (const char *dir, const char *path, GError **error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autofree char *state = g_build_filename (dir, "state", NULL);
+  g_autofree char *log = g_build_filename (dir, "vfpool.log", NULL);
 
   g_key_file_set_string (kf, "vfpool", "default-pool", "physnet1");
   g_key_file_set_string (kf, "vfpool", "state-dir", state);
+  g_key_file_set_string (kf, "vfpool", "log-file", log);
   g_key_file_set_string (kf, "pool physnet1", "pfs", "enp5s0f0,enp129s0f0np0");
   g_key_file_set_string (kf, "pool physnet1", "policy", "spread");
   g_key_file_set_string (kf, "pool physnet1", "numa", "prefer");
