@@ -46,7 +46,12 @@ vfp_cmd_apply (VfpCli *cli, int argc, char **argv)
           VfpPf *pf = pc->pfs->pdata[j];
           g_autoptr (GError) error = NULL;
           guint before = pf->num_vfs;
-          gboolean ok = vfp_pool_set_numvfs (pool, pf, pc->numvfs, wait_s * 1000, &error);
+          gboolean ok;
+
+          if (wait_s > 0 && pf->num_vfs != (guint) pc->numvfs)
+            vfp_cli_progress (cli, _("setting %d VFs on PF %s and waiting up to %d s for the kernel..."),
+                              pc->numvfs, pf->fn.address, wait_s);
+          ok = vfp_pool_set_numvfs (pool, pf, pc->numvfs, wait_s * 1000, &error);
 
           vfp_json_begin_object (json);
           vfp_json_member_string (json, "pool", pc->name);

@@ -151,7 +151,9 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
           stuck++;
           outcome = "error";
         }
-      else if (in_live && !vfp_virt_wait_removed (guest->dom, l->alias, timeout_s * 1000))
+      else if (in_live && (vfp_cli_progress (cli, _("waiting up to %d s for guest %s to release VF %s..."),
+                                             timeout_s, vfp_virt_domain_name (guest->dom), l->vf),
+                           !vfp_virt_wait_removed (guest->dom, l->alias, timeout_s * 1000)))
         {
           vfp_cli_error (cli, VFP_EXIT_FAILED,
                          _("Guest '%s' did not release VF %s (%s) within %d s; the lease stays detaching. It is freed when the guest lets go or stops ('vfpool audit' settles it)."),

@@ -161,6 +161,7 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
       Moving *m = moving->pdata[i];
 
       change (cli, host->sysfs, m->vf, VFP_LEASE_DETACHING, guest, NULL, NULL);
+      vfp_cli_progress (cli, _("detaching VF %s (%s) for the migration..."), m->vf, m->alias);
       if (!vfp_virt_detach_alias (guest->dom, m->alias, TRUE, FALSE, &error)
           || !vfp_virt_wait_removed (guest->dom, m->alias, timeout_s * 1000))
         {
@@ -177,6 +178,7 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
       change (cli, host->sysfs, m->vf, VFP_LEASE_FREE, guest, NULL, _("detached for a migration"));
     }
 
+  vfp_cli_progress (cli, _("migrating %s to %s..."), vfp_virt_domain_name (guest->dom), argv[2]);
   if (!vfp_virt_migrate (guest->dom, argv[2], migrate_uri, listen_address, persistent,
                          undefine_source, &error))
     {

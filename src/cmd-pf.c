@@ -176,6 +176,9 @@ pf_set_numvfs (VfpCli *cli, int argc, char **argv)
   if (state == NULL)
     return code;
   pool = vfp_pool_new (cli->config, host->sysfs, state);
+  if (wait_s > 0)
+    vfp_cli_progress (cli, _("setting %u VFs on PF %s and waiting up to %d s for the kernel..."),
+                      (guint) n, hpf->pf->fn.address, wait_s);
   ok = vfp_pool_set_numvfs (pool, hpf->pf, n, wait_s * 1000, &error);
   vfp_cli_print_events (cli, pool->events);
   if (!ok)

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vfp-cli.h"
 #include "vfp-i18n.h"
@@ -292,4 +293,20 @@ vfp_cli_with_pool (VfpCli *cli, VfpSysfs *sysfs, VfpPoolStep step, gpointer data
     }
   vfp_cli_print_events (cli, pool->events);
   return TRUE;
+}
+
+/* What a long operation is waiting for, on a terminal only: scripts and
+ * the journal get the outcome, not the waiting. */
+void
+vfp_cli_progress (VfpCli *cli, const char *fmt, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+
+  if (cli->quiet || cli->json || !isatty (STDERR_FILENO))
+    return;
+  va_start (ap, fmt);
+  msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "vfpool: %s\n", msg);
 }

@@ -51,6 +51,7 @@ void vfp_cli_print_json (VfpJson *json);
 VfpState *vfp_cli_open_state (VfpCli *cli, gboolean only_if_exists, int *exit_code);
 gboolean vfp_cli_parse_duration (const char *text, gint64 *seconds);
 void vfp_cli_print_events (VfpCli *cli, GPtrArray *events);
+void vfp_cli_progress (VfpCli *cli, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 const char *vfp_cli_or_dash (const char *s);
 char *vfp_cli_numa (int node);
 void vfp_cli_json_function (VfpJson *json, VfpHost *host, const VfpFunction *fn);
