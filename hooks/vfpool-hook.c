@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vfp-domxml.h"
 #include "vfp-hook.h"
 #include "vfp-i18n.h"
 #include "vfp-log.h"
@@ -116,8 +117,15 @@ main (int argc, char **argv)
   xml = read_stdin (&len);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
+      /* A wrapper that passes a wrong option must not switch the guard off
+       * silently: refuse where refusing is the safe answer. */
+      gboolean refuse = FALSE;
+      int a;
+
+      for (a = 1; a < argc; a++)
+        refuse |= strcmp (argv[a], "prepare") == 0 || strcmp (argv[a], "migrate") == 0;
       fprintf (stderr, "vfpool hook: %s\n", error->message);
-      return 0;
+      return refuse ? 1 : 0;
     }
   /* The configuration matters only where VFs are chosen (migrate); a broken
    * one must not stop every other guest from starting. */
@@ -142,7 +150,8 @@ main (int argc, char **argv)
   call.lock_timeout_ms = 3000;
   if (config == NULL)
     {
-      if (g_strcmp0 (call.op, "migrate") == 0)
+      /* Only a guest that brings VFs needs the pools on this host. */
+      if (g_strcmp0 (call.op, "migrate") == 0 && len > 0 && strstr (xml, VFP_METADATA_NS) != NULL)
         {
           fprintf (stderr, "vfpool: %s\n", error->message);
           return 1;

@@ -104,6 +104,7 @@ vfp_cli_load_host (VfpCli *cli, VfpHostDetail detail, int *exit_code)
         vfp_cli_warn (cli, _("%s; node-device names are left out."), error->message);
       else
         g_debug ("%s", error->message);
+      g_clear_error (&error);
     }
   vfp_cli_print_warnings (cli, host->warnings);
   if (!vfp_config_resolve (cli->config, host->sysfs, &error))

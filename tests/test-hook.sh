@@ -94,7 +94,9 @@ check "an operation the hook does not handle: exit 0" equals "$run_rc" 0
 run "$HOOK" < /dev/null
 check "no arguments at all: exit 0" equals "$run_rc" 0
 run "$HOOK" --frobnicate g1 prepare begin - < /dev/null
-check "an unknown option: exit 0 with a message" equals "$run_rc" 0
+check "an unknown option refuses a prepare (a broken wrapper must not switch the guard off)" equals "$run_rc" 1
+run "$HOOK" --frobnicate g1 release end - < /dev/null
+check "an unknown option on release: exit 0 with a message" equals "$run_rc/${run_err:+msg}" 0/msg
 
 # migrate begin on the destination: failover VFs get a local address.
 guest g3 33333333-3333-3333-3333-333333333333 \
