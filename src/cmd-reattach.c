@@ -48,6 +48,7 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
   g_autoptr (VfpHost) host = NULL;
   g_autoptr (GPtrArray) todo = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) meta_add = g_ptr_array_new ();
+  g_autoptr (VfpJson) json = vfp_json_new ();
   g_autoptr (GError) error = NULL;
   gint64 deadline;
   int code = VFP_EXIT_OK;
@@ -80,7 +81,19 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
       }
   }
   if (todo->len == 0)
-    return VFP_EXIT_OK;
+    {
+      if (cli->json)
+        {
+          vfp_json_begin_object (json);
+          vfp_json_member_string (json, "uuid", uuid);
+          vfp_json_key (json, "vfs");
+          vfp_json_begin_array (json);
+          vfp_json_end_array (json);
+          vfp_json_end_object (json);
+          vfp_cli_print_json (json);
+        }
+      return VFP_EXIT_OK;
+    }
 
   virt = vfp_virt_open (cli->uri, FALSE, &error);
   if (virt == NULL)
@@ -105,6 +118,10 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
       g_usleep (200 * 1000);
     }
 
+  vfp_json_begin_object (json);
+  vfp_json_member_string (json, "uuid", uuid);
+  vfp_json_key (json, "vfs");
+  vfp_json_begin_array (json);
   for (i = 0; i < todo->len; i++)
     {
       const char *vf = todo->pdata[i];
@@ -147,7 +164,16 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
           failed++;
         }
       vfp_cli_with_pool (cli, host->sysfs, record, &o);
+      vfp_json_begin_object (json);
+      vfp_json_member_string (json, "address", vf);
+      vfp_json_member_bool (json, "attached", o.ok);
+      vfp_json_member_string (json, "error", o.ok ? NULL : why);
+      vfp_json_end_object (json);
     }
+  vfp_json_end_array (json);
+  vfp_json_end_object (json);
+  if (cli->json)
+    vfp_cli_print_json (json);
   if (meta_add->len > 0 && !vfp_guest_write_metadata (guest, meta_add, NULL, TRUE, FALSE, &error))
     vfp_cli_warn (cli, "%s", error->message);
   return failed > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;

@@ -89,8 +89,11 @@ check "and is not on the destination" sh -c "! virsh -q -c '$uriB' dominfo g1 > 
 check "the destination's store is unchanged" equals "$(leasesB | jq -c '[.[] | select(.[1] != "filler")]')" '[]'
 
 VB -q release --owner filler
-run mig
+run mig --json
 check "with a free VF the migration succeeds" equals "$run_rc" 0
+check "migrate --json" equals "$(echo "$run_out" | jq -c '[.guest, .destination == "'"$uriB"'"]')" '["g1",true]'
+run VB reattach --uuid 00000000-0000-0000-0000-000000000000 --json
+check "reattach --json for a guest with nothing reserved" equals "$(echo "$run_out" | jq -c '.vfs')" '[]'
 check "the guest runs on the destination" equals "$(virsh -q -c "$uriB" domstate g1)" running
 check "and is gone from the source" sh -c "! virsh -q -c '$uriA' domstate g1 > /dev/null 2>&1 || [ \"\$(virsh -q -c '$uriA' domstate g1)\" = 'shut off' ]"
 check "the metadata travelled with it" contains \
