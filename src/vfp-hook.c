@@ -140,6 +140,22 @@ on_prepare (const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs, VfpHookRes
     save (state, pool, r, 1);
 }
 
+/* Whether the store may hold a lease of UUID: its text names it. The store
+ * is replaced by rename, so an unlocked read sees an old or a new store,
+ * never half of one; a lease written after this look belongs to an attach
+ * in progress, which the release would leave alone anyway. Most guests
+ * have no VF: this spares them the lock and the parse. */
+static gboolean
+store_mentions (const VfpHookCall *call, const char *uuid)
+{
+  g_autofree char *path = g_build_filename (call->state_dir, "leases.xml", NULL);
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return g_file_test (path, G_FILE_TEST_EXISTS);
+  return strstr (text, uuid) != NULL;
+}
+
 /* release end: after any stop. Never fails (libvirt ignores it anyway). */
 static void
 on_release (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
@@ -147,6 +163,8 @@ on_release (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
   g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpPool) pool = NULL;
 
+  if (!store_mentions (call, dom->uuid))
+    return;
   if (!open_pool (call, r, &state, &pool, 0))
     return;
   vfp_pool_guest_stopped (pool, dom->uuid);
