@@ -119,13 +119,9 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
                           _("detach needs a guest and VFs or --all: vfpool detach MyGuest --all"));
   if (timeout_s < 0)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--timeout must be 0 or more."));
-  virt = vfp_virt_open (cli->uri, FALSE, &error);
-  if (virt == NULL)
-    return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
-  guest = vfp_guest_open (virt, argv[1], &error);
+  guest = vfp_cli_open_guest (cli, argv[1], &virt, &code);
   if (guest == NULL)
-    return vfp_cli_error (cli, error->code == VFP_ERROR_NOT_FOUND ? VFP_EXIT_FAILED : VFP_EXIT_ERROR,
-                          "%s", error->message);
+    return code;
   host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
   if (host == NULL)
     return code;

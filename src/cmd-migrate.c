@@ -125,13 +125,9 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
   if (argc != 3)
     return vfp_cli_error (cli, VFP_EXIT_ERROR,
                           _("migrate needs a guest and a destination: vfpool migrate MyGuest qemu+ssh://dst/system"));
-  virt = vfp_virt_open (cli->uri, FALSE, &error);
-  if (virt == NULL)
-    return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
-  guest = vfp_guest_open (virt, argv[1], &error);
+  guest = vfp_cli_open_guest (cli, argv[1], &virt, &code);
   if (guest == NULL)
-    return vfp_cli_error (cli, error->code == VFP_ERROR_NOT_FOUND ? VFP_EXIT_FAILED : VFP_EXIT_ERROR,
-                          "%s", error->message);
+    return code;
   if (!guest->active)
     return vfp_cli_error (cli, VFP_EXIT_FAILED, _("Guest '%s' is not running; there is nothing to migrate live."),
                           vfp_virt_domain_name (guest->dom));

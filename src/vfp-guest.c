@@ -135,3 +135,25 @@ vfp_guest_write_metadata (VfpGuest *g, GPtrArray *add, const char *remove_alias,
     }
   return TRUE;
 }
+
+/* For commands: connects read-write to the user's URI and looks GUEST up.
+ * On failure the error is printed and *EXIT_CODE says why (1: no such
+ * guest, 2: libvirt unreachable). *VIRT is the caller's to close. */
+VfpGuest *
+vfp_cli_open_guest (VfpCli *cli, const char *name, VfpVirt **virt, int *exit_code)
+{
+  g_autoptr (GError) error = NULL;
+  VfpGuest *g;
+
+  *virt = vfp_virt_open (cli->uri, FALSE, &error);
+  if (*virt == NULL)
+    {
+      *exit_code = vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
+      return NULL;
+    }
+  g = vfp_guest_open (*virt, name, &error);
+  if (g == NULL)
+    *exit_code = vfp_cli_error (cli, error->code == VFP_ERROR_NOT_FOUND ? VFP_EXIT_FAILED : VFP_EXIT_ERROR,
+                                "%s", error->message);
+  return g;
+}

@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "vfp-cli.h"
 #include "vfp-domxml.h"
 #include "vfp-pool.h"
 #include "vfp-virt.h"
@@ -21,6 +22,7 @@ typedef struct {
 VfpGuest *vfp_guest_open (VfpVirt *virt, const char *name, GError **error);
 gboolean vfp_guest_reload (VfpGuest *guest, GError **error);
 void vfp_guest_free (VfpGuest *guest);
+VfpGuest *vfp_cli_open_guest (VfpCli *cli, const char *name, VfpVirt **virt, int *exit_code);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpGuest, vfp_guest_free)
 
 gboolean vfp_guest_attach_meta (VfpGuest *guest, const char *const *template_dirs,

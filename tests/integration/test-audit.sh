@@ -5,14 +5,7 @@
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/integration/libvirtd.sh"
 
-if [ "$(id -u)" != 0 ] || ! command -v libvirtd > /dev/null || ! command -v qemu-system-x86_64 > /dev/null; then
-  if [ -n "$CI" ]; then
-    echo "Bail out! the integration tier needs root, libvirtd and qemu-system-x86 (build-aux/setup-debian installs them)"
-    exit 1
-  fi
-  echo "1..0 # SKIP needs root, libvirtd and qemu-system-x86_64"
-  exit 0
-fi
+libvirtd_require
 
 lv=$(mktemp -d)
 root=$("$MKHOST") || { echo "Bail out! cannot build the demo host"; exit 1; }
