@@ -156,8 +156,8 @@ audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrA
         if (strcmp (vf->fn.driver, foreign[i]) == 0)
           add (out, "driver", VFP_SEVERITY_WARNING, a, NULL, VFP_FIX_NONE,
                g_strdup_printf (_("Free VF %s is bound to %s (another user, or left by a failed attach)."), a, vf->fn.driver),
-               g_strdup_printf (_("If nothing uses it, give it back to its driver: echo %s > /sys/bus/pci/drivers/%s/unbind, then echo %s > /sys/bus/pci/drivers_probe."),
-                                a, vf->fn.driver, a));
+               g_strdup_printf (_("If nothing uses it, give it back to its driver: echo %s > %s/bus/pci/drivers/%s/unbind, then echo %s > %s/bus/pci/drivers_probe."),
+                                a, pool->sysfs->root, vf->fn.driver, a, pool->sysfs->root));
       return;
     }
   if (l->state == VFP_LEASE_QUARANTINED)
