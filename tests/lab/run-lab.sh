@@ -1,0 +1,238 @@
+#!/bin/sh
+# run-lab.sh: the SR-IOV lab. Boots an L1 guest under QEMU (TCG) with an
+# intel-iommu and an NVMe PF with SR-IOV (sriov_max_vfs=4), runs a guest
+# script there against the freshly built vfpool, and turns the guest's
+# "PASS name" / "FAIL name" lines into TAP on stdout.
+#
+# Usage: run-lab.sh [GUEST-SCRIPT]     (default: tests/lab/guest-sriov.sh)
+# Run as root from the build tree (or set LAB_BUILDDIR). Needs
+# qemu-system-x86, busybox-static, apt (to fetch the Debian kernel package).
+#
+# Environment:
+#   LAB_BUILDDIR   build tree holding src/vfpool (default: the current
+#                  directory if it has src/vfpool, else the source tree)
+#   LAB_TIMEOUT    seconds before QEMU is killed (default 900)
+#   LAB_KERNEL     a linux-image-6.1.0-N-amd64 package name (default: the
+#                  newest one apt-cache lists)
+#   LAB_MEM        L1 memory in MiB (default 2048)
+#   LAB_KEEP       set to 1 to keep the temporary directory
+#   XDG_CACHE_HOME the kernel is cached in ${XDG_CACHE_HOME:-$HOME/.cache}/vfpool-lab
+# Exit status: 0 when the guest reported and nothing failed, 1 otherwise,
+# 77 when the lab cannot run here (not root, no QEMU, no busybox-static).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=$(cd "$here/../.." && pwd)
+if [ -n "${LAB_BUILDDIR:-}" ]; then
+  builddir=$(cd "$LAB_BUILDDIR" && pwd)
+elif [ -x ./src/vfpool ]; then
+  builddir=$(pwd)
+else
+  builddir=$srcdir
+fi
+guest_script=${1:-$here/guest-sriov.sh}
+case $guest_script in /*) ;; *) guest_script=$(pwd)/$guest_script ;; esac
+timeout_s=${LAB_TIMEOUT:-900}
+mem=${LAB_MEM:-2048}
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/vfpool-lab
+
+say () { printf '# %s\n' "$*"; }
+skip () { printf '1..0 # SKIP %s\n' "$*"; exit 77; }
+
+[ "$(id -u)" = 0 ] || skip "the lab needs root (9p passthrough of /usr, /etc)"
+command -v qemu-system-x86_64 > /dev/null || skip "no qemu-system-x86_64"
+busybox=
+for b in /usr/bin/busybox /bin/busybox; do
+  # A static busybox: ldd calls it "not a dynamic executable" and fails.
+  if [ -x "$b" ] && ! ldd "$b" > /dev/null 2>&1; then busybox=$b; break; fi
+done
+[ -n "$busybox" ] || skip "no static busybox (apt-get install busybox-static)"
+[ -x "$builddir/src/vfpool" ] || { echo "run-lab.sh: no $builddir/src/vfpool; build first" >&2; exit 1; }
+[ -r "$guest_script" ] || { echo "run-lab.sh: no guest script $guest_script" >&2; exit 1; }
+
+# --- The kernel: the newest linux-image-6.1.0-N-amd64, cached ------------
+mkdir -p "$cache"
+pkg=${LAB_KERNEL:-}
+if [ -z "$pkg" ]; then
+  pkg=$(apt-cache search --names-only '^linux-image-6.1.0-[0-9]+-amd64$' | cut -d' ' -f1 | sort -V | tail -n 1)
+fi
+if [ -z "$pkg" ]; then
+  # No package lists (offline?): take the newest one already cached.
+  pkg=$(ls "$cache" 2>/dev/null | sed -n 's/^\(linux-image-6\.1\.0-[0-9]*-amd64\)_.*\.deb$/\1/p' | sort -V | tail -n 1)
+fi
+[ -n "$pkg" ] || skip "no linux-image-6.1.0-N-amd64 package known to apt (apt-get update?)"
+kver=${pkg#linux-image-}
+kdir=$cache/$kver
+if [ ! -f "$kdir/.unpacked" ]; then
+  deb=$(ls "$cache/${pkg}"_*.deb 2>/dev/null | tail -n 1 || true)
+  if [ -z "$deb" ]; then
+    say "fetching $pkg into $cache"
+    (cd "$cache" && apt-get download "$pkg" > /dev/null 2>&1) \
+      || (cd "$cache" && apt-get download "$pkg" >&2) \
+      || { echo "run-lab.sh: apt-get download $pkg failed" >&2; exit 1; }
+    deb=$(ls "$cache/${pkg}"_*.deb | tail -n 1)
+  fi
+  say "unpacking $(basename "$deb")"
+  rm -rf "$kdir"
+  mkdir -p "$kdir"
+  dpkg-deb -x "$deb" "$kdir"
+  # kmod is not needed on the host: busybox writes modules.dep.
+  "$busybox" depmod -b "$kdir" "$kver"
+  touch "$kdir/.unpacked"
+fi
+kernel=$kdir/boot/vmlinuz-$kver
+moddir=$kdir/lib/modules/$kver
+[ -f "$kernel" ] && [ -f "$moddir/modules.dep" ] || { echo "run-lab.sh: bad kernel cache $kdir; remove it" >&2; exit 1; }
+
+# --- The initramfs --------------------------------------------------------
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vfpool-lab.XXXXXX")
+qemu_pid=
+cleanup () {
+  [ -n "$qemu_pid" ] && kill "$qemu_pid" 2> /dev/null || true
+  if [ "${LAB_KEEP:-0}" = 1 ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+root=$tmp/initramfs
+mkdir -p "$root/.bb" "$root/usr/lib/modules/$kver" "$root/etc" "$root/proc" "$root/sys" \
+  "$root/dev" "$root/run" "$root/tmp" "$root/var" "$root/root" "$root/mnt"
+cp "$busybox" "$root/.bb/busybox"
+for l in bin sbin lib lib64; do ln -s "usr/$l" "$root/$l"; done
+
+# The modules that /usr needs before it is mounted (virtio, 9p, overlay),
+# with their dependencies, as modules.dep names them.
+need="kernel/fs/9p/9p.ko kernel/net/9p/9pnet_virtio.ko kernel/drivers/virtio/virtio_pci.ko kernel/fs/overlayfs/overlay.ko"
+all=
+for m in $need; do
+  deps=$(sed -n "s|^$m:||p" "$moddir/modules.dep")
+  all="$all $m $deps"
+done
+for m in $all; do
+  mkdir -p "$root/usr/lib/modules/$kver/$(dirname "$m")"
+  cp "$moddir/$m" "$root/usr/lib/modules/$kver/$m"
+done
+cp "$moddir/modules.dep" "$root/usr/lib/modules/$kver/"
+
+cat > "$root/init" <<'EOF'
+#!/.bb/busybox sh
+# /init of the vfpool lab (L1).
+PATH=/.bb
+/.bb/busybox --install -s /.bb
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=0755 tmpfs /var
+say () { echo "lab-init: $*" > /dev/console; }
+die () { say "FATAL: $*"; echo "FAIL lab-init" > /dev/console; poweroff -f; }
+arg () { for w in $(cat /proc/cmdline); do case $w in "$1="*) echo "${w#*=}"; return;; esac; done; }
+kver=$(uname -r)
+for m in virtio_pci 9pnet_virtio 9p overlay; do modprobe $m || die "modprobe $m"; done
+
+p9="trans=virtio,version=9p2000.L,msize=262144"
+mount -t tmpfs -o mode=0755 tmpfs /mnt
+for t in usr etc; do
+  mkdir -p /mnt/$t.lower /mnt/$t.upper /mnt/$t.work
+  mount -t 9p -o $p9,ro,cache=loose $t /mnt/$t.lower || die "9p $t"
+  mount -t overlay -o lowerdir=/mnt/$t.lower,upperdir=/mnt/$t.upper,workdir=/mnt/$t.work overlay /$t \
+    || die "overlay $t"
+done
+mkdir -p /usr/lib/modules/$kver
+mount -t 9p -o $p9,ro,cache=loose modules /usr/lib/modules/$kver || die "9p modules"
+# Debian 12 has no kmod here necessarily: busybox plays modprobe & co.
+for x in modprobe insmod rmmod lsmod depmod; do
+  [ -e /usr/sbin/$x ] || ln -s /.bb/busybox /usr/sbin/$x
+done
+# The PF's driver: without one, sriov_numvfs refuses writes (ENOENT).
+modprobe nvme || say "modprobe nvme failed"
+build=$(arg lab.build)
+src=$(arg lab.src)
+mkdir -p "$build"
+mount -t 9p -o $p9,cache=none build "$build" || die "9p build"
+if [ -n "$src" ] && [ "$src" != "$build" ]; then
+  mkdir -p "$src"
+  mount -t 9p -o $p9,ro,cache=none src "$src" || die "9p src"
+fi
+mkdir -p /var/tmp /var/lib /var/log /var/cache /var/run /run/lock
+hostname vfpool-lab
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/.bb
+export HOME=/root LAB_BUILD="$build" LAB_SRC="${src:-$build}" TERM=dumb LC_ALL=C.UTF-8
+script=$(arg lab.script)
+say "running $script (kernel $kver, up $(cut -d' ' -f1 /proc/uptime) s)"
+echo "LAB-BEGIN" > /dev/console
+/bin/sh "$script" < /dev/null > /dev/console 2>&1
+echo "LAB-END $?" > /dev/console
+say "done (up $(cut -d' ' -f1 /proc/uptime) s)"
+sync
+poweroff -f
+EOF
+chmod 755 "$root/init"
+(cd "$root" && find . | "$busybox" cpio -o -H newc 2> /dev/null | gzip -1 > "$tmp/initrd.gz")
+
+# --- Boot L1 ---------------------------------------------------------------
+log=$tmp/console.log
+vfs () { printf -- '-virtfs local,path=%s,mount_tag=%s,security_model=none%s' "$1" "$2" "${3:-}"; }
+extra_src=
+[ "$srcdir" != "$builddir" ] && extra_src=$(vfs "$srcdir" src ",readonly=on")
+say "kernel $kver, build tree $builddir, guest script $(basename "$guest_script")"
+say "console log: $log"
+start=$(date +%s)
+# shellcheck disable=SC2046
+timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+  -nodefaults -no-user-config -display none -no-reboot \
+  -accel tcg,thread=multi -cpu max -smp 2 -m "$mem" \
+  -machine q35,kernel-irqchip=split \
+  -device intel-iommu,intremap=on,caching-mode=on \
+  -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=0x2.0 \
+  -device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,slot=2,addr=0x3.0 \
+  -device nvme-subsys,id=s0,nqn=nqn.2024-01.org.vfpool:lab \
+  -device nvme,serial=vfpoollab0,subsys=s0,bus=rp1,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4 \
+  $(vfs /usr usr ",readonly=on") $(vfs /etc etc ",readonly=on") \
+  $(vfs "$moddir" modules ",readonly=on") $(vfs "$builddir" build) $extra_src \
+  -kernel "$kernel" -initrd "$tmp/initrd.gz" \
+  -append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4 lab.build=$builddir lab.src=$srcdir lab.script=$guest_script" \
+  -serial "file:$log" -monitor none \
+  > "$tmp/qemu.out" 2>&1 &
+qemu_pid=$!
+set +e
+wait "$qemu_pid"
+qrc=$?
+set -e
+qemu_pid=
+wall=$(( $(date +%s) - start ))
+say "QEMU exited with $qrc after $wall s"
+[ -s "$tmp/qemu.out" ] && sed 's/^/# qemu: /' "$tmp/qemu.out"
+
+# --- PASS/FAIL lines to TAP ----------------------------------------------------
+tr -d '\r' < "$log" > "$tmp/console.txt"
+n=0
+failed=0
+while IFS= read -r line; do
+  case $line in
+    "PASS "*) n=$((n + 1)); echo "ok $n - ${line#PASS }" ;;
+    "FAIL "*) n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - ${line#FAIL }" ;;
+    "SKIP "*) n=$((n + 1)); echo "ok $n - ${line#SKIP } # SKIP" ;;
+    "# "*) echo "$line" ;;
+  esac
+done < "$tmp/console.txt"
+if grep -q '^LAB-END ' "$tmp/console.txt"; then
+  n=$((n + 1)); echo "ok $n - guest script finished ($wall s)"
+else
+  n=$((n + 1)); failed=$((failed + 1))
+  echo "not ok $n - guest script finished (QEMU status $qrc after $wall s)"
+fi
+echo "1..$n"
+if [ "$failed" -gt 0 ]; then
+  say "$failed failed; last console lines:"
+  tail -n 40 "$tmp/console.txt" | sed 's/^/#   /'
+  keep=${LAB_LOGDIR:-$cache/logs}
+  mkdir -p "$keep" && cp "$tmp/console.txt" "$keep/console-$(date +%Y%m%d-%H%M%S).log" \
+    && say "console log kept in $keep"
+  exit 1
+fi
+exit 0
