@@ -222,12 +222,17 @@ parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
           if (list->len == 0)
             goto invalid_empty;
           g_ptr_array_add (list, NULL);
+          g_strfreev (pool->pf_specs);
           pool->pf_specs = (char **) g_ptr_array_free (g_steal_pointer (&list), FALSE);
         }
       else if (strcmp (*k, "vfs") == 0 || strcmp (*k, "exclude") == 0)
         {
           gboolean is_vfs = strcmp (*k, "vfs") == 0;
 
+          /* GKeyFile may list a key twice; the last one counts */
+          g_clear_pointer (is_vfs ? &pool->vfs : &pool->exclude, g_array_unref);
+          if (!is_vfs)
+            g_clear_pointer (&pool->exclude_addrs, g_strfreev);
           if (!vfp_ranges_parse (v, is_vfs ? &pool->vfs : &pool->exclude,
                                  is_vfs ? NULL : &pool->exclude_addrs, &e))
             {
@@ -342,25 +347,40 @@ replace_string (char **field, const char *value)
   *field = g_strdup (value);
 }
 
-/* GKeyFile silently merges two groups of the same name; two [pool a]
- * groups are a mistake the operator should hear about. */
+/* GKeyFile silently merges two groups of the same name and keeps the last
+ * of two equal keys; both are mistakes the operator should hear about. */
 static gboolean
 check_duplicate_groups (const char *data, const char *name, GError **error)
 {
   g_auto (GStrv) lines = g_strsplit (data, "\n", -1);
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *group = "";
   char **l;
 
   for (l = lines; *l; l++)
     {
       char *line = g_strstrip (*l);
       gsize len = strlen (line);
+      char *eq;
 
-      if (len < 2 || line[0] != '[' || line[len - 1] != ']')
+      if (line[0] == '#' || len == 0)
         continue;
-      line[len - 1] = '\0';
-      if (!g_hash_table_add (seen, line + 1))
-        return bad (error, name, line + 1, NULL, _("the group appears twice"));
+      if (len >= 2 && line[0] == '[' && line[len - 1] == ']')
+        {
+          line[len - 1] = '\0';
+          group = line + 1;
+          g_hash_table_remove_all (keys);
+          if (!g_hash_table_add (seen, line + 1))
+            return bad (error, name, line + 1, NULL, _("the group appears twice"));
+          continue;
+        }
+      eq = strchr (line, '=');
+      if (eq == NULL)
+        continue;
+      *eq = '\0';
+      if (!g_hash_table_add (keys, g_strdup (g_strstrip (line))))
+        return bad (error, name, group, g_strstrip (line), _("the key appears twice"));
     }
   return TRUE;
 }

@@ -242,7 +242,7 @@ parse_lease (xmlNode *node, VfpLease **out, char **why)
   g_autoptr (VfpLease) lease = NULL;
   g_autofree char *vf = prop (node, "vf");
   g_autofree char *state = NULL;
-  xmlNode *c;
+  xmlNode *c, *d;
   VfpAddr addr;
   gint64 v;
 
@@ -271,6 +271,13 @@ parse_lease (xmlNode *node, VfpLease **out, char **why)
     {
       if (c->type != XML_ELEMENT_NODE)
         continue;
+      /* one of each: a second would silently win over the first */
+      for (d = c->prev; d != NULL; d = d->prev)
+        if (d->type == XML_ELEMENT_NODE && strcmp ((const char *) d->name, (const char *) c->name) == 0)
+          {
+            *why = g_strdup_printf (_("the lease of %s has two <%s> elements"), lease->vf, (const char *) c->name);
+            return FALSE;
+          }
       if (strcmp ((const char *) c->name, "owner") == 0)
         {
           lease->owner_uuid = prop (c, "uuid");

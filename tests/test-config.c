@@ -95,6 +95,7 @@ test_broken (void)
     { "[pool a]\npfs= , \n", { "[pool a]", "pfs", "empty" } },
     { "[pool a]\npfs=eth0\n[pool a]\npfs=eth1\n", { "pool a", "", "" } },
     { "[pool a b]\npfs=eth0\n", { "[pool a b]", "one word", "" } },
+    { "[pool a]\npfs=eth0\npfs=eth1\n", { "[pool a]", "pfs", "twice" } },
     { "[vfpool]\ndefault-pool=nope\n", { "[vfpool]", "default-pool", "nope" } },
     { "[vfpool]\nstate-dir=relative/dir\n", { "[vfpool]", "state-dir", "absolute" } },
     { "[vfpool]\nflavour=x\n", { "[vfpool]", "flavour", "unknown key" } },

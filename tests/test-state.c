@@ -184,6 +184,8 @@ test_unreadable_stores (void)
       VFP_ERROR_INVALID, "two leases" },
     { "<leases version='1'><lease vf='0000:05:10.2' state='reserved'/></leases>",
       VFP_ERROR_INVALID, "no owner" },
+    { "<leases version='1'><lease vf='0000:05:10.2' state='reserved'><owner label='a'/><owner label='b'/></lease></leases>",
+      VFP_ERROR_INVALID, "two <owner> elements" },
     { "<!DOCTYPE l [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><leases version='1'>&x;</leases>",
       VFP_ERROR_INVALID, "DOCTYPE" },
   };
