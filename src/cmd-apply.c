@@ -29,13 +29,9 @@ vfp_cmd_apply (VfpCli *cli, int argc, char **argv)
     return code;
   if (argc > 1 || wait_s < 0)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("apply takes no arguments and a --wait of 0 or more; see 'vfpool apply --help'."));
-  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
-  if (host == NULL)
+  pool = vfp_cli_open_pool (cli, &host, &state, &code);
+  if (pool == NULL)
     return code;
-  state = vfp_cli_open_state (cli, FALSE, &code);
-  if (state == NULL)
-    return code;
-  pool = vfp_pool_new (cli->config, host->sysfs, state);
   vfp_json_begin_array (json);
   for (i = 0; i < cli->config->pools->len; i++)
     {

@@ -163,19 +163,15 @@ pf_set_numvfs (VfpCli *cli, int argc, char **argv)
   if (argc != 3 || !g_ascii_string_to_unsigned (argv[2], 10, 0, 65535, &n, NULL) || wait_s < 0)
     return vfp_cli_error (cli, VFP_EXIT_ERROR,
                           _("pf set-numvfs needs a PF and a number: vfpool pf set-numvfs 0000:05:00.0 8"));
-  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
-  if (host == NULL)
+  /* The lock keeps reservations out while VFs come and go. */
+  pool = vfp_cli_open_pool (cli, &host, &state, &code);
+  if (pool == NULL)
     return code;
   hpf = vfp_host_find_pf (host, argv[1]);
   if (hpf == NULL)
     return vfp_cli_error (cli, VFP_EXIT_FAILED,
                           _("No SR-IOV PF '%s' under %s; 'vfpool status' lists the PFs."),
                           argv[1], host->sysfs->root);
-  /* The lock keeps reservations out while VFs come and go. */
-  state = vfp_cli_open_state (cli, FALSE, &code);
-  if (state == NULL)
-    return code;
-  pool = vfp_pool_new (cli->config, host->sysfs, state);
   if (wait_s > 0)
     vfp_cli_progress (cli, _("setting %u VFs on PF %s and waiting up to %d s for the kernel..."),
                       (guint) n, hpf->pf->fn.address, wait_s);

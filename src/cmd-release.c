@@ -30,13 +30,9 @@ vfp_cmd_release (VfpCli *cli, int argc, char **argv)
   if ((argc > 1) == (owner != NULL))
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("release needs VF addresses or --owner LABEL (not both)."));
 
-  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
-  if (host == NULL)
+  pool = vfp_cli_open_pool (cli, &host, &state, &code);
+  if (pool == NULL)
     return code;
-  state = vfp_cli_open_state (cli, FALSE, &code);
-  if (state == NULL)
-    return code;
-  pool = vfp_pool_new (cli->config, host->sysfs, state);
   if (owner != NULL)
     {
       guint n = vfp_pool_release_owner (pool, owner);

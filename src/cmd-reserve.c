@@ -110,13 +110,9 @@ vfp_cmd_reserve (VfpCli *cli, int argc, char **argv)
   if (duration != NULL && !vfp_cli_parse_duration (duration, &req.hold_seconds))
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--for '%s' is not a duration like 90s, 30m, 2h or 7d."), duration);
 
-  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
-  if (host == NULL)
+  pool = vfp_cli_open_pool (cli, &host, &state, &code);
+  if (pool == NULL)
     return code;
-  state = vfp_cli_open_state (cli, FALSE, &code);
-  if (state == NULL)
-    return code;
-  pool = vfp_pool_new (cli->config, host->sysfs, state);
   req.pool = pool_name;
   req.count = count;
   req.owner_label = owner;

@@ -311,3 +311,19 @@ vfp_cli_progress (VfpCli *cli, const char *fmt, ...)
   va_end (ap);
   fprintf (stderr, "vfpool: %s\n", msg);
 }
+
+/* What every command that changes leases starts with: the sysfs scan
+ * (without PCI details), the store (locked) and a pool manager over both.
+ * The caller frees all three; on failure the error is printed and
+ * *EXIT_CODE set. */
+VfpPool *
+vfp_cli_open_pool (VfpCli *cli, VfpHost **host, VfpState **state, int *exit_code)
+{
+  *host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, exit_code);
+  if (*host == NULL)
+    return NULL;
+  *state = vfp_cli_open_state (cli, FALSE, exit_code);
+  if (*state == NULL)
+    return NULL;
+  return vfp_pool_new (cli->config, (*host)->sysfs, *state);
+}

@@ -73,6 +73,8 @@ int vfp_cmd_migrate (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_reattach (VfpCli *cli, int argc, char **argv);
 const char *const *vfp_cli_template_dirs (VfpCli *cli);
 
+VfpPool *vfp_cli_open_pool (VfpCli *cli, VfpHost **host, VfpState **state, int *exit_code);
+
 /* One change of lease state, under the store's lock, saved and logged. */
 typedef void (*VfpPoolStep) (VfpPool *pool, gpointer data);
 gboolean vfp_cli_with_pool (VfpCli *cli, VfpSysfs *sysfs, VfpPoolStep step, gpointer data);

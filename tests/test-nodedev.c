@@ -12,20 +12,10 @@
 #include "vfp-nodedev.h"
 #include "vfp-virt.h"
 
-static char *
-read_data (const char *name)
-{
-  g_autofree char *path = test_data_path (name);
-  char *text = NULL;
-
-  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  return text;
-}
-
 static void
 test_captured_pf (void)
 {
-  g_autofree char *xml = read_data ("nodedev-pci_0000_01_00_0.xml");
+  g_autofree char *xml = test_read_data ("nodedev-pci_0000_01_00_0.xml");
   g_autoptr (GError) error = NULL;
   g_autoptr (VfpNodedev) dev = vfp_nodedev_parse (xml, &error);
   char buf[VFP_ADDR_STRLEN];
@@ -50,7 +40,7 @@ test_captured_pf (void)
 static void
 test_captured_vf (void)
 {
-  g_autofree char *xml = read_data ("nodedev-pci_0000_01_00_1.xml");
+  g_autofree char *xml = test_read_data ("nodedev-pci_0000_01_00_1.xml");
   g_autoptr (VfpNodedev) dev = vfp_nodedev_parse (xml, NULL);
   char buf[VFP_ADDR_STRLEN];
 

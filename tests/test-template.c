@@ -53,21 +53,11 @@ define_with_device (const char *device_xml)
   return out;
 }
 
-static char *
-read_data (const char *name)
-{
-  g_autofree char *path = test_data_path (name);
-  char *text = NULL;
-
-  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  return text;
-}
-
 /* The captured VF node device, as NVMe (hostdev) and as if it were a NIC. */
 static void
 test_captured_nodedev (void)
 {
-  g_autofree char *nd = read_data ("nodedev-pci_0000_01_00_1.xml");
+  g_autofree char *nd = test_read_data ("nodedev-pci_0000_01_00_1.xml");
   g_autoptr (VfpNodedev) dev = vfp_nodedev_parse (nd, NULL);
   VfpDeviceSpec hostdev = { VFP_TEMPLATE_HOSTDEV, dev->addr, NULL, -1, "ua-vfpool-0", NULL };
   VfpDeviceSpec iface = { VFP_TEMPLATE_INTERFACE, dev->addr, "52:54:00:12:34:56", 100, "ua-vfpool-1", NULL };
@@ -110,7 +100,7 @@ test_every_dump (void)
 
   for (i = 0; i < G_N_ELEMENTS (files); i++)
     {
-      g_autofree char *nd = read_data (files[i]);
+      g_autofree char *nd = test_read_data (files[i]);
       g_autoptr (VfpNodedev) dev = vfp_nodedev_parse (nd, NULL);
       VfpDeviceSpec spec = { VFP_TEMPLATE_HOSTDEV, dev->addr, NULL, -1, "ua-vfpool-7", NULL };
       g_autofree char *x = vfp_template_render (template_dirs, &spec, NULL);

@@ -39,3 +39,14 @@ test_data_path (const char *name)
 {
   return g_test_build_filename (G_TEST_DIST, "data", name, NULL);
 }
+
+/* The contents of tests/data/NAME; the caller frees it. */
+char *
+test_read_data (const char *name)
+{
+  g_autofree char *path = test_data_path (name);
+  char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return text;
+}

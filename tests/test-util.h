@@ -6,3 +6,4 @@
 char *test_make_tmpdir (void);
 void test_remove_tree (const char *path);
 char *test_data_path (const char *name);
+char *test_read_data (const char *name);
