@@ -10,6 +10,10 @@
 
 libvirtd_require
 
+# Two build trees testing at once would both bind the migration ports:
+# the second waits for the first.
+exec 9> /run/lock/vfpool-test-migrate.lock && flock 9
+
 HOOK=$top_builddir/hooks/vfpool-hook
 lvA=$(mktemp -d); lvB=$(mktemp -d)
 host=$("$MKHOST") || { echo "Bail out! cannot build the demo host"; exit 1; }
