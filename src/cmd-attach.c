@@ -321,7 +321,7 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
       failover_mac = g_strdup (nic->mac);
     }
 
-  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
+  host = vfp_cli_load_host (cli, VFP_HOST_LAZY_VFS, &code);
   if (host == NULL)
     return code;
 

@@ -122,7 +122,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
   guest = vfp_cli_open_guest (cli, argv[1], &virt, &code);
   if (guest == NULL)
     return code;
-  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
+  host = vfp_cli_load_host (cli, VFP_HOST_LAZY_VFS, &code);
   if (host == NULL)
     return code;
   leases = select_leases (cli, host->sysfs, vfp_virt_domain_uuid (guest->dom), argc - 1, argv + 1, all, &error);

@@ -131,7 +131,7 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
   if (!guest->active)
     return vfp_cli_error (cli, VFP_EXIT_FAILED, _("Guest '%s' is not running; there is nothing to migrate live."),
                           vfp_virt_domain_name (guest->dom));
-  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
+  host = vfp_cli_load_host (cli, VFP_HOST_LAZY_VFS, &code);
   if (host == NULL)
     return code;
 

@@ -60,7 +60,7 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
     return code;
   if (uuid == NULL || argc != 1)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("reattach needs --uuid UUID."));
-  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
+  host = vfp_cli_load_host (cli, VFP_HOST_LAZY_VFS, &code);
   if (host == NULL)
     return code;
   {

@@ -319,7 +319,7 @@ vfp_cli_progress (VfpCli *cli, const char *fmt, ...)
 VfpPool *
 vfp_cli_open_pool (VfpCli *cli, VfpHost **host, VfpState **state, int *exit_code)
 {
-  *host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, exit_code);
+  *host = vfp_cli_load_host (cli, VFP_HOST_LAZY_VFS, exit_code);
   if (*host == NULL)
     return NULL;
   *state = vfp_cli_open_state (cli, FALSE, exit_code);

@@ -244,7 +244,7 @@ on_migrate (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
 
   if (dom->meta->len == 0)
     return;
-  sysfs = vfp_sysfs_scan (call->sysfs_root, &error);
+  sysfs = vfp_sysfs_scan_mode (call->sysfs_root, VFP_SYSFS_LAZY, &error);
   if (sysfs == NULL || !vfp_config_resolve (call->config, sysfs, &error))
     {
       say (r, 1, "vfpool: %s", error->message);

@@ -40,7 +40,9 @@ vfp_host_load (const char *sysfs_root, VfpHostDetail detail, GError **error)
   g_autoptr (VfpHost) host = g_new0 (VfpHost, 1);
   guint i;
 
-  host->sysfs = vfp_sysfs_scan (sysfs_root, error);
+  host->sysfs = vfp_sysfs_scan_mode (sysfs_root,
+                                     (detail & VFP_HOST_LAZY_VFS) ? VFP_SYSFS_LAZY : VFP_SYSFS_FULL,
+                                     error);
   if (host->sysfs == NULL)
     return NULL;
   host->warnings = host->sysfs->warnings;

@@ -32,6 +32,7 @@ typedef enum {
   VFP_HOST_SYSFS = 0,              /* sysfs only */
   VFP_HOST_PCI_DETAILS = 1 << 0,   /* pci.ids names and the SR-IOV capability */
   VFP_HOST_NODEDEVS = 1 << 1,      /* libvirt's node devices (joined by the caller) */
+  VFP_HOST_LAZY_VFS = 1 << 2,      /* read VFs only when the pool looks at them */
 } VfpHostDetail;
 
 VfpHost *vfp_host_load (const char *sysfs_root, VfpHostDetail detail, GError **error);

@@ -141,15 +141,15 @@ vfp_pool_reclaim (VfpPool *pool)
 typedef struct {
   VfpVf *vf;
   gboolean numa_match;
+  guint pf_use;            /* leases of its PF, refreshed before each pick */
+  gboolean pf_taken;       /* this request already took a VF of its PF */
 } Candidate;
 
-/* Why VF (holding LEASE, or none) cannot be handed out from PC, or NULL
- * when it can. */
+/* Why VF (holding LEASE, or none) cannot be handed out from PC by what the
+ * configuration and the store say, or NULL when it can. */
 static char *
 skip_reason (VfpPoolConfig *pc, VfpVf *vf, VfpLease *lease, int numa_node)
 {
-  const char *const *d;
-
   if (!vfp_pool_config_has_index (pc, vf->index))
     return g_strdup_printf (_("index %u is outside vfs="), vf->index);
   if (vfp_pool_config_excludes (pc, vf->index, vf->fn.address))
@@ -157,6 +157,21 @@ skip_reason (VfpPoolConfig *pc, VfpVf *vf, VfpLease *lease, int numa_node)
   if (lease != NULL)
     return g_strdup_printf (_("%s by %s"), vfp_lease_state_label (lease->state),
                             vfp_lease_owner (lease) ? vfp_lease_owner (lease) : "-");
+  if (pc->numa == VFP_NUMA_REQUIRE && numa_node >= 0 && vf->fn.numa_node != numa_node)
+    return g_strdup_printf (_("on NUMA node %d, the guest needs %d (numa=require)"),
+                            vf->fn.numa_node, numa_node);
+  return NULL;
+}
+
+/* Why VF cannot be handed out by what sysfs says about it now (driver,
+ * IOMMU group), or NULL when it can. Reads the VF if the scan was lazy. */
+static char *
+sysfs_skip_reason (VfpPoolConfig *pc, VfpSysfs *sysfs, VfpVf *vf)
+{
+  const char *const *d;
+
+  if (!vfp_sysfs_load_vf (sysfs, vf))
+    return g_strdup (_("not in sysfs as a VF of its PF any more (see the warnings)"));
   for (d = foreign_drivers; vf->fn.driver && *d; d++)
     if (strcmp (vf->fn.driver, *d) == 0)
       return g_strdup_printf (_("bound to %s without a lease (another user, or left by a failed attach; see vfpool audit)"),
@@ -166,9 +181,6 @@ skip_reason (VfpPoolConfig *pc, VfpVf *vf, VfpLease *lease, int numa_node)
   if (vf->fn.iommu_group_size > 1 && !pc->allow_shared_group)
     return g_strdup_printf (_("IOMMU group %d is shared with %u other devices (allow-shared-iommu-group=off)"),
                             vf->fn.iommu_group, vf->fn.iommu_group_size - 1);
-  if (pc->numa == VFP_NUMA_REQUIRE && numa_node >= 0 && vf->fn.numa_node != numa_node)
-    return g_strdup_printf (_("on NUMA node %d, the guest needs %d (numa=require)"),
-                            vf->fn.numa_node, numa_node);
   return NULL;
 }
 
@@ -191,33 +203,25 @@ count_pf_use (VfpPool *pool)
   return use;
 }
 
-/* Is A better than B? NUMA-local first (numa=prefer), then a PF this
+/* The order of preference: NUMA-local first (numa=prefer), then a PF this
  * request has not used yet (bonding in the guest wants distinct PFs), then
- * spread (least-used PF) or pack (most-used PF), then lowest VF index. */
-static gboolean
-better (const Candidate *a, const Candidate *b, VfpPoolConfig *pc,
-        GHashTable *use, GHashTable *taken_pfs)
+ * spread (least-used PF) or pack (most-used PF), then lowest VF index, then
+ * PF address. */
+static int
+compare_candidates (gconstpointer pa, gconstpointer pb, gpointer data)
 {
-  guint ua, ub;
-  gboolean ta, tb;
-  int c;
+  const Candidate *a = pa, *b = pb;
+  VfpPoolConfig *pc = data;
 
-  if (b == NULL)
-    return TRUE;
   if (pc->numa != VFP_NUMA_IGNORE && a->numa_match != b->numa_match)
-    return a->numa_match;
-  ta = g_hash_table_contains (taken_pfs, a->vf->pf->fn.address);
-  tb = g_hash_table_contains (taken_pfs, b->vf->pf->fn.address);
-  if (ta != tb)
-    return !ta;
-  ua = GPOINTER_TO_UINT (g_hash_table_lookup (use, a->vf->pf->fn.address));
-  ub = GPOINTER_TO_UINT (g_hash_table_lookup (use, b->vf->pf->fn.address));
-  if (ua != ub)
-    return pc->policy == VFP_POLICY_SPREAD ? ua < ub : ua > ub;
+    return a->numa_match ? -1 : 1;
+  if (a->pf_taken != b->pf_taken)
+    return a->pf_taken ? 1 : -1;
+  if (a->pf_use != b->pf_use)
+    return (pc->policy == VFP_POLICY_SPREAD) == (a->pf_use < b->pf_use) ? -1 : 1;
   if (a->vf->index != b->vf->index)
-    return a->vf->index < b->vf->index;
-  c = vfp_addr_compare (&a->vf->pf->fn.addr, &b->vf->pf->fn.addr);
-  return c < 0;
+    return a->vf->index < b->vf->index ? -1 : 1;
+  return vfp_addr_compare (&a->vf->pf->fn.addr, &b->vf->pf->fn.addr);
 }
 
 static void
@@ -258,6 +262,7 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
   g_autoptr (GHashTable) use = NULL;
   g_autoptr (GHashTable) taken_pfs = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GHashTable) chosen = g_hash_table_new (NULL, NULL);
+  g_autoptr (GHashTable) unusable = g_hash_table_new (NULL, NULL);
   g_autoptr (GPtrArray) result = g_ptr_array_new ();
   guint64 my_start = 0;
   guint i, j, k;
@@ -278,7 +283,7 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
           VfpVf *vf = pf->vfs->pdata[j];
           VfpLease *lease = vfp_state_get (pool->state, vf->fn.address);
           g_autofree char *why = NULL;
-          Candidate c = { vf, req->numa_node >= 0 && vf->fn.numa_node == req->numa_node };
+          Candidate c = { vf, req->numa_node >= 0 && vf->fn.numa_node == req->numa_node, 0, FALSE };
 
           /* a dry run reclaims nothing, so it sees stale leases as free,
            * as the real run will */
@@ -286,6 +291,9 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
               && lease->owner_uuid == NULL)
             lease = NULL;
           why = skip_reason (pc, vf, lease, req->numa_node);
+          /* --explain gives a reason for every VF, so it reads them all */
+          if (why == NULL && explain != NULL)
+            why = sysfs_skip_reason (pc, pool->sysfs, vf);
           if (why != NULL)
             {
               if (explain)
@@ -296,6 +304,9 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
         }
     }
 
+  /* Each pick sorts the candidates by preference and reads VFs from sysfs
+   * in that order until one is usable: a pick on a host with thousands of
+   * free VFs reads one or two of them, not all. */
   use = count_pf_use (pool);
   for (k = 0; k < req->count; k++)
     {
@@ -305,8 +316,21 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
         {
           Candidate *c = &g_array_index (candidates, Candidate, i);
 
-          if (!g_hash_table_contains (chosen, c->vf)
-              && better (c, best, pc, use, taken_pfs))
+          c->pf_use = GPOINTER_TO_UINT (g_hash_table_lookup (use, c->vf->pf->fn.address));
+          c->pf_taken = g_hash_table_contains (taken_pfs, c->vf->pf->fn.address);
+        }
+      g_array_sort_with_data (candidates, compare_candidates, pc);
+      for (i = 0; i < candidates->len && best == NULL; i++)
+        {
+          Candidate *c = &g_array_index (candidates, Candidate, i);
+          g_autofree char *why = NULL;
+
+          if (g_hash_table_contains (chosen, c->vf) || g_hash_table_contains (unusable, c->vf))
+            continue;
+          why = sysfs_skip_reason (pc, pool->sysfs, c->vf);
+          if (why != NULL)
+            g_hash_table_add (unusable, c->vf);
+          else
             best = c;
         }
       if (best == NULL)
@@ -473,7 +497,7 @@ vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms, GError **
       if (l != NULL)
         g_string_append_printf (busy, "%s%s (%s by %s)", busy->len ? ", " : "", vf->fn.address,
                                 vfp_lease_state_label (l->state), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
-      else if (g_strcmp0 (vf->fn.driver, "vfio-pci") == 0)
+      else if (vfp_sysfs_load_vf (pool->sysfs, vf) && g_strcmp0 (vf->fn.driver, "vfio-pci") == 0)
         g_string_append_printf (busy, "%s%s (%s)", busy->len ? ", " : "", vf->fn.address, _("bound to vfio-pci"));
     }
   if (busy->len > 0)

@@ -34,16 +34,31 @@ vfp_sysfs_path (const char *root, const char *first, ...)
   return g_build_filenamev ((char **) parts->pdata);
 }
 
-/* One scan: directory handles opened once, so that reading thousands of
- * attributes does not walk the long path from / each time (the path walk
- * was most of the cost of a scan of 4096 VFs). */
-typedef struct {
-  const char *root;
+/* Directory handles opened once, so that reading thousands of attributes
+ * does not walk the long path from / each time (the path walk was most of
+ * the cost of a scan of 4096 VFs). A lazy scan keeps them open for the VFs
+ * it reads later. */
+struct _VfpSysfsReader {
+  const char *root;        /* the scan's root */
   int devices_fd;          /* ROOT/bus/pci/devices */
   int groups_fd;           /* ROOT/kernel/iommu_groups, or -1 */
   GHashTable *group_sizes; /* group number -> members + 1 (0: not counted yet) */
-  GPtrArray *warnings;
-} Scan;
+  GPtrArray *warnings;     /* the scan's */
+};
+typedef VfpSysfsReader Scan;
+
+static void
+reader_free (Scan *scan)
+{
+  if (scan == NULL)
+    return;
+  if (scan->devices_fd >= 0)
+    close (scan->devices_fd);
+  if (scan->groups_fd >= 0)
+    close (scan->groups_fd);
+  g_hash_table_unref (scan->group_sizes);
+  g_free (scan);
+}
 
 /* "0x1b36", "10ed" or "4" -> number in BASE (0 accepts "0x.."). */
 static gboolean
@@ -172,6 +187,7 @@ vfp_sysfs_free (VfpSysfs *sysfs)
 {
   if (sysfs == NULL)
     return;
+  reader_free (sysfs->reader);
   g_free (sysfs->root);
   g_ptr_array_unref (sysfs->pfs);
   g_ptr_array_unref (sysfs->warnings);
@@ -379,6 +395,126 @@ read_optional (Scan *scan, int pffd, const char *address, const char *name, int 
   return v;
 }
 
+/* The VF numbers the kernel gives VF I of PF: routing ID of the PF plus
+ * offset plus I times stride (PCIe SR-IOV 3.3.9/3.3.10, the kernel's
+ * pci_iov_virtfn_bus/devfn). */
+static VfpAddr
+vf_addr_of (const VfpPf *pf, guint i)
+{
+  VfpAddr a = pf->fn.addr;
+  guint rid = (a.bus << 8 | a.slot << 3 | a.function) + pf->vf_offset + i * pf->vf_stride;
+
+  a.bus = (rid >> 8) & 0xff;
+  a.slot = (rid >> 3) & 0x1f;
+  a.function = rid & 0x7;
+  return a;
+}
+
+/* A VF known by its address only, with what the kernel copies from its PF. */
+static VfpVf *
+vf_new_lazy (VfpPf *pf, guint i, const VfpAddr *addr)
+{
+  VfpVf *vf = g_new0 (VfpVf, 1);
+
+  vf->fn.addr = *addr;
+  vf->fn.address = vfp_addr_to_string (addr);
+  vf->fn.vendor_id = pf->fn.vendor_id;
+  vf->fn.device_id = pf->vf_device_id >= 0 ? pf->vf_device_id : pf->fn.device_id;
+  vf->fn.class_code = pf->fn.class_code;
+  vf->fn.numa_node = pf->fn.numa_node;
+  vf->fn.iommu_group = -1;
+  vf->fn.netdevs = g_new0 (char *, 1);
+  vf->index = i;
+  vf->pf = pf;
+  return vf;
+}
+
+/* The VFs of a lazy scan: computed from sriov_numvfs, offset and stride
+ * without a system call each, or, where the kernel gives no offset and
+ * stride, the targets of the virtfnN links up to the first gap. */
+static void
+list_vfs_lazy (Scan *scan, int pffd, VfpPf *pf)
+{
+  guint i;
+
+  if (pf->vf_offset > 0 && (pf->vf_stride > 0 || pf->num_vfs <= 1))
+    {
+      for (i = 0; i < pf->num_vfs; i++)
+        {
+          VfpAddr a = vf_addr_of (pf, i);
+
+          g_ptr_array_add (pf->vfs, vf_new_lazy (pf, i, &a));
+        }
+      return;
+    }
+  for (i = 0;; i++)
+    {
+      char name[24];
+      g_autofree char *vfaddr = NULL;
+      VfpAddr a;
+
+      g_snprintf (name, sizeof name, "virtfn%u", i);
+      vfaddr = link_name_at (pffd, name);
+      if (vfaddr == NULL)
+        break;
+      if (!vfp_addr_parse (vfaddr, &a, NULL))
+        {
+          g_autofree char *path = dev_path (scan, pf->fn.address, name);
+
+          warn (scan->warnings, _("%s: the link does not name a PCI address; skipped."), path);
+          continue;
+        }
+      g_ptr_array_add (pf->vfs, vf_new_lazy (pf, i, &a));
+    }
+}
+
+/* Reads what a lazy scan left out of VF: checks that the PF's virtfnN link
+ * and the VF's physfn link still agree with it, then its driver, IOMMU
+ * group and netdevs. FALSE (with a warning) when sysfs has no such VF; a
+ * full scan's VFs are loaded already. */
+gboolean
+vfp_sysfs_load_vf (VfpSysfs *sysfs, VfpVf *vf)
+{
+  Scan *scan = sysfs->reader;
+  char name[48];
+  g_autofree char *target = NULL;
+  g_autofree char *physfn = NULL;
+  VfpFunction fn;
+
+  if (vf->loaded || vf->missing)
+    return !vf->missing;
+  g_snprintf (name, sizeof name, "%s/virtfn%u", vf->pf->fn.address, vf->index);
+  target = link_name_at (scan->devices_fd, name);
+  if (target == NULL || strcmp (target, vf->fn.address) != 0)
+    {
+      g_autofree char *path = dev_path (scan, vf->pf->fn.address, name + strlen (vf->pf->fn.address) + 1);
+
+      warn (scan->warnings, _("%s: expected a link to VF %s, found %s; skipped."),
+            path, vf->fn.address, target ? target : _("nothing"));
+      vf->missing = TRUE;
+      return FALSE;
+    }
+  if (!read_function (scan, vf->fn.address, vf->pf, &fn, &physfn))
+    {
+      vf->missing = TRUE;
+      return FALSE;
+    }
+  if (physfn == NULL || strcmp (physfn, vf->pf->fn.address) != 0)
+    {
+      g_autofree char *path = dev_path (scan, vf->fn.address, "physfn");
+
+      warn (scan->warnings, _("%s: VF %s of PF %s names '%s' as its PF; skipped."),
+            path, vf->fn.address, vf->pf->fn.address, physfn ? physfn : _("nothing"));
+      function_clear (&fn);
+      vf->missing = TRUE;
+      return FALSE;
+    }
+  function_clear (&vf->fn);
+  vf->fn = fn;
+  vf->loaded = TRUE;
+  return TRUE;
+}
+
 /* Walks virtfn0, virtfn1, ... up to the first gap, as libvirt does. */
 static void
 read_vfs (Scan *scan, int pffd, VfpPf *pf)
@@ -413,6 +549,7 @@ read_vfs (Scan *scan, int pffd, VfpPf *pf)
         }
       vf->index = i;
       vf->pf = pf;
+      vf->loaded = TRUE;
       g_ptr_array_add (pf->vfs, vf);
     }
   if (i != pf->num_vfs)
@@ -426,18 +563,20 @@ read_vfs (Scan *scan, int pffd, VfpPf *pf)
 
 /* Reads the PF at ADDRESS, or returns NULL when it is not an SR-IOV PF. */
 static VfpPf *
-read_pf (Scan *scan, const char *address)
+read_pf (Scan *scan, const char *address, VfpSysfsMode mode)
 {
-  int pffd = openat (scan->devices_fd, address, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  g_autofree char *total_text = NULL;
+  g_autofree char *total_path = g_build_filename (address, "sriov_totalvfs", NULL);
+  /* most functions are not PFs: one failed open says so */
+  g_autofree char *total_text = read_attr_at (scan->devices_fd, total_path);
   VfpPf *pf = NULL;
   guint64 total, num;
+  int pffd;
 
+  if (total_text == NULL)
+    return NULL;
+  pffd = openat (scan->devices_fd, address, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (pffd < 0)
     return NULL;
-  total_text = read_attr_at (pffd, "sriov_totalvfs");
-  if (total_text == NULL)
-    goto out;
   if (!parse_uint (total_text, 10, &total) || total > 0xffff)
     {
       g_autofree char *path = dev_path (scan, address, "sriov_totalvfs");
@@ -467,7 +606,10 @@ read_pf (Scan *scan, const char *address)
   pf->vf_stride = read_optional (scan, pffd, address, "sriov_stride", 10);
   pf->vf_device_id = read_optional (scan, pffd, address, "sriov_vf_device", 16);
   pf->vfs = g_ptr_array_new_with_free_func ((GDestroyNotify) vf_free);
-  read_vfs (scan, pffd, pf);
+  if (mode == VFP_SYSFS_LAZY)
+    list_vfs_lazy (scan, pffd, pf);
+  else
+    read_vfs (scan, pffd, pf);
 out:
   close (pffd);
   return pf;
@@ -478,40 +620,61 @@ out:
 VfpSysfs *
 vfp_sysfs_scan (const char *root, GError **error)
 {
+  return vfp_sysfs_scan_mode (root, VFP_SYSFS_FULL, error);
+}
+
+/* The same, reading each VF fully or (VFP_SYSFS_LAZY) only when
+ * vfp_sysfs_load_vf() asks. */
+VfpSysfs *
+vfp_sysfs_scan_mode (const char *root, VfpSysfsMode mode, GError **error)
+{
   g_autofree char *devices = vfp_sysfs_path (root, "bus", "pci", "devices", NULL);
   g_autofree char *groups = vfp_sysfs_path (root, "kernel", "iommu_groups", NULL);
   g_autoptr (GPtrArray) names = NULL;
   g_autoptr (VfpSysfs) sysfs = NULL;
-  g_autoptr (GHashTable) group_sizes = g_hash_table_new (NULL, NULL);
-  Scan scan = { root, -1, -1, group_sizes, NULL };
+  g_autoptr (GHashTable) known_vfs = g_hash_table_new (g_str_hash, g_str_equal);
+  Scan *scan;
   guint i;
+  int devices_fd = open (devices, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-  scan.devices_fd = open (devices, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (scan.devices_fd < 0)
+  if (devices_fd < 0)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
                    _("'%s' does not exist: '%s' is not a sysfs tree with PCI devices; check --sysfs-root."),
                    devices, root);
       return NULL;
     }
-  scan.groups_fd = open (groups, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   sysfs = g_new0 (VfpSysfs, 1);
   sysfs->root = g_strdup (root);
   sysfs->pfs = g_ptr_array_new_with_free_func ((GDestroyNotify) pf_free);
   sysfs->warnings = g_ptr_array_new_with_free_func (g_free);
-  scan.warnings = sysfs->warnings;
+  sysfs->reader = scan = g_new0 (Scan, 1);
+  scan->root = sysfs->root;
+  scan->devices_fd = devices_fd;
+  scan->groups_fd = open (groups, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  scan->group_sizes = g_hash_table_new (NULL, NULL);
+  scan->warnings = sysfs->warnings;
 
-  names = list_dir_at (scan.devices_fd, ".");
+  /* A VF is never a PF, and its PF sorts before it (a VF's routing ID is
+   * its PF's plus a non-zero offset): the VFs of the PFs read so far are
+   * not probed, which saves a system call or three per VF. */
+  names = list_dir_at (scan->devices_fd, ".");
   for (i = 0; i < names->len; i++)
     {
-      VfpPf *pf = read_pf (&scan, names->pdata[i]);
+      VfpPf *pf;
+      guint j;
 
-      if (pf != NULL)
-        g_ptr_array_add (sysfs->pfs, pf);
+      if (g_hash_table_contains (known_vfs, names->pdata[i]))
+        continue;
+      pf = read_pf (scan, names->pdata[i], mode);
+      if (pf == NULL)
+        continue;
+      g_ptr_array_add (sysfs->pfs, pf);
+      for (j = 0; j < pf->vfs->len; j++)
+        g_hash_table_add (known_vfs, ((VfpVf *) pf->vfs->pdata[j])->fn.address);
     }
-  close (scan.devices_fd);
-  if (scan.groups_fd >= 0)
-    close (scan.groups_fd);
+  if (mode == VFP_SYSFS_FULL)
+    g_clear_pointer (&sysfs->reader, reader_free);
   return g_steal_pointer (&sysfs);
 }
 

@@ -12,6 +12,10 @@
 #include "vfp-pool.h"
 #include "vfp-proc.h"
 
+/* Every test runs on a full and on a lazy scan: the policy must not
+ * depend on how much of sysfs was read. */
+static VfpSysfsMode scan_mode;
+
 typedef struct {
   char *dir;
   VfpSysfs *sysfs;
@@ -31,7 +35,7 @@ fx_setup_with (Fx *fx, FakePciFunction *fns, gsize n, const char *conf)
   fx->dir = test_make_tmpdir ();
   root = fake_sysfs_build (fx->dir, &fake_demo_options, fns, n, &error);
   g_assert_no_error (error);
-  fx->sysfs = vfp_sysfs_scan (root, &error);
+  fx->sysfs = vfp_sysfs_scan_mode (root, scan_mode, &error);
   g_assert_no_error (error);
   fx->config = vfp_config_load_data (conf, "test.conf", &error);
   g_assert_no_error (error);
@@ -374,20 +378,88 @@ test_set_numvfs (void)
   fx_teardown (&fx);
 }
 
+/* A lazy scan reads VFs in the order of preference and only until one is
+ * usable: a VF rebound to vfio-pci or vanished since the scan is skipped,
+ * and VFs after the chosen one are never read. */
+static void
+test_lazy_reads_in_order (void)
+{
+  Fx fx;
+  g_autofree char *out = NULL;
+  g_autofree char *drv = NULL;
+  g_autofree char *gone = NULL;
+  VfpPf *pf;
+  guint i;
+
+  scan_mode = VFP_SYSFS_LAZY;
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0\n");
+  drv = g_build_filename (fx.dir, "sys/bus/pci/devices/0000:05:10.0/driver", NULL);
+  g_assert_cmpint (unlink (drv), ==, 0);
+  g_assert_cmpint (symlink ("../../../bus/pci/drivers/vfio-pci", drv), ==, 0);
+  gone = g_build_filename (fx.dir, "sys/bus/pci/devices/0000:05:00.0/virtfn1", NULL);
+  g_assert_cmpint (unlink (gone), ==, 0);
+  out = reserve (&fx, "x", 1, -1);
+  g_assert_cmpstr (out, ==, "0000:05:10.4");
+  pf = vfp_sysfs_find_pf (fx.sysfs, "0000:05:00.0");
+  for (i = 0; i < pf->vfs->len; i++)
+    {
+      VfpVf *vf = pf->vfs->pdata[i];
+
+      g_assert_cmpint (vf->loaded, ==, i == 0 || i == 2);
+      g_assert_cmpint (vf->missing, ==, i == 1);
+    }
+  fx_teardown (&fx);
+}
+
+typedef struct {
+  VfpSysfsMode mode;
+  GTestFunc fn;
+} InMode;
+
+static void
+run_in_mode (gconstpointer data)
+{
+  const InMode *run = data;
+
+  scan_mode = run->mode;
+  run->fn ();
+}
+
+static const struct { const char *name; GTestFunc fn; } tests[] = {
+  { "spread", test_spread },
+  { "pack", test_pack },
+  { "count-distinct-pfs", test_count_distinct_pfs },
+  { "numa", test_numa },
+  { "shared-iommu-group", test_shared_group },
+  { "ranges-and-exclusions", test_ranges_and_exclusions },
+  { "foreign-driver", test_foreign_driver },
+  { "reclaim", test_reclaim },
+  { "reserve-in-flight", test_reserve_in_flight },
+  { "release", test_release },
+  { "set-numvfs", test_set_numvfs },
+};
+
+static const struct { const char *name; VfpSysfsMode mode; } modes[] = {
+  { "full", VFP_SYSFS_FULL },
+  { "lazy", VFP_SYSFS_LAZY },
+};
+
 int
 main (int argc, char **argv)
 {
+  guint i, m;
+
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/vfpool/pool/spread", test_spread);
-  g_test_add_func ("/vfpool/pool/pack", test_pack);
-  g_test_add_func ("/vfpool/pool/count-distinct-pfs", test_count_distinct_pfs);
-  g_test_add_func ("/vfpool/pool/numa", test_numa);
-  g_test_add_func ("/vfpool/pool/shared-iommu-group", test_shared_group);
-  g_test_add_func ("/vfpool/pool/ranges-and-exclusions", test_ranges_and_exclusions);
-  g_test_add_func ("/vfpool/pool/foreign-driver", test_foreign_driver);
-  g_test_add_func ("/vfpool/pool/reclaim", test_reclaim);
-  g_test_add_func ("/vfpool/pool/reserve-in-flight", test_reserve_in_flight);
-  g_test_add_func ("/vfpool/pool/release", test_release);
-  g_test_add_func ("/vfpool/pool/set-numvfs", test_set_numvfs);
+  for (m = 0; m < G_N_ELEMENTS (modes); m++)
+    for (i = 0; i < G_N_ELEMENTS (tests); i++)
+      {
+        g_autofree char *path = g_strdup_printf ("/vfpool/pool/%s/%s", modes[m].name, tests[i].name);
+        InMode *run = g_new (InMode, 1);
+
+        run->mode = modes[m].mode;
+        run->fn = tests[i].fn;
+        g_test_add_data_func_full (path, run, run_in_mode, g_free);
+      }
+  g_test_add_func ("/vfpool/pool/lazy/reads-candidates-in-order", test_lazy_reads_in_order);
   return g_test_run ();
 }

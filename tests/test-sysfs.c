@@ -270,6 +270,98 @@ test_not_a_pf (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (sysfs->warnings->pdata[0], "0000:05:00.0/sriov_totalvfs"));
 }
 
+/* A lazy scan lists the same VFs as a full one (from offset and stride, or
+ * the virtfn links where the kernel gives none), and loading a VF reads
+ * what the full scan read. */
+static void
+assert_lazy_matches_full (const char *root)
+{
+  g_autoptr (VfpSysfs) full = vfp_sysfs_scan (root, NULL);
+  g_autoptr (VfpSysfs) lazy = vfp_sysfs_scan_mode (root, VFP_SYSFS_LAZY, NULL);
+  guint i, j, k;
+
+  g_assert_cmpuint (lazy->pfs->len, ==, full->pfs->len);
+  for (i = 0; i < full->pfs->len; i++)
+    {
+      VfpPf *fp = full->pfs->pdata[i], *lp = lazy->pfs->pdata[i];
+
+      g_assert_cmpstr (lp->fn.address, ==, fp->fn.address);
+      g_assert_cmpuint (lp->vfs->len, ==, fp->vfs->len);
+      for (j = 0; j < fp->vfs->len; j++)
+        {
+          VfpVf *f = fp->vfs->pdata[j], *l = lp->vfs->pdata[j];
+
+          g_assert_true (f->loaded);
+          g_assert_false (l->loaded);
+          g_assert_cmpstr (l->fn.address, ==, f->fn.address);
+          g_assert_cmpuint (l->index, ==, f->index);
+          g_assert_cmphex (l->fn.vendor_id, ==, f->fn.vendor_id);
+          g_assert_cmphex (l->fn.device_id, ==, f->fn.device_id);
+          g_assert_cmphex (l->fn.class_code, ==, f->fn.class_code);
+          g_assert_cmpint (l->fn.numa_node, ==, f->fn.numa_node);
+          g_assert_null (l->fn.driver);
+          g_assert_true (vfp_sysfs_load_vf (lazy, l));
+          g_assert_true (l->loaded);
+          g_assert_cmpstr (l->fn.driver, ==, f->fn.driver);
+          g_assert_cmpint (l->fn.iommu_group, ==, f->fn.iommu_group);
+          g_assert_cmpuint (l->fn.iommu_group_size, ==, f->fn.iommu_group_size);
+          g_assert_cmpstr (l->fn.mac, ==, f->fn.mac);
+          g_assert_cmpstr (l->fn.operstate, ==, f->fn.operstate);
+          g_assert_cmpuint (g_strv_length (l->fn.netdevs), ==, g_strv_length (f->fn.netdevs));
+          for (k = 0; f->fn.netdevs[k]; k++)
+            g_assert_cmpstr (l->fn.netdevs[k], ==, f->fn.netdevs[k]);
+          g_assert_true (l->pf == lp);
+        }
+    }
+  g_assert_cmpuint (lazy->warnings->len, ==, full->warnings->len);
+}
+
+static void
+test_lazy_demo (Fixture *fx, gconstpointer data)
+{
+  assert_lazy_matches_full (fx->root);
+}
+
+static void
+test_lazy_captured (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *tarball = test_data_path ("sysfs-1-vfs-enabled.tar.gz");
+  g_autofree char *root = g_build_filename (dir, "sysfs-snap", "sys", NULL);
+
+  g_assert_true (fake_sysfs_extract_fixture (tarball, dir, NULL));
+  assert_lazy_matches_full (root);
+  test_remove_tree (dir);
+}
+
+/* A VF that vanished (or whose links disagree) between the lazy scan and
+ * the read is refused with a warning naming the path, never read as
+ * another device. */
+static void
+test_lazy_vanished (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (VfpSysfs) sysfs = vfp_sysfs_scan_mode (fx->root, VFP_SYSFS_LAZY, NULL);
+  g_autofree char *warnings = NULL;
+  VfpVf *gone = vfp_sysfs_find_vf (sysfs, "0000:05:10.2");
+  VfpVf *moved = vfp_sysfs_find_vf (sysfs, "0000:05:10.4");
+  VfpVf *fine = vfp_sysfs_find_vf (sysfs, "0000:05:10.6");
+  g_autofree char *link = g_build_filename (fx->root, "bus/pci/devices/0000:05:00.0/virtfn2", NULL);
+
+  g_assert_nonnull (gone);
+  remove_path (fx->root, "bus/pci/devices/0000:05:00.0/virtfn1");
+  g_assert_cmpint (unlink (link), ==, 0);
+  g_assert_cmpint (symlink ("../0000:05:10.6", link), ==, 0);
+  g_assert_false (vfp_sysfs_load_vf (sysfs, gone));
+  g_assert_true (gone->missing);
+  g_assert_false (vfp_sysfs_load_vf (sysfs, gone));
+  g_assert_false (vfp_sysfs_load_vf (sysfs, moved));
+  g_assert_true (vfp_sysfs_load_vf (sysfs, fine));
+  g_assert_cmpstr (fine->fn.driver, ==, "ixgbevf");
+  warnings = warnings_text (sysfs);
+  g_assert_nonnull (strstr (warnings, "0000:05:00.0/virtfn1: expected a link to VF 0000:05:10.2, found nothing"));
+  g_assert_nonnull (strstr (warnings, "0000:05:00.0/virtfn2: expected a link to VF 0000:05:10.4, found 0000:05:10.6"));
+}
+
 static void
 test_no_root (void)
 {
@@ -321,5 +413,8 @@ main (int argc, char **argv)
   g_test_add ("/vfpool/sysfs/not-a-pf", Fixture, NULL, fixture_demo, test_not_a_pf, fixture_teardown);
   g_test_add_func ("/vfpool/sysfs/no-root", test_no_root);
   g_test_add_func ("/vfpool/sysfs/shared-group", test_shared_group);
+  g_test_add ("/vfpool/sysfs/lazy-demo", Fixture, NULL, fixture_demo, test_lazy_demo, fixture_teardown);
+  g_test_add_func ("/vfpool/sysfs/lazy-captured", test_lazy_captured);
+  g_test_add ("/vfpool/sysfs/lazy-vanished", Fixture, NULL, fixture_demo, test_lazy_vanished, fixture_teardown);
   return g_test_run ();
 }
