@@ -1,177 +1,173 @@
 /* The libvirt qemu hook, installed as /etc/libvirt/hooks/qemu.d/vfpool.
  * libvirtd runs it as `vfpool NAME OP SUBOP EXTRA` with the domain XML on
- * stdin and waits for it: it must answer in milliseconds, never block and
- * never call libvirt (that deadlocks the daemon). It links libvfpool-core
- * only, so it cannot. Options before NAME are for tests and wrappers. */
+ * stdin for every start, stop and migration of every guest, and waits. This
+ * front door links nothing but libc: it reads stdin, asks the gate whether
+ * the call can concern vfpool, and only then runs the full hook
+ * ($(pkglibexecdir)/vfpool-hook-core) with the same arguments and the same
+ * bytes on stdin. Neither ever calls libvirt (that deadlocks the daemon). */
 #include "config.h"
 
+#include <errno.h>
+#include <libintl.h>
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
-#include "vfp-domxml.h"
-#include "vfp-hook.h"
-#include "vfp-i18n.h"
-#include "vfp-log.h"
-#include "vfp-xml.h"
+#include "hook-gate.h"
+#include "vfp-names.h"
+
+#define _(s) dgettext (GETTEXT_PACKAGE, s)
 
 /* Reads all of stdin, keeping at most VFP_XML_MAX_SIZE + 1 bytes: libvirt
- * must see its pipe drained, and a huge input must not cost memory. */
+ * must see its pipe drained, and a huge input must not cost memory (the
+ * full hook refuses what is over the limit). */
 static char *
-read_stdin (gsize *len)
+read_stdin (size_t *len)
 {
-  GString *s = g_string_new (NULL);
-  char buf[65536];
-  gssize n;
+  size_t cap = 65536, used = 0;
+  char *buf = malloc (cap);
+  char chunk[65536];
+  ssize_t n;
 
-  while ((n = read (STDIN_FILENO, buf, sizeof buf)) != 0)
+  while (buf != NULL && (n = read (STDIN_FILENO, chunk, sizeof chunk)) != 0)
     {
+      size_t keep;
+
       if (n < 0)
-        break;
-      if (s->len <= VFP_XML_MAX_SIZE)
-        g_string_append_len (s, buf, n);
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      keep = used > VFP_XML_MAX_SIZE ? 0 : (size_t) n;
+      if (used + keep > cap)
+        {
+          char *bigger;
+
+          while (used + keep > cap)
+            cap *= 2;
+          bigger = realloc (buf, cap);
+          if (bigger == NULL)
+            {
+              free (buf);
+              return NULL;
+            }
+          buf = bigger;
+        }
+      memcpy (buf + used, chunk, keep);
+      used += keep;
     }
-  *len = s->len;
-  return g_string_free (s, FALSE);
+  *len = used;
+  return buf;
 }
 
-/* The reattach helper must not keep libvirt waiting: GLib's double fork
- * makes it a child of init, setsid detaches it from the session, and its
- * stdio goes to /dev/null so libvirt sees our pipes close. */
-static void
-detach_session (gpointer data)
+/* Value of option NAME in ARG ("--name=V") or the next argument ("--name V");
+ * advances *I past what it used. NULL when ARG is another option. */
+static const char *
+option (const char *name, char **argv, int argc, int *i)
 {
-  setsid ();
+  size_t n = strlen (name);
+
+  if (strncmp (argv[*i], name, n) != 0)
+    return NULL;
+  if (argv[*i][n] == '=')
+    return argv[*i] + n + 1;
+  if (argv[*i][n] == '\0' && *i + 1 < argc)
+    return argv[++*i];
+  return NULL;
 }
 
+/* Gives the full hook the bytes already read as its stdin (an anonymous
+ * memory file: no path anyone could plant) and becomes it. Returns only
+ * when that fails. */
 static void
-spawn_reattach (const char *vfpool, const char *config, const char *state_dir,
-                const char *sysfs_root, const char *template_dir, const char *uuid)
+run_core (const char *core, char **argv, const char *xml, size_t len)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
+  int fd = memfd_create ("vfpool-hook-stdin", 0);
+  size_t done = 0;
 
-  g_ptr_array_add (argv, (gpointer) vfpool);
-  if (config)
+  if (fd < 0)
+    return;
+  while (done < len)
     {
-      g_ptr_array_add (argv, (gpointer) "--config");
-      g_ptr_array_add (argv, (gpointer) config);
-    }
-  if (state_dir)
-    {
-      g_ptr_array_add (argv, (gpointer) "--state-dir");
-      g_ptr_array_add (argv, (gpointer) state_dir);
-    }
-  if (sysfs_root)
-    {
-      g_ptr_array_add (argv, (gpointer) "--sysfs-root");
-      g_ptr_array_add (argv, (gpointer) sysfs_root);
-    }
-  if (template_dir)
-    {
-      g_ptr_array_add (argv, (gpointer) "--template-dir");
-      g_ptr_array_add (argv, (gpointer) template_dir);
-    }
-  g_ptr_array_add (argv, (gpointer) "reattach");
-  g_ptr_array_add (argv, (gpointer) "--uuid");
-  g_ptr_array_add (argv, (gpointer) uuid);
-  g_ptr_array_add (argv, NULL);
-  if (!g_spawn_async (NULL, (char **) argv->pdata, NULL,
-                      G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                      detach_session, NULL, NULL, &error))
-    {
-      g_autofree char *msg = g_strdup_printf (_("Cannot start 'vfpool reattach' for guest %s: %s"), uuid, error->message);
+      ssize_t n = write (fd, xml + done, len - done);
 
-      vfp_log_event (msg);
+      if (n <= 0)
+        return;
+      done += n;
     }
+  if (lseek (fd, 0, SEEK_SET) != 0 || dup2 (fd, STDIN_FILENO) < 0)
+    return;
+  close (fd);
+  argv[0] = (char *) core;
+  execv (core, argv);
 }
 
 int
 main (int argc, char **argv)
 {
-  g_autofree char *config_path = NULL, *state_dir = NULL, *sysfs_root = NULL, *vfpool = NULL;
-  g_autofree char *template_dir = NULL;
-  GOptionEntry entries[] = {
-    { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
-    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "Lease store directory", "DIR" },
-    { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &sysfs_root, "Directory that plays /sys", "DIR" },
-    { "vfpool", 0, 0, G_OPTION_ARG_FILENAME, &vfpool, "The vfpool program (for reattach)", "PATH" },
-    { "template-dir", 0, 0, G_OPTION_ARG_FILENAME, &template_dir, "Passed on to vfpool reattach", "DIR" },
-    { NULL }
-  };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("NAME OP SUBOP EXTRA");
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VfpConfig) config = NULL;
-  g_autofree char *xml = NULL;
-  VfpHookCall call = { 0 };
-  VfpHookResult result;
-  gsize len = 0;
-  guint i;
+  const char *core = PKGLIBEXECDIR "/vfpool-hook-core";
+  HookGateCall call = { 0 };
+  char **core_argv = calloc (argc + 1, sizeof *core_argv);
+  char *xml;
+  size_t len = 0;
+  int i, n = 1, unknown = 0, refuse = 0, err;
 
+  xml = read_stdin (&len);
+  if (core_argv == NULL || xml == NULL)
+    return 1;
+  /* The full hook's options (for tests and wrappers) go on to it; only
+   * --hook-core is the front door's. An option it does not know goes on
+   * too, and the full hook refuses it as it should. */
+  for (i = 1; i < argc && argv[i][0] == '-'; i++)
+    {
+      const char *v;
+      int first = i;
+
+      if (strcmp (argv[i], "--") == 0)
+        {
+          core_argv[n++] = argv[i++];
+          break;
+        }
+      if ((v = option ("--hook-core", argv, argc, &i)) != NULL)
+        {
+          core = v;
+          continue;
+        }
+      if ((v = option ("--config", argv, argc, &i)) != NULL)
+        call.config_path = v;
+      else if ((v = option ("--state-dir", argv, argc, &i)) != NULL)
+        call.state_dir = v;
+      else if (option ("--sysfs-root", argv, argc, &i) == NULL
+               && option ("--vfpool", argv, argc, &i) == NULL
+               && option ("--template-dir", argv, argc, &i) == NULL)
+        unknown = 1;
+      for (; first <= i; first++)
+        core_argv[n++] = argv[first];
+    }
+  /* NAME OP SUBOP EXTRA */
+  call.op = i + 1 < argc ? argv[i + 1] : NULL;
+  call.subop = i + 2 < argc ? argv[i + 2] : NULL;
+  for (; i < argc; i++)
+    core_argv[n++] = argv[i];
+  core_argv[n] = NULL;
+  call.xml = xml;
+  call.xml_len = len;
+  if (!unknown && hook_gate (&call, SYSCONFDIR "/vfpool/vfpool.conf",
+                             LOCALSTATEDIR "/lib/vfpool") == HOOK_GATE_NOTHING_TO_DO)
+    return 0;
+
+  run_core (core, core_argv, xml, len);
+  err = errno;
+  /* A guard that cannot run must not let a guest start unchecked. */
+  for (i = 1; i < argc; i++)
+    refuse |= strcmp (argv[i], "prepare") == 0 || strcmp (argv[i], "migrate") == 0;
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  g_option_context_set_strict_posix (ctx, TRUE);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  xml = read_stdin (&len);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      /* A wrapper that passes a wrong option must not switch the guard off
-       * silently: refuse where refusing is the safe answer. */
-      gboolean refuse = FALSE;
-      int a;
-
-      for (a = 1; a < argc; a++)
-        refuse |= strcmp (argv[a], "prepare") == 0 || strcmp (argv[a], "migrate") == 0;
-      fprintf (stderr, "vfpool hook: %s\n", error->message);
-      return refuse ? 1 : 0;
-    }
-  /* The configuration matters only where VFs are chosen (migrate); a broken
-   * one must not stop every other guest from starting. */
-  config = vfp_config_load (config_path ? config_path : SYSCONFDIR "/vfpool/vfpool.conf",
-                            config_path != NULL, &error);
-  if (config != NULL && config->log_file != NULL)
-    vfp_log_set_file (config->log_file);
-  {
-    g_autofree char *who = g_strdup_printf ("hook %s %s", argc > 2 ? argv[2] : "-", argc > 3 ? argv[3] : "-");
-
-    vfp_log_set_who (who);
-  }
-  call.guest = argc > 1 ? argv[1] : NULL;
-  call.op = argc > 2 ? argv[2] : NULL;
-  call.subop = argc > 3 ? argv[3] : NULL;
-  call.xml = xml;
-  call.xml_len = len;
-  call.config = config;
-  call.state_dir = state_dir ? state_dir
-                   : config && config->state_dir ? config->state_dir : LOCALSTATEDIR "/lib/vfpool";
-  call.sysfs_root = sysfs_root ? sysfs_root : "/sys";
-  call.lock_timeout_ms = 3000;
-  if (config == NULL)
-    {
-      /* Only a guest that brings VFs needs the pools on this host. */
-      if (g_strcmp0 (call.op, "migrate") == 0 && len > 0 && strstr (xml, VFP_METADATA_NS) != NULL)
-        {
-          fprintf (stderr, "vfpool: %s\n", error->message);
-          return 1;
-        }
-      call.config = config = vfp_config_load_data ("", "-", NULL);
-    }
-  vfp_hook_run (&call, &result);
-  for (i = 0; i < result.events->len; i++)
-    vfp_log_record (result.events->pdata[i]);
-  if (result.message)
-    {
-      fprintf (stderr, "%s\n", result.message);
-      vfp_log_event (result.message);
-    }
-  if (result.stdout_xml)
-    fputs (result.stdout_xml, stdout);
-  if (result.reattach_uuid)
-    spawn_reattach (vfpool ? vfpool : BINDIR "/vfpool", config_path, state_dir, sysfs_root,
-                    template_dir, result.reattach_uuid);
-  i = result.exit_code;
-  vfp_hook_result_clear (&result);
-  return i;
+  fprintf (stderr, _("vfpool hook: cannot run %s: %s\n"), core, strerror (err));
+  return refuse ? 1 : 0;
 }

@@ -6,10 +6,7 @@
 
 #include "vfp-addr.h"
 
-/* vfpool's XML namespace for <metadata>. */
-#define VFP_METADATA_NS "http://vfpool.org/xmlns/vfpool/1"
-#define VFP_METADATA_PREFIX "vfpool"
-#define VFP_ALIAS_PREFIX "ua-vfpool-"
+#include "vfp-names.h"
 
 /* A <hostdev type='pci'> or an <interface type='hostdev'>. */
 typedef struct {

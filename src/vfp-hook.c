@@ -148,7 +148,7 @@ on_prepare (const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs, VfpHookRes
 static gboolean
 store_mentions (const VfpHookCall *call, const char *uuid)
 {
-  g_autofree char *path = g_build_filename (call->state_dir, "leases.xml", NULL);
+  g_autofree char *path = g_build_filename (call->state_dir, VFP_LEASES_FILE, NULL);
   g_autofree char *text = NULL;
 
   if (!g_file_get_contents (path, &text, NULL, NULL))

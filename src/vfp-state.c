@@ -17,13 +17,11 @@
 #include "vfp-addr.h"
 #include "vfp-error.h"
 #include "vfp-i18n.h"
+#include "vfp-names.h"
 #include "vfp-state.h"
 #include "vfp-xml.h"
 
-#define LEASES_FILE "leases.xml"
 #define LOCK_FILE "lock"
-/* 4096 VFs a host at most take well under 2 MiB; more is not a store. */
-#define LEASES_MAX_SIZE (64 * 1024 * 1024)
 
 struct _VfpState {
   char *dir;               /* owned */
@@ -339,7 +337,7 @@ vfp_state_parse (const char *text, gsize len, const char *what, GHashTable *into
   xmlNode *root, *n;
   guint64 ver;
 
-  if (len > LEASES_MAX_SIZE)
+  if (len > VFP_LEASES_MAX_SIZE)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
                    _("%s is larger than any lease store; it was not read and will not be overwritten."), what);
@@ -395,14 +393,14 @@ vfp_state_parse (const char *text, gsize len, const char *what, GHashTable *into
 static gboolean
 load (VfpState *state, GError **error)
 {
-  g_autofree char *path = g_build_filename (state->dir, LEASES_FILE, NULL);
+  g_autofree char *path = g_build_filename (state->dir, VFP_LEASES_FILE, NULL);
   g_autofree char *text = NULL;
   struct stat st;
   gssize n;
   gsize got = 0;
   int fd;
 
-  fd = openat (state->dir_fd, LEASES_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  fd = openat (state->dir_fd, VFP_LEASES_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     {
       if (errno == ENOENT)
@@ -417,10 +415,10 @@ load (VfpState *state, GError **error)
       close (fd);
       return FALSE;
     }
-  if (st.st_size > LEASES_MAX_SIZE)
+  if (st.st_size > VFP_LEASES_MAX_SIZE)
     {
       close (fd);
-      return vfp_state_parse ("", LEASES_MAX_SIZE + 1, path, state->leases, error);
+      return vfp_state_parse ("", VFP_LEASES_MAX_SIZE + 1, path, state->leases, error);
     }
   text = g_malloc (st.st_size + 1);
   while (got < (gsize) st.st_size && (n = read (fd, text + got, st.st_size - got)) > 0)
@@ -439,7 +437,7 @@ remove_stale_temp_files (VfpState *state)
   const char *name;
 
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    if (g_str_has_prefix (name, LEASES_FILE ".") && strlen (name) == strlen (LEASES_FILE) + 7)
+    if (g_str_has_prefix (name, VFP_LEASES_FILE ".") && strlen (name) == strlen (VFP_LEASES_FILE) + 7)
       unlinkat (state->dir_fd, name, 0);
 }
 
@@ -610,7 +608,7 @@ vfp_state_serialize (VfpState *state)
 gboolean
 vfp_state_save (VfpState *state, GError **error)
 {
-  g_autofree char *path = g_build_filename (state->dir, LEASES_FILE, NULL);
+  g_autofree char *path = g_build_filename (state->dir, VFP_LEASES_FILE, NULL);
   g_autofree char *text = vfp_state_serialize (state);
   g_autoptr (GError) e = NULL;
 

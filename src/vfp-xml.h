@@ -7,9 +7,7 @@
 #include <libxml/xpath.h>
 
 #include "vfp-autocleanups.h"
-
-/* Larger than any real domain or node-device XML by two orders of magnitude. */
-#define VFP_XML_MAX_SIZE (8 * 1024 * 1024)
+#include "vfp-names.h"
 
 xmlDoc *vfp_xml_parse (const char *text, gssize len, const char *what,
                        GError **error);

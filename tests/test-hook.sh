@@ -4,12 +4,13 @@
 . "$top_srcdir/tests/tap.sh"
 
 HOOK=$top_builddir/hooks/vfpool-hook
+CORE=$top_builddir/hooks/vfpool-hook-core
 host=$("$MKHOST" --with-libvirt) || { echo "Bail out! cannot build the demo host"; exit 1; }
 root=$(echo "$host" | sed -n 1p)
 conf=$(echo "$host" | sed -n 3p)
 state=$tap_tmp/state
 trap 'rm -rf "$(dirname "$root")" "$tap_tmp"' EXIT
-hook () { "$HOOK" --config "$conf" --state-dir "$state" --sysfs-root "$root" --vfpool "$tap_tmp/fake-vfpool" "$@"; }
+hook () { "$HOOK" --hook-core "$CORE" --config "$conf" --state-dir "$state" --sysfs-root "$root" --vfpool "$tap_tmp/fake-vfpool" "$@"; }
 hookrun () { stdin=$1; shift; run_out=$(hook "$@" < "$stdin" 2>"$tap_tmp/stderr"); run_rc=$?; run_err=$(cat "$tap_tmp/stderr"); }
 leases () { "$VFPOOL" --config "$conf" --state-dir "$state" --sysfs-root "$root" list --json \
               | jq -c '[.[] | select(.state != "free") | [.address, .state, .owner]]'; }
@@ -31,8 +32,10 @@ vf_iface () {  # ALIAS BUS SLOT FUNCTION [TEAMING]
 U1=11111111-1111-1111-1111-111111111111
 U2=22222222-2222-2222-2222-222222222222
 
-check "the hook has no libvirt dependency" sh -c "! readelf -d '$HOOK' | grep -q 'NEEDED.*libvirt'"
-check "the hook does not link libvirt symbols" sh -c "! nm -D '$HOOK' | grep -q ' U vir'"
+check "the hook's front door links nothing but libc" \
+  equals "$(readelf -d "$HOOK" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | tr '\n' ' ')" "libc.so.6 "
+check "the full hook has no libvirt dependency" sh -c "! readelf -d '$CORE' | grep -q 'NEEDED.*libvirt'"
+check "the full hook does not link libvirt symbols" sh -c "! nm -D '$CORE' | grep -q ' U vir'"
 
 guest plain $U1 "" "" > "$tap_tmp/plain.xml"
 hookrun "$tap_tmp/plain.xml" plain prepare begin -
@@ -91,12 +94,44 @@ hookrun "$tap_tmp/huge" g1 prepare begin -
 check "20 MB on stdin: refused, read to the end" equals "$run_rc" 1
 hookrun "$tap_tmp/huge" g1 stopped end -
 check "an operation the hook does not handle: exit 0" equals "$run_rc" 0
-run "$HOOK" < /dev/null
+run "$HOOK" --hook-core "$CORE" < /dev/null
 check "no arguments at all: exit 0" equals "$run_rc" 0
-run "$HOOK" --frobnicate g1 prepare begin - < /dev/null
+run "$HOOK" --hook-core "$CORE" --frobnicate g1 prepare begin - < /dev/null
 check "an unknown option refuses a prepare (a broken wrapper must not switch the guard off)" equals "$run_rc" 1
-run "$HOOK" --frobnicate g1 release end - < /dev/null
+run "$HOOK" --hook-core "$CORE" --frobnicate g1 release end - < /dev/null
 check "an unknown option on release: exit 0 with a message" equals "$run_rc/${run_err:+msg}" 0/msg
+
+# The front door runs the full hook only for calls that can concern vfpool:
+# with a full hook that cannot run, those calls fail and the rest do not.
+printf '# the store the tests above use\n[vfpool]\nstate-dir = %s\n\n[pool physnet1]\npfs=enp5s0f0\n' "$state" > "$tap_tmp/gate.conf"
+nocore () { "$HOOK" --hook-core "$tap_tmp/no-such-core" --config "$tap_tmp/gate.conf" "$@"; }
+gaterun () { stdin=$1; shift; run_out=$(nocore "$@" < "$stdin" 2>"$tap_tmp/stderr"); run_rc=$?; run_err=$(cat "$tap_tmp/stderr"); }
+guest plain 99999999-9999-9999-9999-999999999999 "<interface type='network'><source network='default'/></interface>" "" > "$tap_tmp/plain.xml"
+gaterun "$tap_tmp/plain.xml" plain prepare begin -
+check "gate: prepare of a guest without vfpool devices never runs the full hook" equals "$run_rc/$run_err" "0/"
+gaterun "$tap_tmp/plain.xml" plain release end -
+check "gate: release of a guest the store does not name never runs it" equals "$run_rc/$run_err" "0/"
+for op in "start begin" "started begin" "stopped end" "migrate begin" "restore begin"; do
+  gaterun "$tap_tmp/plain.xml" plain $op -
+  check "gate: $op of a guest without VFs never runs it" equals "$run_rc/$run_err" "0/"
+done
+gaterun "$tap_tmp/g1.xml" g1 prepare begin -
+check "gate: prepare of a guest with a vfpool device runs it (and refuses when it cannot)" equals "$run_rc" 1
+check "gate: saying which program could not run" contains "$run_err" "cannot run $tap_tmp/no-such-core"
+gaterun "$tap_tmp/g1.xml" g1 release end -
+check "gate: release of a guest the store names (found through the config's state-dir) runs it" \
+  equals "$run_rc/$(echo "$run_err" | grep -c 'cannot run')" "0/1"
+gaterun "$tap_tmp/garbage" g1 prepare begin -
+check "gate: prepare with garbage goes to the full hook" equals "$run_rc" 1
+guest cr $U2 "<!-- ua-vfpool- hidden -->" "" > "$tap_tmp/comment.xml"
+gaterun "$tap_tmp/comment.xml" cr prepare begin -
+check "gate: a comment (which could hide a name) goes to the full hook" equals "$run_rc" 1
+sed "s/<uuid>$U2/<uuid>$(echo $U1 | tr a-f A-F)/" "$tap_tmp/comment.xml" | sed 's/<!--.*-->//' > "$tap_tmp/upper.xml"
+gaterun "$tap_tmp/upper.xml" cr release end -
+check "gate: an upper-case UUID is matched like libvirt's lower-case one" contains "$run_err" "cannot run"
+printf '[vfpool]\nstate-dir=%s\\s\n' "$state" > "$tap_tmp/escaped.conf"
+"$HOOK" --hook-core "$tap_tmp/no-such-core" --config "$tap_tmp/escaped.conf" plain release end - < "$tap_tmp/plain.xml" 2> "$tap_tmp/stderr"
+check "gate: a configuration it does not fully understand goes to the full hook" contains "$(cat "$tap_tmp/stderr")" "cannot run"
 
 # migrate begin on the destination: failover VFs get a local address.
 guest g3 33333333-3333-3333-3333-333333333333 \

@@ -77,15 +77,16 @@ int
 main (int argc, char **argv)
 {
   const char *hook = g_getenv ("VFPOOL_HOOK");
+  const char *core = g_getenv ("VFPOOL_HOOK_CORE");
   int n = argc > 1 ? atoi (argv[1]) : 101;
   g_autofree char *dir = g_dir_make_tmp ("vfpool-bench-hook-XXXXXX", NULL);
   g_autofree char *root = NULL, *conf = NULL, *state = NULL, *conf_text = NULL;
   g_autofree char *none = NULL, *four = NULL, *empty = NULL;
   double t_true, t_none_prep, t_none_rel, t_four_prep, t_four_rel;
 
-  if (hook == NULL)
+  if (hook == NULL || core == NULL)
     {
-      fprintf (stderr, "usage: VFPOOL_HOOK=hooks/vfpool-hook %s [N]\n", argv[0]);
+      fprintf (stderr, "usage: VFPOOL_HOOK=hooks/vfpool-hook VFPOOL_HOOK_CORE=hooks/vfpool-hook-core %s [N]\n", argv[0]);
       return 2;
     }
   root = fake_sysfs_build (dir, &fake_demo_options, fake_demo_host, fake_demo_host_len, NULL);
@@ -100,10 +101,10 @@ main (int argc, char **argv)
 
   {
     const char *t[] = { "/bin/true", NULL };
-    const char *np[] = { hook, "--config", conf, "--sysfs-root", root, "none", "prepare", "begin", "-", NULL };
-    const char *nr[] = { hook, "--config", conf, "--sysfs-root", root, "none", "release", "end", "-", NULL };
-    const char *fp[] = { hook, "--config", conf, "--sysfs-root", root, "four", "prepare", "begin", "-", NULL };
-    const char *fr[] = { hook, "--config", conf, "--sysfs-root", root, "four", "release", "end", "-", NULL };
+    const char *np[] = { hook, "--hook-core", core, "--config", conf, "--sysfs-root", root, "none", "prepare", "begin", "-", NULL };
+    const char *nr[] = { hook, "--hook-core", core, "--config", conf, "--sysfs-root", root, "none", "release", "end", "-", NULL };
+    const char *fp[] = { hook, "--hook-core", core, "--config", conf, "--sysfs-root", root, "four", "prepare", "begin", "-", NULL };
+    const char *fr[] = { hook, "--hook-core", core, "--config", conf, "--sysfs-root", root, "four", "release", "end", "-", NULL };
 
     t_true = median_us (t, empty, n);
     t_none_prep = median_us (np, none, n);

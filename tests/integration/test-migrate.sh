@@ -27,8 +27,8 @@ for side in A B; do
   printf '[vfpool]\nstate-dir=%s\nuri=%s\nlog-file=%s\n[pool physnet1]\npfs=enp5s0f0,enp129s0f0np0\nvlan=100\n' \
     "$tap_tmp/state$side" "$uri" "$tap_tmp/log$side" > "$tap_tmp/vfpool$side.conf"
   # libvirt finds hooks when it starts: the wrapper is in place before.
-  printf '#!/bin/sh\nexec "%s" --config "%s" --sysfs-root "%s" --vfpool "%s" --template-dir "%s" "$@"\n' \
-    "$HOOK" "$tap_tmp/vfpool$side.conf" "$root" "$VFPOOL" "$top_srcdir/xml-templates" > "$lv/etc/hooks/qemu.d/vfpool"
+  printf '#!/bin/sh\nexec "%s" --hook-core "%s" --config "%s" --sysfs-root "%s" --vfpool "%s" --template-dir "%s" "$@"\n' \
+    "$HOOK" "$HOOK-core" "$tap_tmp/vfpool$side.conf" "$root" "$VFPOOL" "$top_srcdir/xml-templates" > "$lv/etc/hooks/qemu.d/vfpool"
   chmod 755 "$lv/etc/hooks/qemu.d/vfpool"
 done
 libvirtd_start "$lvB" vfpool-b 49400 || { echo "Bail out! the destination libvirtd did not start"; exit 1; }
@@ -73,7 +73,7 @@ virsh -q -c "$uriA" metadata g1 http://vfpool.org/xmlns/vfpool/1 --key vfpool --
   "<vfpool><vf alias='ua-vfpool-0' pool='physnet1' mac='52:54:00:00:00:07' vlan='100' template='interface'/></vfpool>"
 # As if the source's hook had leased g1 a VF when it started (live only).
 g1xml=$(virsh -q -c "$uriA" dumpxml g1 | sed "s|</devices>|<interface type='hostdev'><source><address type='pci' domain='0x0000' bus='0x05' slot='0x11' function='0x4'/></source><alias name='ua-vfpool-5'/></interface></devices>|")
-echo "$g1xml" | "$HOOK" --config "$tap_tmp/vfpoolA.conf" --sysfs-root "$root" g1 prepare begin - 2>/dev/null
+echo "$g1xml" | "$HOOK" --hook-core "$HOOK-core" --config "$tap_tmp/vfpoolA.conf" --sysfs-root "$root" g1 prepare begin - 2>/dev/null
 check "(the source holds a live lease for g1)" contains "$(VA list --json | jq -c '[.[] | select(.owner == "g1") | .address]')" "0000:05:11.4"
 mig () { VA migrate g1 "$uriB" --migrateuri tcp://127.0.0.1 --listen-address 127.0.0.1 "$@"; }
 

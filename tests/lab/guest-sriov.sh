@@ -142,8 +142,8 @@ printf '%s\n' 'unix_sock_rw_perms = "0700"' 'auth_unix_ro = "none"' 'auth_unix_r
 printf '%s\n' 'user = "root"' 'group = "root"' 'dynamic_ownership = 0' 'security_driver = "none"' \
   'cgroup_controllers = [ ]' 'namespaces = [ ]' 'stdio_handler = "file"' > /etc/libvirt/qemu.conf
 # libvirtd finds hooks when it starts: the wrapper is in place before.
-printf '#!/bin/sh\nexec "%s" --config "%s" --vfpool "%s" --template-dir "%s" "$@"\n' \
-  "$build/hooks/vfpool-hook" "$conf" "$vfpool" "$src/xml-templates" > /etc/libvirt/hooks/qemu.d/vfpool
+printf '#!/bin/sh\nexec "%s" --hook-core "%s" --config "%s" --vfpool "%s" --template-dir "%s" "$@"\n' \
+  "$build/hooks/vfpool-hook" "$build/hooks/vfpool-hook-core" "$conf" "$vfpool" "$src/xml-templates" > /etc/libvirt/hooks/qemu.d/vfpool
 chmod 755 /etc/libvirt/hooks/qemu.d/vfpool
 # PID 1 (the lab's /init) reaps no orphans while this script runs: the
 # subreaper reaps the QEMU processes libvirtd leaves behind.

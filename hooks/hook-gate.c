@@ -1,0 +1,275 @@
+/* The hook's gate: libc only (see hook-gate.h). Every rule here mirrors a
+ * rule of the full hook (src/vfp-hook.c) that returns before touching
+ * anything, and errs towards running the full hook. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hook-gate.h"
+#include "vfp-names.h"
+
+/* Configuration files are small; a bigger one is for the full hook. */
+#define CONFIG_MAX (1024 * 1024)
+#define UUID_LEN 36
+#define MAX_UUIDS 8
+
+static int
+has (const char *text, size_t len, const char *needle)
+{
+  return memmem (text, len, needle, strlen (needle)) != NULL;
+}
+
+static int
+is_space (char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* A domain document as libvirt writes it: <domain ...> ... </domain>, at
+ * most an XML declaration before it, no DOCTYPE, comment, CDATA or
+ * character reference (any of which could hide a name from a plain text
+ * search), no NUL, not over the size limit. Anything else goes to the full
+ * hook, which parses it and refuses or ignores it as it should. */
+static int
+is_plain_domain (const char *xml, size_t len)
+{
+  size_t i = 0;
+
+  if (len > VFP_XML_MAX_SIZE || memchr (xml, '\0', len) != NULL
+      || has (xml, len, "<!") || has (xml, len, "&#") || !has (xml, len, "</domain>"))
+    return 0;
+  while (i < len && is_space (xml[i]))
+    i++;
+  if (len - i >= 5 && memcmp (xml + i, "<?xml", 5) == 0)
+    {
+      const char *end = memmem (xml + i, len - i, "?>", 2);
+
+      if (end == NULL)
+        return 0;
+      i = end + 2 - xml;
+      while (i < len && is_space (xml[i]))
+        i++;
+    }
+  return len - i > 8 && memcmp (xml + i, "<domain", 7) == 0
+         && (is_space (xml[i + 7]) || xml[i + 7] == '>');
+}
+
+/* Reads a whole small regular file without following a symlink; NULL with
+ * errno set when it cannot, or EFBIG when it is larger than MAX. */
+static char *
+read_file (const char *path, size_t max, size_t *len)
+{
+  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+  char *buf;
+  size_t got = 0;
+
+  if (fd < 0)
+    return NULL;
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || (size_t) st.st_size > max)
+    {
+      close (fd);
+      errno = EFBIG;
+      return NULL;
+    }
+  buf = malloc ((size_t) st.st_size + 1);
+  while (buf != NULL && got < (size_t) st.st_size)
+    {
+      ssize_t n = read (fd, buf + got, (size_t) st.st_size - got);
+
+      if (n <= 0)
+        break;
+      got += n;
+    }
+  close (fd);
+  if (buf == NULL || got != (size_t) st.st_size)
+    {
+      free (buf);
+      errno = EIO;
+      return NULL;
+    }
+  buf[got] = '\0';
+  *len = got;
+  return buf;
+}
+
+/* state-dir= of the [vfpool] group, read the way GKeyFile reads it. OUT
+ * is left NULL when the key is absent. Returns 0 when the file holds
+ * anything this small reader is not sure about (escapes, odd lines, a
+ * repeated key, trailing blanks): then the full hook decides. */
+static int
+config_state_dir (const char *path, int required, char **out)
+{
+  size_t len = 0;
+  char *text = read_file (path, CONFIG_MAX, &len);
+  char *line, *next;
+  int in_vfpool = 0, ok = 1;
+
+  *out = NULL;
+  if (text == NULL)
+    return errno == ENOENT && !required;
+  for (line = text; ok && line != NULL && line < text + len; line = next)
+    {
+      char *eq, *key_end, *value;
+
+      next = strchr (line, '\n');
+      if (next != NULL)
+        *next++ = '\0';
+      while (is_space (*line))
+        line++;
+      if (*line == '\0' || *line == '#')
+        continue;
+      if (*line == '[')
+        {
+          in_vfpool = strcmp (line, "[vfpool]") == 0;
+          ok = strchr (line, ']') != NULL;
+          continue;
+        }
+      eq = strchr (line, '=');
+      if (eq == NULL)
+        {
+          ok = 0;
+          continue;
+        }
+      for (key_end = eq; key_end > line && is_space (key_end[-1]); key_end--)
+        ;
+      if (!in_vfpool || (size_t) (key_end - line) < 9 || strncmp (line, "state-dir", 9) != 0)
+        continue;
+      value = eq + 1;
+      while (*value == ' ' || *value == '\t')
+        value++;
+      if (key_end - line != 9 || *out != NULL || strchr (value, '\\') != NULL
+          || *value == '\0' || is_space (value[strlen (value) - 1]))
+        ok = 0;
+      else
+        *out = strdup (value);
+    }
+  free (text);
+  if (!ok)
+    {
+      free (*out);
+      *out = NULL;
+    }
+  return ok;
+}
+
+/* The <uuid> values in XML, lowercased (libvirt writes them lowercase, and
+ * so does the store). A document whose first <uuid> is not one is for the
+ * full hook; more than one (metadata may hold more) are all kept. */
+static int
+domain_uuids (const char *xml, size_t len, char uuids[][UUID_LEN + 1], int max)
+{
+  const char *p = xml, *end = xml + len;
+  int n = 0;
+
+  while (n < max && (p = memmem (p, end - p, "<uuid>", 6)) != NULL)
+    {
+      const char *v = p + 6, *close;
+      int i;
+
+      while (v < end && is_space (*v))
+        v++;
+      close = memmem (v, end - v, "</uuid>", 7);
+      if (close == NULL)
+        return n;
+      while (close > v && is_space (close[-1]))
+        close--;
+      if (close - v != UUID_LEN)
+        return -1;
+      for (i = 0; i < UUID_LEN; i++)
+        {
+          char c = v[i];
+
+          if (c >= 'A' && c <= 'F')
+            c += 'a' - 'A';
+          if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-'))
+            return -1;
+          uuids[n][i] = c;
+        }
+      uuids[n][UUID_LEN] = '\0';
+      n++;
+      p = close;
+    }
+  return n;
+}
+
+/* Whether the store in DIR may hold a lease of one of UUIDS: 1 yes or
+ * unsure, 0 surely not (its text names none of them, or there is no
+ * store). The store is replaced by rename, so this unlocked read sees a
+ * whole store. */
+static int
+store_mentions (const char *dir, char uuids[][UUID_LEN + 1], int n)
+{
+  size_t dlen = strlen (dir), len = 0;
+  char *path = malloc (dlen + sizeof "/" VFP_LEASES_FILE);
+  char *text;
+  int i, found = 0;
+
+  if (path == NULL)
+    return 1;
+  memcpy (path, dir, dlen);
+  memcpy (path + dlen, "/" VFP_LEASES_FILE, sizeof "/" VFP_LEASES_FILE);
+  text = read_file (path, VFP_LEASES_MAX_SIZE, &len);
+  free (path);
+  if (text == NULL)
+    return errno != ENOENT && errno != ENOTDIR;
+  for (i = 0; i < n && !found; i++)
+    found = has (text, len, uuids[i]);
+  free (text);
+  return found;
+}
+
+/* release end: there is something to free only if the store names the
+ * guest. A broken configuration makes the full hook fall back to the
+ * default state directory, so both are looked at. */
+static HookGate
+gate_release (const HookGateCall *call, const char *default_config, const char *default_state_dir)
+{
+  char uuids[MAX_UUIDS][UUID_LEN + 1];
+  char *dir = NULL;
+  int n = domain_uuids (call->xml, call->xml_len, uuids, MAX_UUIDS);
+  int maybe;
+
+  if (n <= 0)
+    return HOOK_GATE_RUN_CORE;
+  if (call->state_dir != NULL)
+    return store_mentions (call->state_dir, uuids, n) ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
+  if (!config_state_dir (call->config_path ? call->config_path : default_config,
+                         call->config_path != NULL, &dir))
+    return HOOK_GATE_RUN_CORE;
+  maybe = (dir != NULL && store_mentions (dir, uuids, n))
+          || store_mentions (default_state_dir, uuids, n);
+  free (dir);
+  return maybe ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
+}
+
+static int
+is_call (const HookGateCall *call, const char *op, const char *subop)
+{
+  return call->op != NULL && call->subop != NULL
+         && strcmp (call->op, op) == 0 && strcmp (call->subop, subop) == 0;
+}
+
+HookGate
+hook_gate (const HookGateCall *call, const char *default_config, const char *default_state_dir)
+{
+  int plain = is_plain_domain (call->xml, call->xml_len);
+
+  /* prepare and reconnect look only at devices with vfpool's alias */
+  if (is_call (call, "prepare", "begin") || is_call (call, "reconnect", "begin"))
+    return !plain || has (call->xml, call->xml_len, VFP_ALIAS_PREFIX)
+           ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
+  /* migrate and started only at guests with vfpool metadata */
+  if (is_call (call, "migrate", "begin") || is_call (call, "started", "begin"))
+    return !plain || has (call->xml, call->xml_len, VFP_METADATA_NS)
+           ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
+  if (is_call (call, "release", "end"))
+    return plain ? gate_release (call, default_config, default_state_dir) : HOOK_GATE_RUN_CORE;
+  /* no operation, or one the full hook ignores */
+  return call->op == NULL || call->subop == NULL ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
+}

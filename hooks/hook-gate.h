@@ -1,0 +1,26 @@
+/* Which qemu hook calls can concern vfpool at all, decided from the raw
+ * domain XML and the raw lease store with libc alone. libvirtd calls the
+ * hook for every start, stop and migration of every guest and waits for
+ * it; most guests have no VF, and for them loading GLib and libxml2 would
+ * be most of the cost. The gate answers "maybe" whenever it is not sure:
+ * then the full hook decides. */
+#pragma once
+
+#include <stddef.h>
+
+typedef enum {
+  HOOK_GATE_NOTHING_TO_DO,  /* this call cannot concern vfpool: exit 0 */
+  HOOK_GATE_RUN_CORE,       /* run the full hook */
+} HookGate;
+
+typedef struct {
+  const char *op;
+  const char *subop;
+  const char *xml;          /* stdin as read (at most VFP_XML_MAX_SIZE + 1 bytes) */
+  size_t xml_len;
+  const char *config_path;  /* --config, or NULL for the installed default */
+  const char *state_dir;    /* --state-dir, or NULL: from the configuration */
+} HookGateCall;
+
+HookGate hook_gate (const HookGateCall *call, const char *default_config,
+                    const char *default_state_dir);
