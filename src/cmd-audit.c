@@ -252,7 +252,8 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("audit takes no arguments; see 'vfpool audit --help'."));
   if (pool_name && !vfp_config_find_pool (cli->config, pool_name))
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("There is no pool '%s'."), pool_name);
-  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
+  /* the audit needs of each VF its address, and of a free one its driver */
+  host = vfp_cli_load_host (cli, VFP_HOST_LAZY_VFS, &code);
   if (host == NULL)
     return code;
   virt = vfp_virt_open (cli->uri, !fix, &error);

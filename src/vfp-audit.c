@@ -122,6 +122,7 @@ audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrA
   guint n_users = list ? list->len : 0;
   VfpAuditGuest *owner = l && l->owner_uuid ? g_hash_table_lookup (by_uuid, l->owner_uuid) : NULL;
   Use *mine = l && l->owner_uuid ? find_use (list, l->owner_uuid) : NULL;
+  const char *driver;
   guint i;
 
   /* two guests, or a guest and another holder */
@@ -152,12 +153,13 @@ audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrA
           f->alias = g_strdup (u->dev->alias);
           return;
         }
-      for (i = 0; vf->fn.driver && foreign[i]; i++)
-        if (strcmp (vf->fn.driver, foreign[i]) == 0)
+      driver = vfp_sysfs_vf_driver (pool->sysfs, vf);
+      for (i = 0; driver && foreign[i]; i++)
+        if (strcmp (driver, foreign[i]) == 0)
           add (out, "driver", VFP_SEVERITY_WARNING, a, NULL, VFP_FIX_NONE,
-               g_strdup_printf (_("Free VF %s is bound to %s (another user, or left by a failed attach)."), a, vf->fn.driver),
+               g_strdup_printf (_("Free VF %s is bound to %s (another user, or left by a failed attach)."), a, driver),
                g_strdup_printf (_("If nothing uses it, give it back to its driver: echo %s > %s/bus/pci/drivers/%s/unbind, then echo %s > %s/bus/pci/drivers_probe."),
-                                a, pool->sysfs->root, vf->fn.driver, a, pool->sysfs->root));
+                                a, pool->sysfs->root, driver, a, pool->sysfs->root));
       return;
     }
   if (l->state == VFP_LEASE_QUARANTINED)

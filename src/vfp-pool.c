@@ -145,22 +145,40 @@ typedef struct {
   gboolean pf_taken;       /* this request already took a VF of its PF */
 } Candidate;
 
-/* Why VF (holding LEASE, or none) cannot be handed out from PC by what the
- * configuration and the store say, or NULL when it can. */
-static char *
-skip_reason (VfpPoolConfig *pc, VfpVf *vf, VfpLease *lease, int numa_node)
+/* Whether VF (holding LEASE, or none) can be handed out from PC by what
+ * the configuration and the store say; if not and WHY is not NULL, *WHY
+ * receives the reason. Most VFs of a busy pool are taken: only --explain
+ * pays for the sentences. */
+static gboolean
+usable (VfpPoolConfig *pc, VfpVf *vf, VfpLease *lease, int numa_node, char **why)
 {
   if (!vfp_pool_config_has_index (pc, vf->index))
-    return g_strdup_printf (_("index %u is outside vfs="), vf->index);
+    {
+      if (why)
+        *why = g_strdup_printf (_("index %u is outside vfs="), vf->index);
+      return FALSE;
+    }
   if (vfp_pool_config_excludes (pc, vf->index, vf->fn.address))
-    return g_strdup (_("excluded by exclude="));
+    {
+      if (why)
+        *why = g_strdup (_("excluded by exclude="));
+      return FALSE;
+    }
   if (lease != NULL)
-    return g_strdup_printf (_("%s by %s"), vfp_lease_state_label (lease->state),
-                            vfp_lease_owner (lease) ? vfp_lease_owner (lease) : "-");
+    {
+      if (why)
+        *why = g_strdup_printf (_("%s by %s"), vfp_lease_state_label (lease->state),
+                                vfp_lease_owner (lease) ? vfp_lease_owner (lease) : "-");
+      return FALSE;
+    }
   if (pc->numa == VFP_NUMA_REQUIRE && numa_node >= 0 && vf->fn.numa_node != numa_node)
-    return g_strdup_printf (_("on NUMA node %d, the guest needs %d (numa=require)"),
-                            vf->fn.numa_node, numa_node);
-  return NULL;
+    {
+      if (why)
+        *why = g_strdup_printf (_("on NUMA node %d, the guest needs %d (numa=require)"),
+                                vf->fn.numa_node, numa_node);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Why VF cannot be handed out by what sysfs says about it now (driver,
@@ -184,11 +202,12 @@ sysfs_skip_reason (VfpPoolConfig *pc, VfpSysfs *sysfs, VfpVf *vf)
   return NULL;
 }
 
-/* Leases per PF, for spread and pack. */
+/* Leases per PF, for spread and pack. The keys are the leases' own
+ * strings (and the PFs' addresses): the table lives only while both do. */
 static GHashTable *
 count_pf_use (VfpPool *pool)
 {
-  GHashTable *use = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTable *use = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GPtrArray) list = vfp_state_list_unsorted (pool->state);
   guint i;
 
@@ -197,7 +216,7 @@ count_pf_use (VfpPool *pool)
       VfpLease *l = list->pdata[i];
 
       if (l->pf != NULL)
-        g_hash_table_insert (use, g_strdup (l->pf),
+        g_hash_table_insert (use, l->pf,
                              GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (use, l->pf)) + 1));
     }
   return use;
@@ -290,14 +309,16 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
           if (lease != NULL && req->dry_run && vfp_pool_lease_is_stale (pool, lease)
               && lease->owner_uuid == NULL)
             lease = NULL;
-          why = skip_reason (pc, vf, lease, req->numa_node);
-          /* --explain gives a reason for every VF, so it reads them all */
-          if (why == NULL && explain != NULL)
-            why = sysfs_skip_reason (pc, pool->sysfs, vf);
-          if (why != NULL)
+          if (!usable (pc, vf, lease, req->numa_node, explain ? &why : NULL))
             {
               if (explain)
                 add_explain (explain, vf, FALSE, g_steal_pointer (&why));
+              continue;
+            }
+          /* --explain gives a reason for every VF, so it reads them all */
+          if (explain != NULL && (why = sysfs_skip_reason (pc, pool->sysfs, vf)) != NULL)
+            {
+              add_explain (explain, vf, FALSE, g_steal_pointer (&why));
               continue;
             }
           g_array_append_val (candidates, c);
@@ -337,7 +358,7 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
         break;
       g_hash_table_add (chosen, best->vf);
       g_hash_table_add (taken_pfs, best->vf->pf->fn.address);
-      g_hash_table_insert (use, g_strdup (best->vf->pf->fn.address),
+      g_hash_table_insert (use, best->vf->pf->fn.address,
                            GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (use, best->vf->pf->fn.address)) + 1));
       g_ptr_array_add (result, best->vf);
     }

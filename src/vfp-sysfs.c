@@ -515,6 +515,21 @@ vfp_sysfs_load_vf (VfpSysfs *sysfs, VfpVf *vf)
   return TRUE;
 }
 
+/* The driver VF is bound to (NULL: none), reading only that link when the
+ * scan was lazy: what an audit needs of every free VF. */
+const char *
+vfp_sysfs_vf_driver (VfpSysfs *sysfs, VfpVf *vf)
+{
+  char name[48];
+
+  if (vf->loaded || vf->driver_read || vf->missing)
+    return vf->fn.driver;
+  g_snprintf (name, sizeof name, "%s/driver", vf->fn.address);
+  vf->fn.driver = link_name_at (sysfs->reader->devices_fd, name);
+  vf->driver_read = TRUE;
+  return vf->fn.driver;
+}
+
 /* Walks virtfn0, virtfn1, ... up to the first gap, as libvirt does. */
 static void
 read_vfs (Scan *scan, int pffd, VfpPf *pf)

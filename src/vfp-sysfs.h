@@ -32,6 +32,7 @@ typedef struct {
   VfpPf *pf;               /* not owned: the PF this VF belongs to */
   gboolean loaded;         /* driver, IOMMU group and netdevs have been read */
   gboolean missing;        /* loading found no such VF in sysfs */
+  gboolean driver_read;    /* fn.driver is known (loaded, or read alone) */
 } VfpVf;
 
 struct _VfpPf {
@@ -66,6 +67,7 @@ typedef struct {
 VfpSysfs *vfp_sysfs_scan (const char *root, GError **error);
 VfpSysfs *vfp_sysfs_scan_mode (const char *root, VfpSysfsMode mode, GError **error);
 gboolean vfp_sysfs_load_vf (VfpSysfs *sysfs, VfpVf *vf);
+const char *vfp_sysfs_vf_driver (VfpSysfs *sysfs, VfpVf *vf);
 void vfp_sysfs_free (VfpSysfs *sysfs);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpSysfs, vfp_sysfs_free)
 

@@ -33,7 +33,8 @@ vfp_xml_parse (const char *text, gssize len, const char *what, GError **error)
   if (ctxt == NULL)
     g_error ("out of memory");
   doc = xmlCtxtReadMemory (ctxt, text, size, NULL, NULL,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
+                           | XML_PARSE_COMPACT);
   if (doc == NULL || xmlDocGetRootElement (doc) == NULL)
     {
       const xmlError *e = xmlCtxtGetLastError (ctxt);
@@ -60,8 +61,25 @@ vfp_xml_parse (const char *text, gssize len, const char *what, GError **error)
 char *
 vfp_xml_prop (xmlNode *node, const char *name)
 {
-  g_autoptr (VfpXmlChar) v = node ? xmlGetProp (node, (const xmlChar *) name) : NULL;
+  g_autoptr (VfpXmlChar) v = NULL;
+  xmlAttr *a;
 
+  if (node == NULL)
+    return NULL;
+  /* The usual attribute is one text node: copy it once instead of twice
+   * (the lease store has tens of thousands of attributes). Anything else
+   * goes through xmlGetProp, which looks at attributes the same way (by
+   * name, whatever their namespace). */
+  for (a = node->properties; a != NULL; a = a->next)
+    if (strcmp ((const char *) a->name, name) == 0)
+      {
+        if (a->children == NULL)
+          return g_strdup ("");
+        if (a->children->next == NULL && a->children->type == XML_TEXT_NODE && a->children->content)
+          return g_strdup ((const char *) a->children->content);
+        break;
+      }
+  v = xmlGetProp (node, (const xmlChar *) name);
   return v ? g_strdup ((const char *) v) : NULL;
 }
 

@@ -300,6 +300,9 @@ assert_lazy_matches_full (const char *root)
           g_assert_cmphex (l->fn.class_code, ==, f->fn.class_code);
           g_assert_cmpint (l->fn.numa_node, ==, f->fn.numa_node);
           g_assert_null (l->fn.driver);
+          /* the audit reads the driver alone */
+          g_assert_cmpstr (vfp_sysfs_vf_driver (lazy, l), ==, f->fn.driver);
+          g_assert_false (l->loaded);
           g_assert_true (vfp_sysfs_load_vf (lazy, l));
           g_assert_true (l->loaded);
           g_assert_cmpstr (l->fn.driver, ==, f->fn.driver);
