@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <libxml/tree.h>
+#include <libxml/xmlwriter.h>
 
 #include "vfp-addr.h"
 #include "vfp-error.h"
@@ -217,178 +218,6 @@ take_lock (int dir_fd, const char *dir, guint timeout_ms, GError **error)
   return fd;
 }
 
-static char *
-prop (xmlNode *node, const char *name)
-{
-  return vfp_xml_prop (node, name);
-}
-
-static gboolean
-prop_int64 (xmlNode *node, const char *name, gint64 min, gint64 max, gint64 *out)
-{
-  g_autofree char *v = prop (node, name);
-
-  if (v == NULL)
-    return TRUE;
-  return g_ascii_string_to_signed (v, 10, min, max, out, NULL);
-}
-
-/* Reads one <lease>; FALSE when it is malformed. */
-static gboolean
-parse_lease (xmlNode *node, VfpLease **out, char **why)
-{
-  g_autoptr (VfpLease) lease = NULL;
-  g_autofree char *vf = prop (node, "vf");
-  g_autofree char *state = NULL;
-  xmlNode *c, *d;
-  VfpAddr addr;
-  gint64 v;
-
-  if (vf == NULL || !vfp_addr_parse (vf, &addr, NULL))
-    {
-      *why = g_strdup_printf (_("a lease has no valid vf= ('%s')"), vf ? vf : "");
-      return FALSE;
-    }
-  lease = vfp_lease_new (NULL);
-  lease->vf = vfp_addr_to_string (&addr);
-  lease->pf = prop (node, "pf");
-  lease->pool = prop (node, "pool");
-  state = prop (node, "state");
-  if (!vfp_lease_state_parse (state, &lease->state) || lease->state == VFP_LEASE_FREE)
-    {
-      *why = g_strdup_printf (_("the lease of %s has an unknown state '%s'"), lease->vf, state ? state : "");
-      return FALSE;
-    }
-  if (!prop_int64 (node, "created", 0, G_MAXINT64, &lease->created)
-      || !prop_int64 (node, "changed", 0, G_MAXINT64, &lease->changed))
-    {
-      *why = g_strdup_printf (_("the lease of %s has a bad timestamp"), lease->vf);
-      return FALSE;
-    }
-  for (c = node->children; c != NULL; c = c->next)
-    {
-      if (c->type != XML_ELEMENT_NODE)
-        continue;
-      /* one of each: a second would silently win over the first */
-      for (d = c->prev; d != NULL; d = d->prev)
-        if (d->type == XML_ELEMENT_NODE && strcmp ((const char *) d->name, (const char *) c->name) == 0)
-          {
-            *why = g_strdup_printf (_("the lease of %s has two <%s> elements"), lease->vf, (const char *) c->name);
-            return FALSE;
-          }
-      if (strcmp ((const char *) c->name, "owner") == 0)
-        {
-          lease->owner_uuid = prop (c, "uuid");
-          lease->owner_name = prop (c, "name");
-          lease->owner_label = prop (c, "label");
-        }
-      else if (strcmp ((const char *) c->name, "device") == 0)
-        {
-          g_autofree char *live = prop (c, "live");
-          g_autofree char *config = prop (c, "config");
-
-          lease->mac = prop (c, "mac");
-          lease->alias = prop (c, "alias");
-          v = -1;
-          if (!prop_int64 (c, "vlan", -1, 4095, &v))
-            {
-              *why = g_strdup_printf (_("the lease of %s has a bad vlan"), lease->vf);
-              return FALSE;
-            }
-          lease->vlan = v;
-          lease->live = g_strcmp0 (live, "yes") == 0;
-          lease->config = g_strcmp0 (config, "yes") == 0;
-        }
-      else if (strcmp ((const char *) c->name, "reservation") == 0)
-        {
-          gint64 pid = 0, start = 0;
-
-          if (!prop_int64 (c, "pid", 0, G_MAXINT32, &pid)
-              || !prop_int64 (c, "start", 0, G_MAXINT64, &start)
-              || !prop_int64 (c, "expires", 0, G_MAXINT64, &lease->expires))
-            {
-              *why = g_strdup_printf (_("the lease of %s has a bad reservation"), lease->vf);
-              return FALSE;
-            }
-          lease->pid = pid;
-          lease->pid_start = start;
-        }
-      else if (strcmp ((const char *) c->name, "note") == 0)
-        lease->note = vfp_xml_content (c);
-    }
-  if (lease->owner_uuid == NULL && lease->owner_label == NULL
-      && lease->state != VFP_LEASE_QUARANTINED)
-    {
-      *why = g_strdup_printf (_("the lease of %s has no owner"), lease->vf);
-      return FALSE;
-    }
-  *out = g_steal_pointer (&lease);
-  return TRUE;
-}
-
-/* Parses store text into INTO (vf -> lease). WHAT names it in errors. */
-gboolean
-vfp_state_parse (const char *text, gsize len, const char *what, GHashTable *into,
-                 GError **error)
-{
-  g_autoptr (xmlDoc) doc = NULL;
-  g_autoptr (GError) e = NULL;
-  g_autofree char *version = NULL;
-  xmlNode *root, *n;
-  guint64 ver;
-
-  if (len > VFP_LEASES_MAX_SIZE)
-    {
-      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
-                   _("%s is larger than any lease store; it was not read and will not be overwritten."), what);
-      return FALSE;
-    }
-  doc = vfp_xml_parse (text, len, what, &e);
-  if (doc == NULL)
-    {
-      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
-                   _("%s; vfpool will not overwrite it. Move it aside and run 'vfpool audit --fix' to rebuild the leases."),
-                   e->message);
-      return FALSE;
-    }
-  root = xmlDocGetRootElement (doc);
-  version = prop (root, "version");
-  if (strcmp ((const char *) root->name, "leases") != 0 || version == NULL
-      || !g_ascii_string_to_unsigned (version, 10, 1, G_MAXUINT32, &ver, NULL))
-    {
-      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
-                   _("%s is not a vfpool lease store (no <leases version='N'>); vfpool will not overwrite it."), what);
-      return FALSE;
-    }
-  if (ver > VFP_STATE_VERSION)
-    {
-      g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
-                   _("%s was written by a newer vfpool (store version %s, this one knows %d); upgrade vfpool. The store was left untouched."),
-                   what, version, VFP_STATE_VERSION);
-      return FALSE;
-    }
-  for (n = root->children; n != NULL; n = n->next)
-    {
-      VfpLease *lease = NULL;
-      g_autofree char *why = NULL;
-
-      if (n->type != XML_ELEMENT_NODE || strcmp ((const char *) n->name, "lease") != 0)
-        continue;
-      if (!parse_lease (n, &lease, &why)
-          || (g_hash_table_contains (into, lease->vf)
-              && (why = g_strdup_printf (_("%s has two leases"), lease->vf))))
-        {
-          vfp_lease_free (lease);
-          g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
-                       _("%s: %s; vfpool will not overwrite it. Correct the file, or move it aside and run 'vfpool audit --fix'."),
-                       what, why);
-          return FALSE;
-        }
-      g_hash_table_insert (into, lease->vf, lease);
-    }
-  return TRUE;
-}
-
 /* Reads state-dir/leases.xml through the checked directory handle. */
 static gboolean
 load (VfpState *state, GError **error)
@@ -522,83 +351,90 @@ vfp_state_list (VfpState *state)
 }
 
 static void
-set_prop (xmlNode *node, const char *name, const char *value)
+put_attr (xmlTextWriter *w, const char *name, const char *value)
 {
   if (value != NULL)
-    xmlSetProp (node, BAD_CAST name, BAD_CAST value);
+    xmlTextWriterWriteAttribute (w, BAD_CAST name, BAD_CAST value);
 }
 
 static void
-set_prop_int (xmlNode *node, const char *name, gint64 value)
+put_attr_int (xmlTextWriter *w, const char *name, gint64 value)
 {
   char buf[24];
 
   g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, value);
-  xmlSetProp (node, BAD_CAST name, BAD_CAST buf);
+  xmlTextWriterWriteAttribute (w, BAD_CAST name, BAD_CAST buf);
 }
 
-/* The store as XML, built with the tree API (names and labels are data). */
+/* The store as XML, written with libxml2's streaming writer (names and
+ * labels are data: it escapes them). Streaming instead of building a tree
+ * keeps a save of thousands of leases to one buffer. */
 char *
 vfp_state_serialize (VfpState *state)
 {
-  g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
   g_autoptr (GPtrArray) list = vfp_state_list (state);
-  xmlNode *root = xmlNewNode (NULL, BAD_CAST "leases");
-  xmlChar *mem = NULL;
+  xmlBuffer *buf = xmlBufferCreate ();
+  xmlTextWriter *w = xmlNewTextWriterMemory (buf, 0);
   char *out;
-  int size = 0;
   guint i;
 
-  xmlDocSetRootElement (doc, root);
-  set_prop_int (root, "version", VFP_STATE_VERSION);
+  if (buf == NULL || w == NULL)
+    g_error ("out of memory");
+  xmlTextWriterSetIndent (w, 1);
+  xmlTextWriterSetIndentString (w, BAD_CAST "  ");
+  xmlTextWriterStartDocument (w, "1.0", "UTF-8", NULL);
+  xmlTextWriterStartElement (w, BAD_CAST "leases");
+  put_attr_int (w, "version", VFP_STATE_VERSION);
   for (i = 0; i < list->len; i++)
     {
       VfpLease *l = list->pdata[i];
-      xmlNode *n = xmlNewChild (root, NULL, BAD_CAST "lease", NULL);
 
-      set_prop (n, "vf", l->vf);
-      set_prop (n, "pf", l->pf);
-      set_prop (n, "pool", l->pool);
-      set_prop (n, "state", vfp_lease_state_name (l->state));
-      set_prop_int (n, "created", l->created);
-      set_prop_int (n, "changed", l->changed);
+      xmlTextWriterStartElement (w, BAD_CAST "lease");
+      put_attr (w, "vf", l->vf);
+      put_attr (w, "pf", l->pf);
+      put_attr (w, "pool", l->pool);
+      put_attr (w, "state", vfp_lease_state_name (l->state));
+      put_attr_int (w, "created", l->created);
+      put_attr_int (w, "changed", l->changed);
       if (l->owner_uuid || l->owner_name || l->owner_label)
         {
-          xmlNode *o = xmlNewChild (n, NULL, BAD_CAST "owner", NULL);
-
-          set_prop (o, "uuid", l->owner_uuid);
-          set_prop (o, "name", l->owner_name);
-          set_prop (o, "label", l->owner_label);
+          xmlTextWriterStartElement (w, BAD_CAST "owner");
+          put_attr (w, "uuid", l->owner_uuid);
+          put_attr (w, "name", l->owner_name);
+          put_attr (w, "label", l->owner_label);
+          xmlTextWriterEndElement (w);
         }
       if (l->mac || l->alias || l->vlan >= 0 || l->live || l->config)
         {
-          xmlNode *d = xmlNewChild (n, NULL, BAD_CAST "device", NULL);
-
-          set_prop (d, "mac", l->mac);
+          xmlTextWriterStartElement (w, BAD_CAST "device");
+          put_attr (w, "mac", l->mac);
           if (l->vlan >= 0)
-            set_prop_int (d, "vlan", l->vlan);
-          set_prop (d, "alias", l->alias);
-          set_prop (d, "live", l->live ? "yes" : "no");
-          set_prop (d, "config", l->config ? "yes" : "no");
+            put_attr_int (w, "vlan", l->vlan);
+          put_attr (w, "alias", l->alias);
+          put_attr (w, "live", l->live ? "yes" : "no");
+          put_attr (w, "config", l->config ? "yes" : "no");
+          xmlTextWriterEndElement (w);
         }
       if (l->pid > 0 || l->expires > 0)
         {
-          xmlNode *r = xmlNewChild (n, NULL, BAD_CAST "reservation", NULL);
-
+          xmlTextWriterStartElement (w, BAD_CAST "reservation");
           if (l->pid > 0)
             {
-              set_prop_int (r, "pid", l->pid);
-              set_prop_int (r, "start", l->pid_start);
+              put_attr_int (w, "pid", l->pid);
+              put_attr_int (w, "start", l->pid_start);
             }
           if (l->expires > 0)
-            set_prop_int (r, "expires", l->expires);
+            put_attr_int (w, "expires", l->expires);
+          xmlTextWriterEndElement (w);
         }
       if (l->note)
-        xmlNewTextChild (n, NULL, BAD_CAST "note", BAD_CAST l->note);
+        xmlTextWriterWriteElement (w, BAD_CAST "note", BAD_CAST l->note);
+      xmlTextWriterEndElement (w);
     }
-  xmlDocDumpFormatMemoryEnc (doc, &mem, &size, "UTF-8", 1);
-  out = g_strndup ((const char *) mem, size);
-  xmlFree (mem);
+  xmlTextWriterEndDocument (w);
+  xmlFreeTextWriter (w);
+  out = g_strndup ((const char *) xmlBufferContent (buf), xmlBufferLength (buf));
+  xmlBufferFree (buf);
   return out;
 }
 

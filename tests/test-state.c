@@ -224,6 +224,36 @@ test_stale_temp_file (void)
   test_remove_tree (dir);
 }
 
+/* What the store reader accepts besides what vfpool writes, and how it
+ * reads it: text and entities of a <note>, elements it does not know
+ * (ignored, once each), nothing outside <lease>. */
+static void
+test_reader_rules (void)
+{
+  const char *text =
+    "<?xml version='1.0'?>\n<!-- hand-edited -->\n<leases version='1'>"
+    "<other><lease vf='0000:05:10.0' state='reserved'/></other>"
+    "<lease vf='05:10.2' pf='0000:05:00.0' state='reserved' created='5'>"
+    "<owner label='a &amp; &#x62;&quot;'/><future/>"
+    "<note>one &lt;two&gt; <![CDATA[<three>]]><b>four</b></note></lease></leases>";
+  g_autoptr (GHashTable) leases = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                         (GDestroyNotify) vfp_lease_free);
+  g_autoptr (GError) error = NULL;
+  VfpLease *l;
+
+  g_assert_true (vfp_state_parse (text, strlen (text), "t", leases, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (leases), ==, 1);
+  l = g_hash_table_lookup (leases, "0000:05:10.2");
+  g_assert_nonnull (l);
+  g_assert_cmpstr (l->owner_label, ==, "a & b\"");
+  g_assert_cmpstr (l->note, ==, "one <two> <three>four");
+  g_assert_cmpint (l->created, ==, 5);
+  g_assert_false (vfp_state_parse ("<leases version='1'>&x;</leases>", 32, "t", leases, &error));
+  g_assert_error (error, VFP_ERROR, VFP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "does not parse"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -233,5 +263,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/unsafe-dirs", test_unsafe_dirs);
   g_test_add_func ("/vfpool/state/unreadable-stores", test_unreadable_stores);
   g_test_add_func ("/vfpool/state/stale-temp-file", test_stale_temp_file);
+  g_test_add_func ("/vfpool/state/reader-rules", test_reader_rules);
   return g_test_run ();
 }

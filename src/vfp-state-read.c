@@ -1,0 +1,310 @@
+/* Reading the lease store's text (leases.xml) with libxml2's SAX2 parser:
+ * every command loads the whole store, and building a tree for a store of
+ * thousands of leases cost more time and memory than everything else a
+ * reservation does. The rules are those of the tree reader it replaced: a
+ * <leases version='N'> root, one <lease> per VF with a valid vf= and
+ * state=, at most one <owner>, <device>, <reservation> and <note> each,
+ * an owner unless quarantined; no DOCTYPE (hence no entity but the five
+ * predefined ones), no network. Anything else refuses the whole store. */
+#include "config.h"
+
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+
+#include "vfp-addr.h"
+#include "vfp-error.h"
+#include "vfp-i18n.h"
+#include "vfp-names.h"
+#include "vfp-state.h"
+
+typedef struct {
+  const char *what;
+  GHashTable *into;
+  xmlParserCtxt *ctxt;
+  int depth;               /* elements open around the one being read */
+  gboolean saw_root;
+  gboolean doctype;
+  GError *error;           /* the first refusal; the parser is stopped */
+  VfpLease *lease;         /* the <lease> being read */
+  GPtrArray *children;     /* element names seen in it, for the one-of-each rule */
+  GString *note;           /* the text of its <note> while inside it */
+} Reader;
+
+/* Attributes as SAX2 passes them: localname, prefix, URI, value, end. */
+typedef const xmlChar **Attrs;
+
+/* A copy of attribute NAME's value (whatever its namespace, as the tree
+ * reader's xmlGetProp did), or NULL. */
+static char *
+attr (int n, Attrs a, const char *name)
+{
+  int i;
+
+  for (i = 0; i < n; i++)
+    if (strcmp ((const char *) a[5 * i], name) == 0)
+      return g_strndup ((const char *) a[5 * i + 3], a[5 * i + 4] - a[5 * i + 3]);
+  return NULL;
+}
+
+static gboolean
+attr_int64 (int n, Attrs a, const char *name, gint64 min, gint64 max, gint64 *out)
+{
+  g_autofree char *v = attr (n, a, name);
+
+  return v == NULL || g_ascii_string_to_signed (v, 10, min, max, out, NULL);
+}
+
+static void
+refuse (Reader *r, int code, char *message)
+{
+  if (r->error == NULL)
+    r->error = g_error_new_literal (VFP_ERROR, code, message);
+  g_free (message);
+  xmlStopParser (r->ctxt);
+}
+
+/* A malformed lease: the whole store is refused, saying which. */
+static void
+bad_lease (Reader *r, char *why)
+{
+  refuse (r, VFP_ERROR_INVALID,
+          g_strdup_printf (_("%s: %s; vfpool will not overwrite it. Correct the file, or move it aside and run 'vfpool audit --fix'."),
+                           r->what, why));
+  g_free (why);
+}
+
+static void
+start_root (Reader *r, const char *name, int n, Attrs a)
+{
+  g_autofree char *version = attr (n, a, "version");
+  guint64 ver;
+
+  r->saw_root = TRUE;
+  if (strcmp (name, "leases") != 0 || version == NULL
+      || !g_ascii_string_to_unsigned (version, 10, 1, G_MAXUINT32, &ver, NULL))
+    refuse (r, VFP_ERROR_INVALID,
+            g_strdup_printf (_("%s is not a vfpool lease store (no <leases version='N'>); vfpool will not overwrite it."), r->what));
+  else if (ver > VFP_STATE_VERSION)
+    refuse (r, VFP_ERROR_UNSAFE,
+            g_strdup_printf (_("%s was written by a newer vfpool (store version %s, this one knows %d); upgrade vfpool. The store was left untouched."),
+                             r->what, version, VFP_STATE_VERSION));
+}
+
+static void
+start_lease (Reader *r, int n, Attrs a)
+{
+  g_autofree char *vf = attr (n, a, "vf");
+  g_autofree char *state = NULL;
+  VfpAddr addr;
+  VfpLease *lease;
+
+  if (vf == NULL || !vfp_addr_parse (vf, &addr, NULL))
+    {
+      bad_lease (r, g_strdup_printf (_("a lease has no valid vf= ('%s')"), vf ? vf : ""));
+      return;
+    }
+  r->lease = lease = vfp_lease_new (NULL);
+  lease->vf = vfp_addr_to_string (&addr);
+  lease->pf = attr (n, a, "pf");
+  lease->pool = attr (n, a, "pool");
+  state = attr (n, a, "state");
+  g_ptr_array_set_size (r->children, 0);
+  if (!vfp_lease_state_parse (state, &lease->state) || lease->state == VFP_LEASE_FREE)
+    bad_lease (r, g_strdup_printf (_("the lease of %s has an unknown state '%s'"), lease->vf, state ? state : ""));
+  else if (!attr_int64 (n, a, "created", 0, G_MAXINT64, &lease->created)
+           || !attr_int64 (n, a, "changed", 0, G_MAXINT64, &lease->changed))
+    bad_lease (r, g_strdup_printf (_("the lease of %s has a bad timestamp"), lease->vf));
+}
+
+/* <owner>, <device>, <reservation>, <note> of the current lease. */
+static void
+start_lease_child (Reader *r, const char *name, int n, Attrs a)
+{
+  VfpLease *lease = r->lease;
+  guint i;
+
+  /* one of each: a second would silently win over the first */
+  for (i = 0; i < r->children->len; i++)
+    if (strcmp (r->children->pdata[i], name) == 0)
+      {
+        bad_lease (r, g_strdup_printf (_("the lease of %s has two <%s> elements"), lease->vf, name));
+        return;
+      }
+  g_ptr_array_add (r->children, g_strdup (name));
+  if (strcmp (name, "owner") == 0)
+    {
+      lease->owner_uuid = attr (n, a, "uuid");
+      lease->owner_name = attr (n, a, "name");
+      lease->owner_label = attr (n, a, "label");
+    }
+  else if (strcmp (name, "device") == 0)
+    {
+      g_autofree char *live = attr (n, a, "live");
+      g_autofree char *config = attr (n, a, "config");
+      gint64 v = -1;
+
+      lease->mac = attr (n, a, "mac");
+      lease->alias = attr (n, a, "alias");
+      if (!attr_int64 (n, a, "vlan", -1, 4095, &v))
+        {
+          bad_lease (r, g_strdup_printf (_("the lease of %s has a bad vlan"), lease->vf));
+          return;
+        }
+      lease->vlan = v;
+      lease->live = g_strcmp0 (live, "yes") == 0;
+      lease->config = g_strcmp0 (config, "yes") == 0;
+    }
+  else if (strcmp (name, "reservation") == 0)
+    {
+      gint64 pid = 0, start = 0;
+
+      if (!attr_int64 (n, a, "pid", 0, G_MAXINT32, &pid)
+          || !attr_int64 (n, a, "start", 0, G_MAXINT64, &start)
+          || !attr_int64 (n, a, "expires", 0, G_MAXINT64, &lease->expires))
+        {
+          bad_lease (r, g_strdup_printf (_("the lease of %s has a bad reservation"), lease->vf));
+          return;
+        }
+      lease->pid = pid;
+      lease->pid_start = start;
+    }
+  else if (strcmp (name, "note") == 0)
+    r->note = g_string_new (NULL);
+}
+
+static void
+end_lease (Reader *r)
+{
+  VfpLease *lease = g_steal_pointer (&r->lease);
+
+  if (lease->owner_uuid == NULL && lease->owner_label == NULL
+      && lease->state != VFP_LEASE_QUARANTINED)
+    bad_lease (r, g_strdup_printf (_("the lease of %s has no owner"), lease->vf));
+  else if (g_hash_table_contains (r->into, lease->vf))
+    bad_lease (r, g_strdup_printf (_("%s has two leases"), lease->vf));
+  else
+    {
+      g_hash_table_insert (r->into, lease->vf, lease);
+      return;
+    }
+  vfp_lease_free (lease);
+}
+
+static void
+on_start (void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+          int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
+          int nb_defaulted, const xmlChar **attributes)
+{
+  Reader *r = ctx;
+  const char *name = (const char *) localname;
+
+  if (r->error == NULL)
+    {
+      if (r->depth == 0)
+        start_root (r, name, nb_attributes, attributes);
+      else if (r->depth == 1 && strcmp (name, "lease") == 0)
+        start_lease (r, nb_attributes, attributes);
+      else if (r->depth == 2 && r->lease != NULL)
+        start_lease_child (r, name, nb_attributes, attributes);
+    }
+  r->depth++;
+}
+
+static void
+on_end (void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+  Reader *r = ctx;
+
+  r->depth--;
+  if (r->error != NULL)
+    return;
+  if (r->depth == 2 && r->note != NULL)
+    {
+      g_free (r->lease->note);
+      r->lease->note = g_string_free (g_steal_pointer (&r->note), FALSE);
+    }
+  else if (r->depth == 1 && r->lease != NULL)
+    end_lease (r);
+}
+
+/* Text: only a <note> has any that matters (all of it, as xmlNodeGetContent
+ * gave it). */
+static void
+on_text (void *ctx, const xmlChar *ch, int len)
+{
+  Reader *r = ctx;
+
+  if (r->note != NULL && r->error == NULL)
+    g_string_append_len (r->note, (const char *) ch, len);
+}
+
+static void
+on_doctype (void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
+{
+  Reader *r = ctx;
+
+  r->doctype = TRUE;
+  xmlStopParser (r->ctxt);
+}
+
+/* Parses store text into INTO (vf -> lease). WHAT names it in errors. */
+gboolean
+vfp_state_parse (const char *text, gsize len, const char *what, GHashTable *into,
+                 GError **error)
+{
+  xmlSAXHandler sax;
+  Reader r = { what, into, NULL, 0, FALSE, FALSE, NULL, NULL, NULL, NULL };
+  g_autofree char *problem = NULL;
+  gboolean ok;
+  int well_formed;
+
+  if (len > VFP_LEASES_MAX_SIZE)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                   _("%s is larger than any lease store; it was not read and will not be overwritten."), what);
+      return FALSE;
+    }
+  memset (&sax, 0, sizeof sax);
+  sax.initialized = XML_SAX2_MAGIC;
+  sax.startElementNs = on_start;
+  sax.endElementNs = on_end;
+  sax.characters = on_text;
+  sax.cdataBlock = on_text;
+  sax.internalSubset = on_doctype;
+  r.children = g_ptr_array_new_with_free_func (g_free);
+  r.ctxt = xmlCreatePushParserCtxt (&sax, &r, NULL, 0, NULL);
+  if (r.ctxt == NULL)
+    g_error ("out of memory");
+  /* NOENT: the five predefined entities arrive decoded (no other entity can
+   * exist without a DOCTYPE, which stops the parse) */
+  xmlCtxtUseOptions (r.ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
+                             | XML_PARSE_NOENT);
+  xmlParseChunk (r.ctxt, text, len, 1);
+  well_formed = r.ctxt->wellFormed;
+  if (r.error == NULL && r.doctype)
+    problem = g_strdup_printf (_("The XML of %s has a DOCTYPE; vfpool refuses DTDs and entities."), what);
+  else if (r.error == NULL && (!well_formed || !r.saw_root))
+    {
+      const xmlError *e = xmlCtxtGetLastError (r.ctxt);
+      g_autofree char *msg = g_strdup (e && e->message ? e->message : _("empty document"));
+
+      problem = g_strdup_printf (_("The XML of %s does not parse: line %d: %s"),
+                                 what, e ? e->line : 0, g_strstrip (msg));
+    }
+  xmlFreeParserCtxt (r.ctxt);
+  vfp_lease_free (r.lease);
+  if (r.note != NULL)
+    g_string_free (r.note, TRUE);
+  g_ptr_array_unref (r.children);
+  ok = problem == NULL && r.error == NULL;
+  if (problem != NULL)
+    g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                 _("%s; vfpool will not overwrite it. Move it aside and run 'vfpool audit --fix' to rebuild the leases."),
+                 problem);
+  else if (r.error != NULL)
+    g_propagate_error (error, g_steal_pointer (&r.error));
+  g_clear_error (&r.error);
+  return ok;
+}
