@@ -167,6 +167,9 @@ print_json (GPtrArray *findings, GPtrArray *fixed, double seconds)
   g_autoptr (VfpJson) json = vfp_json_new ();
   guint i;
 
+  /* a host in trouble has thousands of findings: written as they come */
+  vfp_json_stream_to (json, stdout);
+
   vfp_json_begin_object (json);
   vfp_json_member_bool (json, "clean", findings->len == 0);
   vfp_json_key (json, "findings");

@@ -13,6 +13,9 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
   g_autoptr (VfpJson) json = vfp_json_new ();
   guint i, j;
 
+  /* thousands of VFs: written as they come, never whole in memory */
+  vfp_json_stream_to (json, stdout);
+
   vfp_json_begin_array (json);
   for (i = 0; i < host->pfs->len; i++)
     {

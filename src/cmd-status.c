@@ -41,6 +41,9 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
   g_autoptr (VfpJson) json = vfp_json_new ();
   guint i, j;
 
+  /* thousands of VFs: written as they come, never whole in memory */
+  vfp_json_stream_to (json, stdout);
+
   vfp_json_begin_object (json);
   vfp_json_member_string (json, "sysfs_root", host->sysfs->root);
   vfp_json_key (json, "pfs");

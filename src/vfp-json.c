@@ -3,12 +3,18 @@
  * printed with two spaces, like `jq .`. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "vfp-json.h"
 
+/* What a streaming writer keeps before it writes: small next to the
+ * megabytes a list of thousands of VFs takes. */
+#define STREAM_CHUNK 65536
+
 struct _VfpJson {
   GString *out;         /* owned */
+  FILE *stream;         /* not owned: where full chunks go, or NULL */
   GArray *counts;       /* members written in each open container */
   gboolean after_key;   /* a key was written; its value comes next */
 };
@@ -37,9 +43,28 @@ vfp_json_free (VfpJson *json)
 char *
 vfp_json_finish (VfpJson *json)
 {
+  /* what was streamed is out already; the rest is the caller's to print */
   g_warn_if_fail (json->counts->len == 0);
   g_string_append_c (json->out, '\n');
   return g_strdup (json->out->str);
+}
+
+/* Sends what was written so far to STREAM whenever it has a chunk of it,
+ * so that a long list never sits in memory whole. */
+void
+vfp_json_stream_to (VfpJson *json, FILE *stream)
+{
+  json->stream = stream;
+}
+
+static void
+maybe_flush (VfpJson *json)
+{
+  if (json->stream != NULL && json->out->len >= STREAM_CHUNK)
+    {
+      fwrite (json->out->str, 1, json->out->len, json->stream);
+      g_string_truncate (json->out, 0);
+    }
 }
 
 static void
@@ -91,6 +116,7 @@ close_container (VfpJson *json, char c)
   if (count > 0)
     newline (json);
   g_string_append_c (json->out, c);
+  maybe_flush (json);
 }
 
 void vfp_json_begin_object (VfpJson *json) { open_container (json, '{'); }

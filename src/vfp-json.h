@@ -1,6 +1,8 @@
 /* A small streaming JSON writer for --json output (RFC 8259, UTF-8). */
 #pragma once
 
+#include <stdio.h>
+
 #include <glib.h>
 
 typedef struct _VfpJson VfpJson;
@@ -9,6 +11,7 @@ VfpJson *vfp_json_new (void);
 void vfp_json_free (VfpJson *json);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpJson, vfp_json_free)
 char *vfp_json_finish (VfpJson *json);
+void vfp_json_stream_to (VfpJson *json, FILE *stream);
 
 void vfp_json_begin_object (VfpJson *json);
 void vfp_json_end_object (VfpJson *json);

@@ -1,6 +1,9 @@
 /* The --json writer: output must parse, whatever the strings hold. */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "vfp-json.h"
 
 static void
@@ -48,11 +51,51 @@ test_escape (void)
   g_assert_cmpstr (c, ==, "\"中文\"");
 }
 
+/* A streaming writer prints exactly what a buffered one returns, in
+ * chunks, and keeps only the tail for vfp_json_finish(). */
+static void
+test_stream (void)
+{
+  g_autoptr (VfpJson) whole = vfp_json_new ();
+  g_autoptr (VfpJson) streamed = vfp_json_new ();
+  g_autofree char *expected = NULL;
+  g_autofree char *tail = NULL;
+  char *printed = NULL;
+  size_t printed_len = 0;
+  FILE *out = open_memstream (&printed, &printed_len);
+  VfpJson *both[] = { whole, streamed };
+  guint i, k;
+
+  vfp_json_stream_to (streamed, out);
+  for (k = 0; k < 2; k++)
+    {
+      vfp_json_begin_array (both[k]);
+      for (i = 0; i < 5000; i++)
+        {
+          vfp_json_begin_object (both[k]);
+          vfp_json_member_int (both[k], "i", i);
+          vfp_json_member_string (both[k], "name", "a \"quoted\" <name>");
+          vfp_json_end_object (both[k]);
+        }
+      vfp_json_end_array (both[k]);
+    }
+  expected = vfp_json_finish (whole);
+  tail = vfp_json_finish (streamed);
+  fclose (out);
+  g_assert_cmpuint (strlen (tail), <, 65536 + 100);
+  g_assert_cmpuint (printed_len, >, 0);
+  g_assert_cmpuint (printed_len + strlen (tail), ==, strlen (expected));
+  g_assert_true (strncmp (printed, expected, printed_len) == 0);
+  g_assert_cmpstr (tail, ==, expected + printed_len);
+  free (printed);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/vfpool/json/nesting", test_nesting);
   g_test_add_func ("/vfpool/json/escape", test_escape);
+  g_test_add_func ("/vfpool/json/stream", test_stream);
   return g_test_run ();
 }
