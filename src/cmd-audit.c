@@ -21,42 +21,47 @@ static const char *const codes[] = {
 
 /* The guests as the audit needs them, parsed; NULL with ERROR when libvirt
  * cannot be asked or a guest's XML cannot be read. */
+typedef struct {
+  GPtrArray *guests;
+  gboolean progress;
+} Gather;
+
+static gboolean
+gather_one (const VfpVirtDomainInfo *info, guint index, guint total, gpointer data, GError **error)
+{
+  Gather *g = data;
+  VfpAuditGuest *guest = g_new0 (VfpAuditGuest, 1);
+
+  guest->uuid = g_strdup (info->uuid);
+  guest->name = g_strdup (info->name);
+  guest->active = info->active;
+  g_ptr_array_add (g->guests, guest);
+  if ((info->live_xml && (guest->live = vfp_domxml_parse (info->live_xml, -1, error)) == NULL)
+      || (info->config_xml && (guest->config = vfp_domxml_parse (info->config_xml, -1, error)) == NULL))
+    {
+      g_prefix_error (error, _("Guest %s: "), info->name);
+      return FALSE;
+    }
+  if (g->progress && total > 200 && index % 100 == 0)
+    {
+      g_autofree char *line = g_strdup_printf (_("vfpool: reading guests %u/%u"), index, total);
+
+      fprintf (stderr, "\r%s", line);
+    }
+  return TRUE;
+}
+
+/* Every guest, parsed as it comes (the XML itself is not kept). */
 static GPtrArray *
 gather_guests (VfpCli *cli, VfpVirt *virt, GError **error)
 {
-  g_autoptr (GPtrArray) infos = vfp_virt_list_domains (virt, error);
-  g_autoptr (GPtrArray) guests = NULL;
-  gboolean progress = isatty (STDERR_FILENO) && !cli->quiet && !cli->json;
-  guint i;
+  g_autoptr (GPtrArray) guests = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_audit_guest_free);
+  Gather g = { guests, isatty (STDERR_FILENO) && !cli->quiet && !cli->json };
+  gboolean ok = vfp_virt_foreach_domain (virt, gather_one, &g, error);
 
-  if (infos == NULL)
-    return NULL;
-  guests = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_audit_guest_free);
-  for (i = 0; i < infos->len; i++)
-    {
-      VfpVirtDomainInfo *info = infos->pdata[i];
-      VfpAuditGuest *g = g_new0 (VfpAuditGuest, 1);
-
-      g->uuid = g_strdup (info->uuid);
-      g->name = g_strdup (info->name);
-      g->active = info->active;
-      g_ptr_array_add (guests, g);
-      if ((info->live_xml && (g->live = vfp_domxml_parse (info->live_xml, -1, error)) == NULL)
-          || (info->config_xml && (g->config = vfp_domxml_parse (info->config_xml, -1, error)) == NULL))
-        {
-          g_prefix_error (error, _("Guest %s: "), info->name);
-          return NULL;
-        }
-      if (progress && infos->len > 200 && i % 100 == 0)
-        {
-          g_autofree char *line = g_strdup_printf (_("vfpool: reading guests %u/%u"), i, infos->len);
-
-          fprintf (stderr, "\r%s", line);
-        }
-    }
-  if (progress && infos->len > 200)
+  if (g.progress && guests->len > 200)
     fprintf (stderr, "\r%60s\r", "");
-  return g_steal_pointer (&guests);
+  return ok ? g_steal_pointer (&guests) : NULL;
 }
 
 /* Whether finding F concerns pool NAME. */

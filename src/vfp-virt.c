@@ -376,16 +376,6 @@ vfp_virt_set_metadata (VfpVirtDomain *d, const char *xml, gboolean live, gboolea
   return TRUE;
 }
 
-static void
-domain_info_free (VfpVirtDomainInfo *i)
-{
-  g_free (i->uuid);
-  g_free (i->name);
-  g_free (i->live_xml);
-  g_free (i->config_xml);
-  g_free (i);
-}
-
 static char *
 xml_or_null (virDomainPtr dom, unsigned int flags)
 {
@@ -396,44 +386,74 @@ xml_or_null (virDomainPtr dom, unsigned int flags)
   return out;
 }
 
-/* Every guest, running or shut off, with its live and persistent XML; the
- * caller frees the array. A guest that vanishes while listed is skipped. */
-GPtrArray *
-vfp_virt_list_domains (VfpVirt *virt, GError **error)
+/* The UUIDs of the guests ListAllDomains gives with FLAGS. */
+static GHashTable *
+uuids_with (VfpVirt *virt, unsigned int flags, GError **error)
 {
+  GHashTable *set;
   virDomainPtr *doms = NULL;
-  GPtrArray *out;
-  int n, i;
+  int n = virConnectListAllDomains (virt->conn, &doms, flags), i;
 
-  n = virConnectListAllDomains (virt->conn, &doms, 0);
   if (n < 0)
     {
       error_from_libvirt (error, _("Cannot list libvirt's guests"));
       return NULL;
     }
-  out = g_ptr_array_new_with_free_func ((GDestroyNotify) domain_info_free);
+  set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (i = 0; i < n; i++)
     {
-      VfpVirtDomainInfo *info = g_new0 (VfpVirtDomainInfo, 1);
       char uuid[VIR_UUID_STRING_BUFLEN];
 
       virDomainGetUUIDString (doms[i], uuid);
-      info->uuid = g_strdup (uuid);
-      info->name = g_strdup (virDomainGetName (doms[i]));
-      info->active = virDomainIsActive (doms[i]) == 1;
-      info->persistent = virDomainIsPersistent (doms[i]) == 1;
-      if (info->active)
-        info->live_xml = xml_or_null (doms[i], 0);
-      if (info->persistent)
-        info->config_xml = xml_or_null (doms[i], VIR_DOMAIN_XML_INACTIVE);
+      g_hash_table_add (set, g_strdup (uuid));
       virDomainFree (doms[i]);
-      if ((info->active && info->live_xml == NULL) || (info->persistent && info->config_xml == NULL))
-        {
-          domain_info_free (info);
-          continue;
-        }
-      g_ptr_array_add (out, info);
     }
   free (doms);
-  return out;
+  return set;
+}
+
+/* Every guest, running or shut off, with its live and persistent XML, one
+ * at a time: a host with thousands of guests never holds all their XML at
+ * once. Which guests run and which are transient comes from two more
+ * lists, not from two calls per guest (each a round trip to libvirtd). A
+ * guest that vanishes while listed is skipped. */
+gboolean
+vfp_virt_foreach_domain (VfpVirt *virt, VfpVirtDomainFunc fn, gpointer data, GError **error)
+{
+  g_autoptr (GHashTable) active = uuids_with (virt, VIR_CONNECT_LIST_DOMAINS_ACTIVE, error);
+  g_autoptr (GHashTable) transient = active ? uuids_with (virt, VIR_CONNECT_LIST_DOMAINS_TRANSIENT, error) : NULL;
+  virDomainPtr *doms = NULL;
+  gboolean ok = TRUE;
+  int n, i;
+
+  if (transient == NULL)
+    return FALSE;
+  n = virConnectListAllDomains (virt->conn, &doms, 0);
+  if (n < 0)
+    {
+      error_from_libvirt (error, _("Cannot list libvirt's guests"));
+      return FALSE;
+    }
+  for (i = 0; i < n; i++)
+    {
+      VfpVirtDomainInfo info = { 0 };
+      char uuid[VIR_UUID_STRING_BUFLEN];
+
+      virDomainGetUUIDString (doms[i], uuid);
+      info.uuid = uuid;
+      info.name = (char *) virDomainGetName (doms[i]);
+      info.active = g_hash_table_contains (active, uuid);
+      info.persistent = !g_hash_table_contains (transient, uuid);
+      if (ok && info.active)
+        info.live_xml = xml_or_null (doms[i], 0);
+      if (ok && info.persistent)
+        info.config_xml = xml_or_null (doms[i], VIR_DOMAIN_XML_INACTIVE);
+      if (ok && !(info.active && info.live_xml == NULL) && !(info.persistent && info.config_xml == NULL))
+        ok = fn (&info, i, n, data, error);
+      g_free (info.live_xml);
+      g_free (info.config_xml);
+      virDomainFree (doms[i]);
+    }
+  free (doms);
+  return ok;
 }

@@ -23,7 +23,11 @@ typedef struct {
   char *config_xml;         /* owned, or NULL when transient */
 } VfpVirtDomainInfo;
 
-GPtrArray *vfp_virt_list_domains (VfpVirt *virt, GError **error);
+/* Called for each guest; its XML is freed when it returns. FALSE stops. */
+typedef gboolean (*VfpVirtDomainFunc) (const VfpVirtDomainInfo *info, guint index, guint total,
+                                       gpointer data, GError **error);
+gboolean vfp_virt_foreach_domain (VfpVirt *virt, VfpVirtDomainFunc fn, gpointer data,
+                                  GError **error);
 
 /* One guest. */
 typedef struct _VfpVirtDomain VfpVirtDomain;
