@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 corpus=${1:-$here/corpus}
 
-targets="nodedev domxml state config addr template"
+targets="nodedev domxml state config addr template hookgate"
 for t in $targets; do
   mkdir -p "$corpus/$t"
   if [ -d "$here/seeds/$t" ]; then
@@ -27,6 +27,10 @@ for f in "$top"/tests/data/*.xml; do
 done
 for f in "$top"/xml-templates/*.xml; do
   [ -f "$f" ] && cp -f "$f" "$corpus/domxml/template-$(basename "$f")"
+done
+# The hook's gate reads what the domain reader reads.
+for f in "$top"/tests/data/*.xml "$top"/xml-templates/*.xml; do
+  [ -f "$f" ] && cp -f "$f" "$corpus/hookgate/$(basename "$f")"
 done
 # Every XML also seeds the other XML parsers: shapes they must refuse.
 for f in "$top"/tests/data/*.xml; do

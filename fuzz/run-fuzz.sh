@@ -75,6 +75,12 @@ for m in $core; do
   fi
   objs+=("$work/vfp-$m.o")
 done
+# The hook's gate (libc only) lives with the hook.
+if ! "$cc" "${cflags[@]}" -I"$top/hooks" -fsanitize=fuzzer-no-link,address,undefined \
+       -c "$top/hooks/hook-gate.c" -o "$work/hook-gate.o" 2> "$work/build.log"; then
+  cat "$work/build.log" >&2; echo "fuzz: cannot build hooks/hook-gate.c" >&2; exit 1
+fi
+objs+=("$work/hook-gate.o")
 
 if [ -n "${FUZZ_TARGETS:-}" ]; then
   targets=$FUZZ_TARGETS
@@ -82,7 +88,7 @@ else
   targets=$(cd "$here" && ls fuzz-*.c | sed 's/^fuzz-//; s/\.c$//')
 fi
 for t in $targets; do
-  if ! "$cc" "${cflags[@]}" -fsanitize=fuzzer,address,undefined \
+  if ! "$cc" "${cflags[@]}" -I"$top/hooks" -fsanitize=fuzzer,address,undefined \
          "$here/fuzz-$t.c" "${objs[@]}" $libs -o "$work/fuzz-$t" 2> "$work/build.log"; then
     cat "$work/build.log" >&2; echo "fuzz: cannot build fuzz/fuzz-$t.c" >&2; exit 1
   fi
