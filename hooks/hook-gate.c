@@ -126,8 +126,15 @@ config_state_dir (const char *path, int required, char **out)
         continue;
       if (*line == '[')
         {
-          in_vfpool = strcmp (line, "[vfpool]") == 0;
-          ok = strchr (line, ']') != NULL;
+          size_t n = strlen (line);
+
+          /* "[name]" and nothing else; GKeyFile would also take trailing
+           * text, which this reader leaves to the full hook */
+          while (n > 0 && is_space (line[n - 1]))
+            n--;
+          ok = n >= 2 && line[n - 1] == ']' && memchr (line + 1, ']', n - 2) == NULL
+               && memchr (line + 1, '[', n - 2) == NULL && n == strlen (line);
+          in_vfpool = ok && strcmp (line, "[vfpool]") == 0;
           continue;
         }
       eq = strchr (line, '=');

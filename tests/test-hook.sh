@@ -132,6 +132,9 @@ check "gate: an upper-case UUID is matched like libvirt's lower-case one" contai
 printf '[vfpool]\nstate-dir=%s\\s\n' "$state" > "$tap_tmp/escaped.conf"
 "$HOOK" --hook-core "$tap_tmp/no-such-core" --config "$tap_tmp/escaped.conf" plain release end - < "$tap_tmp/plain.xml" 2> "$tap_tmp/stderr"
 check "gate: a configuration it does not fully understand goes to the full hook" contains "$(cat "$tap_tmp/stderr")" "cannot run"
+printf '[vfpool]  \nstate-dir=%s\n' "$state" > "$tap_tmp/odd-group.conf"
+"$HOOK" --hook-core "$tap_tmp/no-such-core" --config "$tap_tmp/odd-group.conf" g1 release end - < "$tap_tmp/g1.xml" 2> "$tap_tmp/stderr"
+check "gate: so does a group line with trailing blanks" contains "$(cat "$tap_tmp/stderr")" "cannot run"
 
 # migrate begin on the destination: failover VFs get a local address.
 guest g3 33333333-3333-3333-3333-333333333333 \
