@@ -118,7 +118,11 @@ main (int argc, char **argv)
 
   xml = read_stdin (&len);
   if (core_argv == NULL || xml == NULL)
-    return 1;
+    {
+      free (core_argv);
+      free (xml);
+      return 1;
+    }
   /* The full hook's options (for tests and wrappers) go on to it; only
    * --hook-core is the front door's. An option it does not know goes on
    * too, and the full hook refuses it as it should. */
@@ -158,7 +162,11 @@ main (int argc, char **argv)
   call.xml_len = len;
   if (!unknown && hook_gate (&call, SYSCONFDIR "/vfpool/vfpool.conf",
                              LOCALSTATEDIR "/lib/vfpool") == HOOK_GATE_NOTHING_TO_DO)
-    return 0;
+    {
+      free (core_argv);
+      free (xml);
+      return 0;
+    }
 
   run_core (core, core_argv, xml, len);
   err = errno;
@@ -169,5 +177,7 @@ main (int argc, char **argv)
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   fprintf (stderr, _("vfpool hook: cannot run %s: %s\n"), core, strerror (err));
+  free (core_argv);
+  free (xml);
   return refuse ? 1 : 0;
 }

@@ -32,8 +32,9 @@ vf_iface () {  # ALIAS BUS SLOT FUNCTION [TEAMING]
 U1=11111111-1111-1111-1111-111111111111
 U2=22222222-2222-2222-2222-222222222222
 
+# (a sanitizer build adds its runtime)
 check "the hook's front door links nothing but libc" \
-  equals "$(readelf -d "$HOOK" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | tr '\n' ' ')" "libc.so.6 "
+  equals "$(readelf -d "$HOOK" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | grep -Ev '^lib(a|ub|l)san' | tr '\n' ' ')" "libc.so.6 "
 check "the full hook has no libvirt dependency" sh -c "! readelf -d '$CORE' | grep -q 'NEEDED.*libvirt'"
 check "the full hook does not link libvirt symbols" sh -c "! nm -D '$CORE' | grep -q ' U vir'"
 
