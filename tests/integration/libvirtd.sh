@@ -21,6 +21,18 @@ libvirtd_require () {
   fi
 }
 
+# Shell lines for a hook wrapper that set the sanitizer options of this
+# test: libvirtd runs hooks with a cleared environment, and a report from
+# the hook must still go where tests/check-reports.sh looks.
+libvirtd_hook_env () {
+  for var in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+    eval "val=\${$var:-}"
+    # shellcheck disable=SC2154
+    [ -n "$val" ] && printf "%s='%s'; export %s\n" "$var" "$(printf %s "$val" | sed "s/'/'\\\\''/g")" "$var"
+  done
+  return 0
+}
+
 libvirtd_start () {
   dir=$1
   name=${2:-vfpool-test}

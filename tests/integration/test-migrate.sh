@@ -27,8 +27,9 @@ for side in A B; do
   printf '[vfpool]\nstate-dir=%s\nuri=%s\nlog-file=%s\n[pool physnet1]\npfs=enp5s0f0,enp129s0f0np0\nvlan=100\n' \
     "$tap_tmp/state$side" "$uri" "$tap_tmp/log$side" > "$tap_tmp/vfpool$side.conf"
   # libvirt finds hooks when it starts: the wrapper is in place before.
-  printf '#!/bin/sh\nexec "%s" --hook-core "%s" --config "%s" --sysfs-root "%s" --vfpool "%s" --template-dir "%s" "$@"\n' \
-    "$HOOK" "$HOOK-core" "$tap_tmp/vfpool$side.conf" "$root" "$VFPOOL" "$top_srcdir/xml-templates" > "$lv/etc/hooks/qemu.d/vfpool"
+  printf '#!/bin/sh\n%s\nexec "%s" --hook-core "%s" --config "%s" --sysfs-root "%s" --vfpool "%s" --template-dir "%s" "$@"\n' \
+    "$(libvirtd_hook_env)" "$HOOK" "$HOOK-core" "$tap_tmp/vfpool$side.conf" "$root" "$VFPOOL" "$top_srcdir/xml-templates" \
+    > "$lv/etc/hooks/qemu.d/vfpool"
   chmod 755 "$lv/etc/hooks/qemu.d/vfpool"
 done
 libvirtd_start "$lvB" vfpool-b 49400 || { echo "Bail out! the destination libvirtd did not start"; exit 1; }
