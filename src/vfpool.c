@@ -2,6 +2,7 @@
  * command from the table; each command lives in its own cmd-NAME.c. */
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -162,6 +163,18 @@ main (int argc, char **argv)
   status = vfp_cli_error (&cli, VFP_EXIT_ERROR,
                           _("'%s' is not a vfpool command; see 'vfpool --help'."), argv[1]);
 out:
+  /* What vfpool prints is what scripts keep (reserve's addresses): output
+   * that never reached its file or pipe (a full disk) must not look like
+   * a success that printed nothing. stdout is flushed here, while errors
+   * can still be reported, not by exit(). */
+  if (fflush (stdout) != 0 || ferror (stdout))
+    {
+      int saved = errno;
+      int code = vfp_cli_error (&cli, VFP_EXIT_ERROR, _("Cannot write the output: %s"), g_strerror (saved));
+
+      if (status == VFP_EXIT_OK)
+        status = code;
+    }
   cli_clear (&cli);
   return status;
 }

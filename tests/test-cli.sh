@@ -153,6 +153,17 @@ check "--version" contains "$run_out" "vfpool "
 run v list --help
 check "every command has --help" contains "$run_out" "--json"
 
+# Output that cannot be written (a full disk) is an error, not a success
+# that printed nothing.
+run sh -c '"$@" > /dev/full' sh "$VFPOOL" --version
+check "--version to a full disk exits 2" equals "$run_rc" 2
+check "saying why" contains "$run_err" "Cannot write the output: No space left on device"
+run sh -c '"$@" > /dev/full' sh "$VFPOOL" --config "$conf" --sysfs-root "$root" reserve --owner full-disk
+check "reserve whose addresses cannot be written exits 2" equals "$run_rc" 2
+check "the reservation stands, so release --owner can free it" equals \
+  "$(p list --json | jq '[.[] | select(.owner == "full-disk")] | length')" 1
+p -q release --owner full-disk
+
 # Chinese, from the catalog built in the tree.
 if locale -a 2>/dev/null | grep -qi '^zh_CN.utf-\?8$'; then
   mkdir -p "$tap_tmp/locale/zh_CN/LC_MESSAGES"
