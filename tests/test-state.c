@@ -205,6 +205,27 @@ test_unreadable_stores (void)
     }
 }
 
+/* A store that asks for network fetches: refused, untouched, and nobody
+ * is contacted. */
+static void
+test_nothing_fetched (void)
+{
+  guint port;
+  int listener = test_listen_local (&port);
+  g_autofree char *text = NULL, *after = NULL;
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "leases.xml", NULL);
+
+  text = test_fetching_xml ("leases", port);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  assert_refused (dir, VFP_ERROR_INVALID, "DOCTYPE");
+  g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, text);
+  g_assert_false (test_was_contacted (listener));
+  close (listener);
+  test_remove_tree (dir);
+}
+
 /* A writer killed before its rename leaves a temp file; the next opener
  * removes it and the store is the old one. */
 static void
@@ -264,5 +285,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/unreadable-stores", test_unreadable_stores);
   g_test_add_func ("/vfpool/state/stale-temp-file", test_stale_temp_file);
   g_test_add_func ("/vfpool/state/reader-rules", test_reader_rules);
+  g_test_add_func ("/vfpool/state/nothing-fetched", test_nothing_fetched);
   return g_test_run ();
 }

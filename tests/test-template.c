@@ -4,6 +4,8 @@
  * bad or unsafe templates are refused. */
 #include "config.h"
 
+#include <unistd.h>
+
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -191,6 +193,23 @@ test_overrides (void)
   test_remove_tree (dir);
 }
 
+/* A guest's XML (as the hook reads it on stdin) that asks for network
+ * fetches: refused, and nobody is contacted. */
+static void
+test_domain_xml_fetches_nothing (void)
+{
+  guint port;
+  int listener = test_listen_local (&port);
+  g_autofree char *xml = test_fetching_xml ("domain", port);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpDomain) d = vfp_domxml_parse (xml, -1, &error);
+
+  g_assert_null (d);
+  g_assert_nonnull (error);
+  g_assert_false (test_was_contacted (listener));
+  close (listener);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -205,6 +224,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/template/every-dump", test_every_dump);
   g_test_add_func ("/vfpool/template/failover", test_failover);
   g_test_add_func ("/vfpool/template/values-are-data", test_values_are_data);
+  g_test_add_func ("/vfpool/template/domain-xml-fetches-nothing", test_domain_xml_fetches_nothing);
   g_test_add_func ("/vfpool/template/overrides", test_overrides);
   return g_test_run ();
 }
