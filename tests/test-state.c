@@ -205,6 +205,23 @@ test_unreadable_stores (void)
     }
 }
 
+/* A lease store too large for any real host (sparse: costs no disk):
+ * refused before it is read, and left as it is. */
+static void
+test_huge_store (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "leases.xml", NULL);
+  struct stat st;
+
+  g_assert_true (g_file_set_contents (path, "<leases version='1'>", -1, NULL));
+  g_assert_cmpint (truncate (path, G_GINT64_CONSTANT (4) * 1024 * 1024 * 1024), ==, 0);
+  assert_refused (dir, VFP_ERROR_INVALID, "larger than any lease store");
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, ==, G_GINT64_CONSTANT (4) * 1024 * 1024 * 1024);
+  test_remove_tree (dir);
+}
+
 /* A store that asks for network fetches: refused, untouched, and nobody
  * is contacted. */
 static void
@@ -286,5 +303,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/stale-temp-file", test_stale_temp_file);
   g_test_add_func ("/vfpool/state/reader-rules", test_reader_rules);
   g_test_add_func ("/vfpool/state/nothing-fetched", test_nothing_fetched);
+  g_test_add_func ("/vfpool/state/huge", test_huge_store);
   return g_test_run ();
 }

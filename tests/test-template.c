@@ -161,7 +161,7 @@ test_overrides (void)
   g_autofree char *path = g_build_filename (dir, "hostdev.xml", NULL);
   const char *dirs[] = { dir, template_dirs[0], NULL };
   VfpDeviceSpec spec = { VFP_TEMPLATE_HOSTDEV, { 0, 5, 0x10, 2 }, NULL, -1, "ua-vfpool-0", NULL };
-  g_autoptr (GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
+  g_autoptr (GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL, e5 = NULL;
   g_autofree char *x = NULL;
 
   g_assert_true (g_file_set_contents (path, "<hostdev mode='subsystem' type='pci' managed='yes'>"
@@ -190,6 +190,13 @@ test_overrides (void)
   g_chmod (path, 0644);
   g_assert_null (vfp_template_render (dirs, &spec, &e4));
   g_assert_nonnull (strstr (e4->message, "template=interface"));
+
+  /* huge (sparse): refused before it is read */
+  spec.vlan = -1;
+  g_assert_cmpint (truncate (path, 1024 * 1024 * 1024), ==, 0);
+  g_assert_null (vfp_template_render (dirs, &spec, &e5));
+  g_assert_error (e5, VFP_ERROR, VFP_ERROR_INVALID);
+  g_assert_nonnull (strstr (e5->message, "at most 64 KiB"));
   test_remove_tree (dir);
 }
 
