@@ -9,6 +9,7 @@
 
 #include "vfp-audit.h"
 #include "vfp-i18n.h"
+#include "vfp-proc.h"
 
 void
 vfp_audit_guest_free (VfpAuditGuest *g)
@@ -225,6 +226,8 @@ audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrA
     }
   if (l->state == VFP_LEASE_DETACHING)
     {
+      if (l->pid > 0 && vfp_proc_is_alive (l->pid, l->pid_start))
+        return;   /* a detach in progress: it settles the lease itself */
       if (mine && mine->live)
         add (out, "stuck-detach", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_NONE,
              g_strdup_printf (_("Guest %s has not released VF %s since it was asked to."), owner->name, a),
