@@ -123,18 +123,32 @@ step_free_unattached (VfpPool *pool, gpointer data)
       vfp_pool_mark_free (pool, ((Item *) b->items->pdata[i])->vf, b->why);
 }
 
+typedef struct {
+  GPtrArray *items;
+  const char *uuid;         /* the guest */
+} Attached;
+
 static void
 step_mark_attached (VfpPool *pool, gpointer data)
 {
-  GPtrArray *items = data;
+  Attached *done = data;
   guint i;
 
-  for (i = 0; i < items->len; i++)
+  for (i = 0; i < done->items->len; i++)
     {
-      Item *it = items->pdata[i];
+      Item *it = done->items->pdata[i];
+      VfpLease *l = vfp_state_get (pool->state, it->vf);
       g_autoptr (GError) e = NULL;
 
-      if (!vfp_pool_mark_attached (pool, it->vf, it->mac, &e))
+      /* a reservation someone else took over must not become this guest's
+       * (nor theirs, attached): the audit reports the conflict instead */
+      if (l != NULL && g_strcmp0 (l->owner_uuid, done->uuid) != 0)
+        {
+          g_autofree char *msg = g_strdup_printf (_("The lease of VF %s changed while it was being attached; run 'vfpool audit'."), it->vf);
+
+          g_ptr_array_add (pool->events, vfp_event_new ("warning", it->vf, NULL, msg));
+        }
+      else if (!vfp_pool_mark_attached (pool, it->vf, it->mac, &e))
         g_ptr_array_add (pool->events, vfp_event_new ("warning", it->vf, NULL, e->message));
     }
 }
@@ -464,8 +478,12 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
     }
 
   /* 5. Attached. */
-  if (!vfp_cli_with_pool (cli, host->sysfs, step_mark_attached, items))
-    return VFP_EXIT_ERROR;
+  {
+    Attached done = { items, vfp_virt_domain_uuid (guest->dom) };
+
+    if (!vfp_cli_with_pool (cli, host->sysfs, step_mark_attached, &done))
+      return VFP_EXIT_ERROR;
+  }
   print_result (cli, guest, items, live, config);
   return VFP_EXIT_OK;
 }

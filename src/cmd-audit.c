@@ -205,6 +205,47 @@ print_json (GPtrArray *findings, GPtrArray *fixed, double seconds)
   vfp_cli_print_json (json);
 }
 
+/* One lease as the audit compares it over time. */
+static char *
+fingerprint (const VfpLease *l)
+{
+  return g_strdup_printf ("%d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s %s %s %d", (int) l->state,
+                          l->created, l->changed, l->owner_uuid ? l->owner_uuid : "-",
+                          vfp_lease_owner (l) ? vfp_lease_owner (l) : "-", l->alias ? l->alias : "-", (int) l->pid);
+}
+
+/* The leases before the guests are read (VF -> fingerprint). The guests'
+ * XML is older than the store the audit then locks, since the lock is
+ * never held while libvirt works: a lease an attach or detach changed in
+ * between must not be "repaired" against XML that predates the change
+ * (freeing a VF the guest has just got would give it out twice). */
+static GHashTable *
+snapshot_leases (VfpCli *cli, int *code)
+{
+  g_autoptr (VfpState) state = vfp_cli_open_state (cli, FALSE, code);
+  g_autoptr (GPtrArray) all = NULL;
+  GHashTable *before;
+  guint i;
+
+  if (state == NULL)
+    return NULL;
+  before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  all = vfp_state_list (state);
+  for (i = 0; i < all->len; i++)
+    g_hash_table_insert (before, g_strdup (((VfpLease *) all->pdata[i])->vf), fingerprint (all->pdata[i]));
+  return before;
+}
+
+/* Whether VF's lease is as it was in BEFORE (or absent in both). */
+static gboolean
+unchanged (GHashTable *before, VfpState *state, const char *vf)
+{
+  VfpLease *l = vfp_state_get (state, vf);
+  g_autofree char *now = l ? fingerprint (l) : NULL;
+
+  return g_strcmp0 (g_hash_table_lookup (before, vf), now) == 0;
+}
+
 /* Writes the lease's entry into the guest's metadata (where it is missing). */
 static gboolean
 restore_metadata (VfpCli *cli, VfpVirt *virt, VfpFinding *f, VfpState *state, GError **error)
@@ -248,6 +289,7 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpPool) pool = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) before = NULL;
   int code = VFP_EXIT_OK;
   double seconds;
   guint i;
@@ -264,6 +306,8 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   host = vfp_cli_load_host (cli, VFP_HOST_LAZY_VFS, &code);
   if (host == NULL)
     return code;
+  if (fix && (before = snapshot_leases (cli, &code)) == NULL)
+    return code;
   virt = vfp_virt_open (cli->uri, !fix, &error);
   if (virt == NULL || (guests = gather_guests (cli, virt, &error)) == NULL)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("Could not audit: %s"), error->message);
@@ -279,11 +323,20 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
         g_ptr_array_remove_index (findings, i);
   if (fix)
     {
+      g_autoptr (GPtrArray) moved = g_ptr_array_new ();
+
+      /* judged before any repair: one VF can have two (adopt, then metadata) */
+      for (i = 0; i < findings->len; i++)
+        if (!unchanged (before, state, ((VfpFinding *) findings->pdata[i])->object))
+          g_ptr_array_add (moved, findings->pdata[i]);
       for (i = 0; i < findings->len; i++)
         {
           VfpFinding *f = findings->pdata[i];
 
-          if (f->fix == VFP_FIX_METADATA)
+          if (f->fix != VFP_FIX_NONE && g_ptr_array_find (moved, f, NULL))
+            vfp_cli_warn (cli, _("%s %s: not repaired: the lease changed while the audit read the guests; run the audit again."),
+                          f->code, f->object);
+          else if (f->fix == VFP_FIX_METADATA)
             g_ptr_array_add (metadata_fixes, f);
           else if (vfp_audit_apply (pool, f))
             g_ptr_array_add (fixed, g_strdup_printf (_("%s %s: repaired (%s)"), f->code, f->object, f->message));

@@ -16,20 +16,52 @@
 
 typedef struct {
   const char *vf;
+  const char *uuid;         /* the guest */
+  const char *alias;        /* with the VF, which lease this detach is about */
   gboolean freed;           /* out of the guest: free the lease */
   const char *why;
+  gboolean gone;            /* out: the lease is no longer the guest's */
 } Step;
+
+/* An attach in progress (a reservation whose process lives): its own
+ * rollback or completion settles it, never a detach. */
+static gboolean
+in_flight (VfpPool *pool, const VfpLease *l)
+{
+  return l->state == VFP_LEASE_QUARANTINED
+         || (l->state == VFP_LEASE_RESERVED && !vfp_pool_lease_is_stale (pool, l));
+}
 
 static void
 apply_step (VfpPool *pool, gpointer data)
 {
   Step *step = data;
+  VfpLease *l = vfp_state_get (pool->state, step->vf);
   g_autoptr (GError) error = NULL;
 
+  /* Another vfpool detached it meanwhile, and the VF may already be a new
+   * holder's, or attached again (a new lease): never mark or free a lease
+   * that is not this one, not attached yet, or (to free) not detaching. */
+  step->gone = l == NULL || g_strcmp0 (l->owner_uuid, step->uuid) != 0
+               || g_strcmp0 (l->alias, step->alias) != 0 || in_flight (pool, l)
+               || (step->freed && l->state != VFP_LEASE_DETACHING);
+  if (step->gone)
+    return;
   if (step->freed)
     vfp_pool_mark_free (pool, step->vf, step->why);
   else if (!vfp_pool_mark_detaching (pool, step->vf, &error))
     g_ptr_array_add (pool->events, vfp_event_new ("warning", step->vf, NULL, error->message));
+}
+
+/* Whether DOM has VF under ALIAS (an alias can be given again to another
+ * VF once a concurrent detach has removed the first). */
+static gboolean
+has_vf (VfpDomain *dom, const char *alias, const char *vf)
+{
+  VfpDomDevice *dev = vfp_domain_find_device (dom, alias);
+  g_autofree char *addr = dev ? vfp_addr_to_string (&dev->addr) : NULL;
+
+  return addr != NULL && strcmp (addr, vf) == 0;
 }
 
 /* Whether ARG ("05:10.2", "0000:05:10.2") names VF. */
@@ -69,7 +101,7 @@ select_leases (VfpCli *cli, VfpSysfs *sysfs, const char *uuid, int argc, char **
 
       for (a = 1; a < argc && !wanted; a++)
         wanted = g_strcmp0 (argv[a], l->alias) == 0 || same_vf (argv[a], l->vf);
-      if (wanted && l->state != VFP_LEASE_QUARANTINED && l->alias != NULL)
+      if (wanted && !in_flight (pool, l) && l->alias != NULL)
         {
           VfpLease *copy = vfp_lease_new (l->vf);
 
@@ -133,17 +165,37 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
   for (i = 0; i < leases->len; i++)
     {
       VfpLease *l = leases->pdata[i];
-      gboolean in_live = vfp_domain_find_device (guest->live, l->alias) != NULL;
-      gboolean in_config = vfp_domain_find_device (guest->config, l->alias) != NULL;
-      Step step = { l->vf, FALSE, NULL };
+      gboolean in_live, in_config;
+      Step step = { l->vf, vfp_virt_domain_uuid (guest->dom), l->alias, FALSE, NULL, FALSE };
+      VfpAddr addr;
       g_autoptr (GError) e = NULL;
       const char *outcome;
 
       /* detaching is durable before libvirt is asked */
       vfp_cli_with_pool (cli, host->sysfs, apply_step, &step);
-      if ((in_live || in_config) && !vfp_virt_detach_alias (guest->dom, l->alias, in_live, in_config, &e))
+      vfp_guest_reload (guest, NULL);
+      in_live = has_vf (guest->live, l->alias, l->vf);
+      in_config = has_vf (guest->config, l->alias, l->vf);
+      if (step.gone)
+        {
+          if (!cli->json)
+            printf (_("VF %s was detached from %s by another vfpool meanwhile\n"), l->vf, vfp_virt_domain_name (guest->dom));
+          outcome = "free";
+        }
+      else if ((in_live || in_config) && !vfp_virt_detach_alias (guest->dom, l->alias, in_live, in_config, &e)
+               && (!vfp_guest_reload (guest, NULL) || has_vf (guest->live, l->alias, l->vf)
+                   || has_vf (guest->config, l->alias, l->vf)))
         {
           vfp_cli_error (cli, VFP_EXIT_FAILED, _("%s; VF %s stays detaching."), e->message, l->vf);
+          stuck++;
+          outcome = "error";
+        }
+      else if (!in_live && !in_config && vfp_addr_parse (l->vf, &addr, NULL)
+               && (vfp_domain_find_address (guest->live, &addr) || vfp_domain_find_address (guest->config, &addr)))
+        {
+          /* under another alias than its lease says: not this lease's device */
+          vfp_cli_error (cli, VFP_EXIT_FAILED, _("Guest '%s' has VF %s under another alias than %s; the lease stays detaching ('vfpool audit' settles it)."),
+                         vfp_virt_domain_name (guest->dom), l->vf, l->alias);
           stuck++;
           outcome = "error";
         }
@@ -162,9 +214,10 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
           step.freed = TRUE;
           step.why = in_live ? _("libvirt reported the device removed") : in_config
                      ? _("removed from the persistent definition") : _("the guest no longer has it");
+          g_clear_error (&e);   /* libvirt's error when another detach removed it first */
           vfp_cli_with_pool (cli, host->sysfs, apply_step, &step);
           vfp_guest_reload (guest, NULL);
-          if (!vfp_guest_write_metadata (guest, NULL, l->alias, guest->active, guest->persistent, &e))
+          if (!step.gone && !vfp_guest_write_metadata (guest, NULL, l->alias, guest->active, guest->persistent, &e))
             vfp_cli_warn (cli, "%s", e->message);
           if (!cli->json)
             printf (_("VF %s detached from %s (%s)\n"), l->vf, vfp_virt_domain_name (guest->dom), l->alias);

@@ -9,6 +9,7 @@
 
 #include "vfp-audit.h"
 #include "vfp-i18n.h"
+#include "vfp-proc.h"
 
 void
 vfp_audit_guest_free (VfpAuditGuest *g)
@@ -110,6 +111,37 @@ find_use (GPtrArray *list, const char *uuid)
   return NULL;
 }
 
+/* F adopts the device MINE: the lease becomes attached where it is. */
+static void
+adopted (VfpFinding *f, Use *mine)
+{
+  f->live = mine->live;
+  f->config = mine->config;
+  f->alias = g_strdup (mine->dev->alias);
+}
+
+/* OWNER has VF A (MINE): its metadata must describe vfpool's devices. Also
+ * checked where a lease is adopted, so one --fix restores both (an attach
+ * killed between libvirt and the metadata leaves both to repair). */
+static void
+check_metadata (GPtrArray *out, const char *a, VfpAuditGuest *owner, Use *mine)
+{
+  if (mine->dev->alias == NULL || !g_str_has_prefix (mine->dev->alias, VFP_ALIAS_PREFIX))
+    return;
+  if ((mine->live && !vfp_domain_find_meta (owner->live, mine->dev->alias))
+      || (mine->config && !vfp_domain_find_meta (owner->config, mine->dev->alias)))
+    {
+      VfpFinding *f = add (out, "metadata", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_METADATA,
+                           g_strdup_printf (_("Guest %s has VF %s (%s), but its vfpool metadata does not describe it."),
+                                            owner->name, a, mine->dev->alias ? mine->dev->alias : "-"),
+                           g_strdup (_("--fix writes the metadata from the lease.")));
+
+      f->live = mine->live && !vfp_domain_find_meta (owner->live, mine->dev->alias);
+      f->config = mine->config && !vfp_domain_find_meta (owner->config, mine->dev->alias);
+      f->alias = g_strdup (mine->dev->alias);
+    }
+}
+
 static const char *const foreign[] = { "vfio-pci", "igb_uio", "uio_pci_generic", "pci-stub", NULL };
 
 /* One pool VF: its lease against the guests that use it and the kernel. */
@@ -148,9 +180,8 @@ audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrA
                                g_strdup_printf (_("Guest %s uses VF %s of the pool, but no lease says so."), u->guest->name, a),
                                g_strdup (_("--fix records the lease (attached to that guest).")));
 
-          f->live = u->live;
-          f->config = u->config;
-          f->alias = g_strdup (u->dev->alias);
+          adopted (f, u);
+          check_metadata (out, a, u->guest, u);
           return;
         }
       driver = vfp_sysfs_vf_driver (pool->sysfs, vf);
@@ -177,9 +208,8 @@ audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrA
 
           if (mine)
             {
-              f->live = mine->live;
-              f->config = mine->config;
-              f->alias = g_strdup (mine->dev->alias);
+              adopted (f, mine);
+              check_metadata (out, a, owner, mine);
             }
         }
       return;
@@ -196,10 +226,25 @@ audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrA
     }
   if (l->state == VFP_LEASE_DETACHING)
     {
+      if (l->pid > 0 && vfp_proc_is_alive (l->pid, l->pid_start))
+        return;   /* a detach in progress: it settles the lease itself */
       if (mine && mine->live)
         add (out, "stuck-detach", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_NONE,
              g_strdup_printf (_("Guest %s has not released VF %s since it was asked to."), owner->name, a),
              g_strdup (_("The guest ignores the unplug: shut it down (the release hook frees the VF), or try 'vfpool detach' again.")));
+      else if (mine)
+        {
+          /* libvirt removes a device from the persistent definition at
+           * once: one still there means the detach stopped before asking
+           * libvirt (killed). Freeing it would hand the VF out twice. */
+          VfpFinding *f = add (out, "stuck-detach", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_ADOPT,
+                               g_strdup_printf (_("The detach of VF %s from guest %s was interrupted: its persistent definition still has it."),
+                                                a, owner->name),
+                               g_strdup (_("--fix records it as attached again; run 'vfpool detach' to detach it.")));
+
+          adopted (f, mine);
+          check_metadata (out, a, owner, mine);
+        }
       else
         add (out, "stuck-detach", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_FREE,
              g_strdup_printf (_("The detach of VF %s from guest %s finished, but the lease still says detaching."), a, owner->name),
@@ -213,21 +258,7 @@ audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrA
            g_strdup (_("--fix frees it.")));
       return;
     }
-  /* the guest has it: its metadata must describe vfpool's devices */
-  if (mine->dev->alias == NULL || !g_str_has_prefix (mine->dev->alias, VFP_ALIAS_PREFIX))
-    return;
-  if ((mine->live && !vfp_domain_find_meta (owner->live, mine->dev->alias))
-      || (mine->config && !vfp_domain_find_meta (owner->config, mine->dev->alias)))
-    {
-      VfpFinding *f = add (out, "metadata", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_METADATA,
-                           g_strdup_printf (_("Guest %s has VF %s (%s), but its vfpool metadata does not describe it."),
-                                            owner->name, a, mine->dev->alias ? mine->dev->alias : "-"),
-                           g_strdup (_("--fix writes the metadata from the lease.")));
-
-      f->live = mine->live && !vfp_domain_find_meta (owner->live, mine->dev->alias);
-      f->config = mine->config && !vfp_domain_find_meta (owner->config, mine->dev->alias);
-      f->alias = g_strdup (mine->dev->alias);
-    }
+  check_metadata (out, a, owner, mine);
 }
 
 /* Runs the audit over POOL's configuration, sysfs scan and store, and the

@@ -610,7 +610,8 @@ vfp_pool_mark_detaching (VfpPool *pool, const char *vf, GError **error)
       return FALSE;
     }
   l->state = VFP_LEASE_DETACHING;
-  l->pid = 0;
+  /* whose detach this is: the audit leaves one in progress alone */
+  l->pid = vfp_proc_start_time (getpid (), &l->pid_start) ? getpid () : 0;
   l->expires = 0;
   l->changed = pool->now;
   event (pool, "detach", vf, vfp_lease_owner (l), _("Detaching VF %s from guest %s."), vf, vfp_lease_owner (l));

@@ -180,6 +180,7 @@ test_files (void)
   g_autoptr (GError) e1 = NULL;
   g_autoptr (GError) e2 = NULL;
   g_autoptr (GError) e3 = NULL;
+  g_autoptr (GError) e4 = NULL;
   g_autoptr (VfpConfig) c = NULL;
 
   c = vfp_config_load (path, FALSE, &e1);
@@ -202,6 +203,12 @@ test_files (void)
   g_assert_null (vfp_config_load (link, TRUE, &e3));
   g_assert_error (e3, VFP_ERROR, VFP_ERROR_UNSAFE);
   g_assert_nonnull (strstr (e3->message, "symlink"));
+
+  /* huge (sparse: costs no disk): refused before it is read */
+  g_assert_cmpint (truncate (path, 1024 * 1024 * 1024), ==, 0);
+  g_assert_null (vfp_config_load (path, TRUE, &e4));
+  g_assert_error (e4, VFP_ERROR, VFP_ERROR_INVALID);
+  g_assert_nonnull (strstr (e4->message, "larger than 1 MiB"));
   test_remove_tree (dir);
 }
 

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "fake-libvirt.h"
 #include "fake-sysfs.h"
@@ -81,6 +82,22 @@ test_hostile (void)
       g_assert_error (error, VFP_ERROR, VFP_ERROR_INVALID);
       g_test_message ("%s", error->message);
     }
+}
+
+/* XML that asks for network fetches: refused, and nobody is contacted. */
+static void
+test_nothing_fetched (void)
+{
+  guint port;
+  int listener = test_listen_local (&port);
+  g_autofree char *xml = test_fetching_xml ("device", port);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpNodedev) dev = vfp_nodedev_parse (xml, &error);
+
+  g_assert_null (dev);
+  g_assert_error (error, VFP_ERROR, VFP_ERROR_INVALID);
+  g_assert_false (test_was_contacted (listener));
+  close (listener);
 }
 
 static void
@@ -191,6 +208,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/nodedev/captured-vf", test_captured_vf);
   g_test_add_func ("/vfpool/nodedev/hostile", test_hostile);
   g_test_add_func ("/vfpool/nodedev/huge", test_huge);
+  g_test_add_func ("/vfpool/nodedev/nothing-fetched", test_nothing_fetched);
   g_test_add ("/vfpool/nodedev/join-test-driver", Fixture, GINT_TO_POINTER (FALSE),
               fixture_setup, test_join, fixture_teardown);
   g_test_add ("/vfpool/nodedev/join-mismatch", Fixture, GINT_TO_POINTER (TRUE),

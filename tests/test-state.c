@@ -205,6 +205,44 @@ test_unreadable_stores (void)
     }
 }
 
+/* A lease store too large for any real host (sparse: costs no disk):
+ * refused before it is read, and left as it is. */
+static void
+test_huge_store (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "leases.xml", NULL);
+  struct stat st;
+
+  g_assert_true (g_file_set_contents (path, "<leases version='1'>", -1, NULL));
+  g_assert_cmpint (truncate (path, G_GINT64_CONSTANT (4) * 1024 * 1024 * 1024), ==, 0);
+  assert_refused (dir, VFP_ERROR_INVALID, "larger than any lease store");
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, ==, G_GINT64_CONSTANT (4) * 1024 * 1024 * 1024);
+  test_remove_tree (dir);
+}
+
+/* A store that asks for network fetches: refused, untouched, and nobody
+ * is contacted. */
+static void
+test_nothing_fetched (void)
+{
+  guint port;
+  int listener = test_listen_local (&port);
+  g_autofree char *text = NULL, *after = NULL;
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "leases.xml", NULL);
+
+  text = test_fetching_xml ("leases", port);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  assert_refused (dir, VFP_ERROR_INVALID, "DOCTYPE");
+  g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, text);
+  g_assert_false (test_was_contacted (listener));
+  close (listener);
+  test_remove_tree (dir);
+}
+
 /* A writer killed before its rename leaves a temp file; the next opener
  * removes it and the store is the old one. */
 static void
@@ -264,5 +302,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/unreadable-stores", test_unreadable_stores);
   g_test_add_func ("/vfpool/state/stale-temp-file", test_stale_temp_file);
   g_test_add_func ("/vfpool/state/reader-rules", test_reader_rules);
+  g_test_add_func ("/vfpool/state/nothing-fetched", test_nothing_fetched);
+  g_test_add_func ("/vfpool/state/huge", test_huge_store);
   return g_test_run ();
 }

@@ -4,6 +4,8 @@
  * bad or unsafe templates are refused. */
 #include "config.h"
 
+#include <unistd.h>
+
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -159,7 +161,7 @@ test_overrides (void)
   g_autofree char *path = g_build_filename (dir, "hostdev.xml", NULL);
   const char *dirs[] = { dir, template_dirs[0], NULL };
   VfpDeviceSpec spec = { VFP_TEMPLATE_HOSTDEV, { 0, 5, 0x10, 2 }, NULL, -1, "ua-vfpool-0", NULL };
-  g_autoptr (GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
+  g_autoptr (GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL, e5 = NULL;
   g_autofree char *x = NULL;
 
   g_assert_true (g_file_set_contents (path, "<hostdev mode='subsystem' type='pci' managed='yes'>"
@@ -188,7 +190,31 @@ test_overrides (void)
   g_chmod (path, 0644);
   g_assert_null (vfp_template_render (dirs, &spec, &e4));
   g_assert_nonnull (strstr (e4->message, "template=interface"));
+
+  /* huge (sparse): refused before it is read */
+  spec.vlan = -1;
+  g_assert_cmpint (truncate (path, 1024 * 1024 * 1024), ==, 0);
+  g_assert_null (vfp_template_render (dirs, &spec, &e5));
+  g_assert_error (e5, VFP_ERROR, VFP_ERROR_INVALID);
+  g_assert_nonnull (strstr (e5->message, "at most 64 KiB"));
   test_remove_tree (dir);
+}
+
+/* A guest's XML (as the hook reads it on stdin) that asks for network
+ * fetches: refused, and nobody is contacted. */
+static void
+test_domain_xml_fetches_nothing (void)
+{
+  guint port;
+  int listener = test_listen_local (&port);
+  g_autofree char *xml = test_fetching_xml ("domain", port);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpDomain) d = vfp_domxml_parse (xml, -1, &error);
+
+  g_assert_null (d);
+  g_assert_nonnull (error);
+  g_assert_false (test_was_contacted (listener));
+  close (listener);
 }
 
 int
@@ -205,6 +231,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/template/every-dump", test_every_dump);
   g_test_add_func ("/vfpool/template/failover", test_failover);
   g_test_add_func ("/vfpool/template/values-are-data", test_values_are_data);
+  g_test_add_func ("/vfpool/template/domain-xml-fetches-nothing", test_domain_xml_fetches_nothing);
   g_test_add_func ("/vfpool/template/overrides", test_overrides);
   return g_test_run ();
 }

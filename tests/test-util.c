@@ -2,8 +2,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "test-util.h"
@@ -49,4 +52,52 @@ test_read_data (const char *name)
 
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
   return text;
+}
+
+/* A TCP listener on 127.0.0.1 that nobody should contact, non-blocking;
+ * its port in PORT. The caller closes it. */
+int
+test_listen_local (guint *port)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t len = sizeof sa;
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
+  g_assert_cmpint (listen (fd, 16), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &sa, &len), ==, 0);
+  *port = ntohs (sa.sin_port);
+  return fd;
+}
+
+/* Whether anything connected to LISTENER: the kernel queues a connection
+ * whether or not it is accepted, so an empty queue proves nobody came. */
+gboolean
+test_was_contacted (int listener)
+{
+  int fd = accept (listener, NULL, NULL);
+
+  if (fd < 0)
+    {
+      g_assert_true (errno == EAGAIN || errno == EWOULDBLOCK);
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+/* A document with ROOT as its root element that asks a parser to fetch
+ * from 127.0.0.1:PORT in every way XML offers: an external DTD, an external
+ * entity, a parameter entity and an XInclude. The caller frees it. */
+char *
+test_fetching_xml (const char *root, guint port)
+{
+  return g_strdup_printf ("<?xml version='1.0'?>"
+                          "<!DOCTYPE %s SYSTEM 'http://127.0.0.1:%u/dtd' ["
+                          "<!ENTITY x SYSTEM 'http://127.0.0.1:%u/entity'>"
+                          "<!ENTITY %% p SYSTEM 'http://127.0.0.1:%u/parameter'> %%p;]>"
+                          "<%s xmlns:xi='http://www.w3.org/2001/XInclude'>&x;"
+                          "<xi:include href='http://127.0.0.1:%u/xinclude'/></%s>",
+                          root, port, port, port, root, port, root);
 }

@@ -145,4 +145,32 @@ check "attach with libvirtd unreachable exits 2" equals "$run_rc" 2
 check "and names the URI" contains "$run_err" "Cannot connect to libvirt at 'qemu+unix:///system?socket=$lv/nonexistent-sock'"
 check "the store is untouched" equals "$(cat "$state/leases.xml")" "$before"
 
+# Names are data: a guest named with quotes, markup and an ampersand
+# (libvirt itself refuses a newline in a name), a label with a newline.
+odd="o'd\"d <b>&amp; g"
+sed -e "s|<name>g2</name>|<name>o'd\&quot;d \&lt;b\&gt;\&amp;amp; g</name>|" "$lv/g2.xml" > "$tap_tmp/odd.xml"
+virsh -q -c "$LIBVIRTD_URI" define "$tap_tmp/odd.xml" > /dev/null
+check "(libvirt has the oddly named guest)" equals "$(virsh -q -c "$LIBVIRTD_URI" domname "$(virsh -q -c "$LIBVIRTD_URI" domuuid "$odd")")" "$odd"
+run V attach "$odd" --config --dry-run --print-xml
+check "a dry run for it prints device XML" equals "$(echo "$run_out" | grep -c "^<interface type=.hostdev.")" 1
+run V attach "$odd" --config --json
+check "attach --config to it succeeds" equals "$run_rc" 0
+check "--json gives its name back exactly" equals "$(echo "$run_out" | jq -r '.guest')" "$odd"
+check "list --json names it exactly" equals "$(V list --json | jq -r --arg g "$odd" '[.[] | select(.owner == $g)] | length')" 1
+check "the store holds it escaped, as data" contains "$(cat "$state/leases.xml")" "o'd&quot;d &lt;b&gt;&amp;amp; g"
+check "its definition holds the VF" equals "$(xml --inactive "$odd" | grep -c "<alias name='ua-vfpool-0'/>")" 1
+run V detach "$odd" --all
+check "and detach finds it by that name" equals "$run_rc" 0
+label="l<1>&amp;'\"
+next"
+run V reserve --owner "$label" --json
+check "a label with markup, quotes and a newline reserves" equals "$run_rc" 0
+check "list --json gives the label back exactly" equals "$(V list --json | jq -r --arg l "$label" '[.[] | select(.owner == $l)] | length')" 1
+run V release --owner "$label"
+check "and release --owner finds it" equals "$(V list --json | jq -r --arg l "$label" '[.[] | select(.owner == $l)] | length')" 0
+run V attach g1 --config --mac "52:54:00:'\"<:&0:01"
+check "a MAC with quotes or markup is refused" equals "$run_rc" 2
+check "saying what a MAC looks like" contains "$run_err" "must be one unicast MAC like 52:54:00:12:34:56"
+check "and the guest is unchanged" equals "$(xml --inactive g1 | grep -c "<alias name='ua-vfpool-")" 3
+
 done_testing

@@ -99,6 +99,32 @@ run V audit
 check "after the human part, the audit is clean" equals "$run_rc" 0
 check "and says so" contains "$run_out" "Clean"
 
+# What a killed detach or attach leaves (tests/integration/test-crash.sh
+# kills them for real), repaired by one --fix.
+# A detach killed before it asked libvirt: g8's definition still has the
+# VF; freeing it would let the VF go to a second holder.
+libvirtd_define_guest g8; V -q attach g8 --config > /dev/null
+g8vf=$(V list --json | jq -r '.[] | select(.owner == "g8") | .address')
+sed -i "s|\(vf=\"$g8vf\".*\)state=\"attached\"|\1state=\"detaching\"|" "$state/leases.xml"
+# An attach killed after libvirt took the VF, before the metadata and the
+# lease said so.
+libvirtd_define_guest g9; V -q attach g9 --config > /dev/null
+g9vf=$(V list --json | jq -r '.[] | select(.owner == "g9") | .address')
+virsh -q -c "$LIBVIRTD_URI" metadata g9 http://vfpool.org/xmlns/vfpool/1 --remove --config > /dev/null
+sed -i "s|\(vf=\"$g9vf\".*\)state=\"attached\"\(.*\)>|\1state=\"reserved\"\2><reservation pid=\"999999\" start=\"1\" expires=\"$(( $(date +%s) + 300 ))\"/>|" "$state/leases.xml"
+run V audit --fix --json
+check "one --fix repairs both" equals "$(echo "$run_out" | jq -c '[.fixed[] | split(" ")[0]] | sort')" '["metadata","stale-reservation","stuck-detach"]'
+check "an interrupted detach whose VF is still defined is attached again, not freed" equals \
+  "$(V list --json | jq -c "[.[] | select(.address == \"$g8vf\") | [.state, .owner]]")" '[["attached","g8"]]'
+check "an interrupted attach is adopted" equals \
+  "$(V list --json | jq -c "[.[] | select(.address == \"$g9vf\") | [.state, .owner]]")" '[["attached","g9"]]'
+check "and its metadata written by the same --fix" contains \
+  "$(virsh -q -c "$LIBVIRTD_URI" metadata g9 http://vfpool.org/xmlns/vfpool/1 --config)" "address=\"$g9vf\""
+run V audit
+check "the audit is clean again" equals "$run_rc" 0
+run V detach g8 --all
+check "and the interrupted detach can be done again" equals "$(V list --json | jq -c "[.[] | select(.address == \"$g8vf\") | .state]")" '["free"]'
+
 # Could not audit: exit 2, nothing changed.
 clean=$(cat "$state/leases.xml")
 run "$VFPOOL" -c "qemu+unix:///system?socket=$lv/nope" --config "$conf" --sysfs-root "$root" audit
