@@ -104,6 +104,21 @@ check_interrupt_remapping (VfpHost *host, GPtrArray *results)
          g_strdup_printf (_("Every IOMMU unit remaps interrupts (units: %u)."), with), NULL);
 }
 
+/* Whether MODULES_DIR's modules.dep or modules.builtin names KO. */
+static gboolean
+module_installed (const char *modules_dir, const char *ko)
+{
+  g_autofree char *dep = NULL, *builtin = NULL, *deps = NULL, *builtins = NULL;
+
+  if (modules_dir == NULL)
+    return FALSE;
+  dep = g_build_filename (modules_dir, "modules.dep", NULL);
+  builtin = g_build_filename (modules_dir, "modules.builtin", NULL);
+  g_file_get_contents (dep, &deps, NULL, NULL);
+  g_file_get_contents (builtin, &builtins, NULL, NULL);
+  return (deps && strstr (deps, ko)) || (builtins && strstr (builtins, ko));
+}
+
 /* vfio-pci is ready when loaded; on the real /sys, a module on disk will do
  * too, since libvirt loads it on the first managed attach. */
 static void
@@ -119,25 +134,43 @@ check_vfio (VfpHost *host, const char *modules_dir, GPtrArray *results)
            g_strdup (_("The vfio-pci driver is loaded.")), NULL);
       return;
     }
-  if (modules_dir != NULL)
+  if (module_installed (modules_dir, "/vfio-pci.ko"))
     {
-      g_autofree char *dep = g_build_filename (modules_dir, "modules.dep", NULL);
-      g_autofree char *builtin = g_build_filename (modules_dir, "modules.builtin", NULL);
-      g_autofree char *deps = NULL, *builtins = NULL;
-
-      g_file_get_contents (dep, &deps, NULL, NULL);
-      g_file_get_contents (builtin, &builtins, NULL, NULL);
-      if ((deps && strstr (deps, "/vfio-pci.ko")) || (builtins && strstr (builtins, "/vfio-pci.ko")))
-        {
-          add (results, "vfio-pci", "host", VFP_CHECK_PASS,
-               g_strdup (_("The vfio-pci module is installed (libvirt loads it on the first attach).")),
-               NULL);
-          return;
-        }
+      add (results, "vfio-pci", "host", VFP_CHECK_PASS,
+           g_strdup (_("The vfio-pci module is installed (libvirt loads it on the first attach).")),
+           NULL);
+      return;
     }
   add (results, "vfio-pci", "host", VFP_CHECK_FAIL,
        g_strdup_printf (_("The vfio-pci driver is neither loaded (%s) nor installed."), drv),
        g_strdup (_("Install a kernel with VFIO (CONFIG_VFIO_PCI) and run 'modprobe vfio-pci'.")));
+}
+
+/* QEMU needs an IOMMU model for VFIO's container: vfio_iommu_type1. vfio
+ * pulls it in through a softdep, which kmod's modprobe follows and
+ * busybox's (or a bare insmod) does not; QEMU then says "No available IOMMU
+ * models" only when a guest starts. */
+static void
+check_vfio_iommu (VfpHost *host, const char *modules_dir, GPtrArray *results)
+{
+  const char *root = host->sysfs->root;
+  g_autofree char *type1 = vfp_sysfs_path (root, "module", "vfio_iommu_type1", NULL);
+  g_autofree char *vfio = vfp_sysfs_path (root, "module", "vfio", NULL);
+
+  if (g_file_test (type1, G_FILE_TEST_IS_DIR))
+    add (results, "vfio-iommu", "host", VFP_CHECK_PASS,
+         g_strdup (_("VFIO's IOMMU model vfio_iommu_type1 is loaded.")), NULL);
+  else if (g_file_test (vfio, G_FILE_TEST_IS_DIR))
+    add (results, "vfio-iommu", "host", VFP_CHECK_WARN,
+         g_strdup (_("vfio is loaded but not its IOMMU model vfio_iommu_type1: QEMU will refuse VFs with \"No available IOMMU models\".")),
+         g_strdup (_("Run 'modprobe vfio_iommu_type1'. kmod's modprobe loads it along with vfio; busybox's modprobe and insmod do not.")));
+  else if (module_installed (modules_dir, "/vfio_iommu_type1.ko"))
+    add (results, "vfio-iommu", "host", VFP_CHECK_PASS,
+         g_strdup (_("The vfio_iommu_type1 module is installed (modprobe loads it along with vfio).")), NULL);
+  else
+    add (results, "vfio-iommu", "host", VFP_CHECK_FAIL,
+         g_strdup_printf (_("VFIO's IOMMU model vfio_iommu_type1 is neither loaded (%s) nor installed."), type1),
+         g_strdup (_("Install a kernel with VFIO (CONFIG_VFIO_IOMMU_TYPE1) and run 'modprobe vfio-pci'.")));
 }
 
 static void
@@ -273,6 +306,7 @@ vfp_check_host (VfpHost *host, const char *modules_dir)
   check_iommu (host, results);
   check_interrupt_remapping (host, results);
   check_vfio (host, modules_dir, results);
+  check_vfio_iommu (host, modules_dir, results);
   if (host->pfs->len == 0)
     add (results, "sriov", "host", VFP_CHECK_FAIL,
          g_strdup (_("No PCI function with SR-IOV (sriov_totalvfs > 0) was found.")),

@@ -1,5 +1,5 @@
 /* Host readiness for VF passthrough: the prerequisites operators are told to
- * verify by hand (IOMMU, interrupt remapping, vfio-pci, SR-IOV, IOMMU
+ * verify by hand (IOMMU, interrupt remapping, vfio-pci and its IOMMU model, SR-IOV, IOMMU
  * groups, ACS), each with its reason and its fix. */
 #pragma once
 
@@ -15,7 +15,7 @@ typedef enum {
 
 typedef struct {
   const char *id;          /* stable: "iommu", "interrupt-remapping", "vfio-pci",
-                              "sriov", "iommu-group", "acs" */
+                              "vfio-iommu", "sriov", "iommu-group", "acs" */
   char *object;            /* owned: "host", a PF or a bridge address */
   VfpCheckStatus status;
   char *message;           /* owned, translated: what was found */

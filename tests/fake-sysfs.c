@@ -322,8 +322,12 @@ fake_sysfs_build (const char *dir, const FakeHostOptions *opts,
     {
       g_autofree char *drv = g_build_filename (root, "bus/pci/drivers/vfio-pci", NULL);
       g_autofree char *mod = g_build_filename (root, "module/vfio_pci", NULL);
+      g_autofree char *vfio = g_build_filename (root, "module/vfio", NULL);
+      g_autofree char *type1 = g_build_filename (root, "module/vfio_iommu_type1", NULL);
 
-      if (g_mkdir_with_parents (drv, 0755) != 0 || g_mkdir_with_parents (mod, 0755) != 0)
+      if (g_mkdir_with_parents (drv, 0755) != 0 || g_mkdir_with_parents (mod, 0755) != 0
+          || g_mkdir_with_parents (vfio, 0755) != 0
+          || (!opts->vfio_no_iommu_model && g_mkdir_with_parents (type1, 0755) != 0))
         {
           g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
                        "mkdir %s: %s", drv, g_strerror (errno));

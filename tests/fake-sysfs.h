@@ -33,7 +33,8 @@ typedef struct {
 typedef struct {
   gboolean iommu;              /* class/iommu/dmar0 and kernel/iommu_groups */
   gboolean intr_remap;         /* dmar0's ecap has the interrupt-remapping bit */
-  gboolean vfio_loaded;        /* bus/pci/drivers/vfio-pci and module/vfio_pci */
+  gboolean vfio_loaded;        /* bus/pci/drivers/vfio-pci, module/vfio_pci, vfio, vfio_iommu_type1 */
+  gboolean vfio_no_iommu_model; /* with vfio_loaded: no module/vfio_iommu_type1 (busybox modprobe) */
 } FakeHostOptions;
 
 char *fake_sysfs_build (const char *dir, const FakeHostOptions *opts,

@@ -70,6 +70,7 @@ test_demo_ready (void)
   assert_status (r, "iommu", "host", VFP_CHECK_PASS);
   assert_status (r, "interrupt-remapping", "host", VFP_CHECK_PASS);
   assert_status (r, "vfio-pci", "host", VFP_CHECK_PASS);
+  assert_status (r, "vfio-iommu", "host", VFP_CHECK_PASS);
   assert_status (r, "sriov", "0000:05:00.0", VFP_CHECK_PASS);
   assert_status (r, "iommu-group", "0000:81:00.0", VFP_CHECK_PASS);
   assert_status (r, "acs", "0000:80:02.0", VFP_CHECK_PASS);
@@ -115,13 +116,34 @@ test_no_vfio (void)
 
   assert_status (r, "vfio-pci", "host", VFP_CHECK_FAIL);
   g_assert_nonnull (strstr (find (r, "vfio-pci", "host")->fix, "modprobe vfio-pci"));
+  assert_status (r, "vfio-iommu", "host", VFP_CHECK_FAIL);
 
-  /* installed but not loaded: libvirt loads it on the first attach */
+  /* installed but not loaded: libvirt loads it on the first attach, and
+   * modprobe brings the IOMMU model along */
   g_mkdir (modules, 0755);
-  g_assert_true (g_file_set_contents (dep, "kernel/drivers/vfio/pci/vfio-pci.ko: kernel/drivers/vfio/vfio.ko\n", -1, NULL));
+  g_assert_true (g_file_set_contents (dep, "kernel/drivers/vfio/pci/vfio-pci.ko: kernel/drivers/vfio/vfio.ko\n"
+                                           "kernel/drivers/vfio/vfio_iommu_type1.ko:\n", -1, NULL));
   host = vfp_host_load (root, VFP_HOST_PCI_DETAILS, NULL);
   r2 = vfp_check_host (host, modules);
   assert_status (r2, "vfio-pci", "host", VFP_CHECK_PASS);
+  assert_status (r2, "vfio-iommu", "host", VFP_CHECK_PASS);
+  test_remove_tree (dir);
+}
+
+/* vfio-pci loaded by a modprobe that skipped vfio's softdep (busybox):
+ * QEMU would find no IOMMU model. Seen in the SR-IOV lab. */
+static void
+test_vfio_without_iommu_model (void)
+{
+  FakeHostOptions opts = { .iommu = TRUE, .intr_remap = TRUE, .vfio_loaded = TRUE,
+                           .vfio_no_iommu_model = TRUE };
+  g_autofree char *dir = NULL;
+  g_autoptr (GPtrArray) r = check_tree (&opts, fake_demo_host, fake_demo_host_len, &dir);
+
+  assert_status (r, "vfio-pci", "host", VFP_CHECK_PASS);
+  assert_status (r, "vfio-iommu", "host", VFP_CHECK_WARN);
+  g_assert_nonnull (strstr (find (r, "vfio-iommu", "host")->message, "No available IOMMU models"));
+  g_assert_nonnull (strstr (find (r, "vfio-iommu", "host")->fix, "modprobe vfio_iommu_type1"));
   test_remove_tree (dir);
 }
 
@@ -165,6 +187,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/check/no-iommu", test_no_iommu);
   g_test_add_func ("/vfpool/check/no-interrupt-remapping", test_no_interrupt_remapping);
   g_test_add_func ("/vfpool/check/no-vfio", test_no_vfio);
+  g_test_add_func ("/vfpool/check/vfio-without-iommu-model", test_vfio_without_iommu_model);
   g_test_add_func ("/vfpool/check/no-vfs-and-shared-groups", test_no_vfs_and_shared_groups);
   g_test_add_func ("/vfpool/check/no-pf", test_no_pf);
   return g_test_run ();

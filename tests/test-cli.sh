@@ -55,7 +55,7 @@ run v check --json
 check "check --json ready" equals "$(echo "$run_out" | jq .ready)" true
 check "check --json has every kind of check" equals \
   "$(echo "$run_out" | jq -c '[.checks[].check] | unique')" \
-  '["acs","interrupt-remapping","iommu","iommu-group","sriov","vfio-pci"]'
+  '["acs","interrupt-remapping","iommu","iommu-group","sriov","vfio-iommu","vfio-pci"]'
 
 rm -rf "$root/class/iommu" "$root/kernel/iommu_groups"
 run v check
