@@ -17,7 +17,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   text = fuzz_cstring (data, size);
   leases = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                   (GDestroyNotify) vfp_lease_free);
-  if (!vfp_state_parse (text, size, "leases.xml", leases, &error) && error == NULL)
+  if (!vfp_state_parse (text, size, "leases.xml", leases, NULL, &error) && error == NULL)
     abort ();
   g_free (text);
   return 0;

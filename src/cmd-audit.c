@@ -205,52 +205,22 @@ print_json (GPtrArray *findings, GPtrArray *fixed, double seconds)
   vfp_cli_print_json (json);
 }
 
-/* One lease as the audit compares it over time. */
-static char *
-fingerprint (const VfpLease *l)
-{
-  return g_strdup_printf ("%d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s %s %s %d", (int) l->state,
-                          l->created, l->changed, l->owner_uuid ? l->owner_uuid : "-",
-                          vfp_lease_owner (l) ? vfp_lease_owner (l) : "-", l->alias ? l->alias : "-", (int) l->pid);
-}
-
-/* The leases before the guests are read (VF -> fingerprint). The guests'
- * XML is older than the store the audit then locks, since the lock is
- * never held while libvirt works: a lease an attach or detach changed in
- * between must not be "repaired" against XML that predates the change
- * (freeing a VF the guest has just got would give it out twice). */
+/* The leases before the guests are read. The guests' XML is older than
+ * the store the audit then locks, since the lock is never held while
+ * libvirt works (see vfp_audit_snapshot). */
 static GHashTable *
 snapshot_leases (VfpCli *cli, int *code)
 {
   g_autoptr (VfpState) state = vfp_cli_open_state (cli, FALSE, code);
-  g_autoptr (GPtrArray) all = NULL;
-  GHashTable *before;
-  guint i;
 
-  if (state == NULL)
-    return NULL;
-  before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  all = vfp_state_list (state);
-  for (i = 0; i < all->len; i++)
-    g_hash_table_insert (before, g_strdup (((VfpLease *) all->pdata[i])->vf), fingerprint (all->pdata[i]));
-  return before;
-}
-
-/* Whether VF's lease is as it was in BEFORE (or absent in both). */
-static gboolean
-unchanged (GHashTable *before, VfpState *state, const char *vf)
-{
-  VfpLease *l = vfp_state_get (state, vf);
-  g_autofree char *now = l ? fingerprint (l) : NULL;
-
-  return g_strcmp0 (g_hash_table_lookup (before, vf), now) == 0;
+  return state ? vfp_audit_snapshot (state) : NULL;
 }
 
 /* Writes the lease's entry into the guest's metadata (where it is missing). */
 static gboolean
 restore_metadata (VfpCli *cli, VfpVirt *virt, VfpFinding *f, VfpState *state, GError **error)
 {
-  g_autoptr (VfpGuest) g = vfp_guest_open (virt, f->uuid, error);
+  g_autoptr (VfpGuest) g = vfp_cli_guest_open (cli, virt, f->uuid, error);
   g_autoptr (GPtrArray) add = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_meta_vf_free);
   VfpLease *l = vfp_state_get (state, f->object);
   VfpMetaVf *m;
@@ -327,7 +297,7 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
 
       /* judged before any repair: one VF can have two (adopt, then metadata) */
       for (i = 0; i < findings->len; i++)
-        if (!unchanged (before, state, ((VfpFinding *) findings->pdata[i])->object))
+        if (!vfp_audit_unchanged (before, state, ((VfpFinding *) findings->pdata[i])->object))
           g_ptr_array_add (moved, findings->pdata[i]);
       for (i = 0; i < findings->len; i++)
         {

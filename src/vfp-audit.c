@@ -357,3 +357,54 @@ vfp_audit_apply (VfpPool *pool, VfpFinding *f)
     }
   return FALSE;
 }
+
+/* One lease as the audit compares it over time: the serial tells two
+ * changes apart (a detach and an attach in one second restore every other
+ * field); the fields cover stores written before serials existed. */
+static char *
+fingerprint (const VfpLease *l)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT " %d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s %s %s %d",
+                          l->serial, (int) l->state, l->created, l->changed, l->owner_uuid ? l->owner_uuid : "-",
+                          vfp_lease_owner (l) ? vfp_lease_owner (l) : "-", l->alias ? l->alias : "-", (int) l->pid);
+}
+
+/* The store's generation, under this key of the snapshot (no VF address
+ * looks like it). */
+#define GENERATION_KEY "generation"
+
+/* The leases before the guests are read (VF -> fingerprint, plus the
+ * store's generation). The guests' XML is then older than the store the
+ * audit locks to repair: a lease an attach or detach changed in between
+ * must not be "repaired" against XML that predates the change (freeing a
+ * VF the guest has just got would give it out twice). */
+GHashTable *
+vfp_audit_snapshot (VfpState *state)
+{
+  g_autoptr (GPtrArray) all = vfp_state_list_unsorted (state);
+  GHashTable *before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  guint i;
+
+  for (i = 0; i < all->len; i++)
+    g_hash_table_insert (before, g_strdup (((VfpLease *) all->pdata[i])->vf), fingerprint (all->pdata[i]));
+  g_hash_table_insert (before, g_strdup (GENERATION_KEY),
+                       g_strdup_printf ("%" G_GUINT64_FORMAT, vfp_state_generation (state)));
+  return before;
+}
+
+/* Whether VF's lease in STATE is the one of the snapshot BEFORE. A VF
+ * without a lease in both counts only when the store did not change at
+ * all: in between, an attach and a detach may have given it to a guest and
+ * taken it back, and the guest's XML, read in between, would still show it
+ * (adopting it then leased the VF to a guest that no longer had it). */
+gboolean
+vfp_audit_unchanged (GHashTable *before, VfpState *state, const char *vf)
+{
+  VfpLease *l = vfp_state_get (state, vf);
+  g_autofree char *now = l ? fingerprint (l) : NULL;
+  g_autofree char *generation = g_strdup_printf ("%" G_GUINT64_FORMAT, vfp_state_generation (state));
+
+  if (l == NULL && g_hash_table_lookup (before, vf) == NULL)
+    return g_strcmp0 (g_hash_table_lookup (before, GENERATION_KEY), generation) == 0;
+  return g_strcmp0 (g_hash_table_lookup (before, vf), now) == 0;
+}

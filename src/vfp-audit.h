@@ -51,5 +51,7 @@ typedef struct {
 void vfp_audit_guest_free (VfpAuditGuest *g);
 GPtrArray *vfp_audit_run (VfpPool *pool, GPtrArray *guests);
 gboolean vfp_audit_apply (VfpPool *pool, VfpFinding *f);
+GHashTable *vfp_audit_snapshot (VfpState *state);
+gboolean vfp_audit_unchanged (GHashTable *before, VfpState *state, const char *vf);
 void vfp_finding_free (VfpFinding *f);
 const char *vfp_severity_name (VfpSeverity s);

@@ -51,6 +51,14 @@ vfp_explain_free (VfpExplain *e)
   g_free (e);
 }
 
+/* L changed now: its timestamp for people, its serial for the audit. */
+static void
+touched (VfpPool *pool, VfpLease *l)
+{
+  l->changed = pool->now;
+  vfp_state_touch (pool->state, l);
+}
+
 static void
 event (VfpPool *pool, const char *op, const char *vf, const char *guest,
        const char *fmt, ...) G_GNUC_PRINTF (5, 6);
@@ -102,7 +110,7 @@ settle_guest_reservation (VfpPool *pool, VfpLease *l)
       l->pid = 0;
       l->pid_start = 0;
       l->expires = 0;
-      l->changed = pool->now;
+      touched (pool, l);
       event (pool, "adopt", l->vf, vfp_lease_owner (l), _("VF %s is in guest %s although the attaching process is gone; its lease is now attached."),
              l->vf, vfp_lease_owner (l));
       return FALSE;
@@ -566,7 +574,7 @@ vfp_pool_set_device (VfpPool *pool, const char *vf, const char *mac, int vlan,
   l->alias = g_strdup (alias);
   l->live = live;
   l->config = config;
-  l->changed = pool->now;
+  touched (pool, l);
   return TRUE;
 }
 
@@ -592,7 +600,7 @@ vfp_pool_mark_attached (VfpPool *pool, const char *vf, const char *mac, GError *
   l->pid = 0;
   l->pid_start = 0;
   l->expires = 0;
-  l->changed = pool->now;
+  touched (pool, l);
   event (pool, "attach", vf, vfp_lease_owner (l), _("Attached VF %s to guest %s as %s."), vf, vfp_lease_owner (l), l->alias ? l->alias : "-");
   return TRUE;
 }
@@ -613,7 +621,7 @@ vfp_pool_mark_detaching (VfpPool *pool, const char *vf, GError **error)
   /* whose detach this is: the audit leaves one in progress alone */
   l->pid = vfp_proc_start_time (getpid (), &l->pid_start) ? getpid () : 0;
   l->expires = 0;
-  l->changed = pool->now;
+  touched (pool, l);
   event (pool, "detach", vf, vfp_lease_owner (l), _("Detaching VF %s from guest %s."), vf, vfp_lease_owner (l));
   return TRUE;
 }
@@ -697,7 +705,7 @@ vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const c
   l->pid_start = 0;
   l->expires = 0;
   g_clear_pointer (&l->note, g_free);
-  l->changed = pool->now;
+  touched (pool, l);
   return TRUE;
 }
 
@@ -723,7 +731,7 @@ vfp_pool_guest_stopped (VfpPool *pool, const char *uuid)
           if (l->live)
             {
               l->live = FALSE;
-              l->changed = pool->now;
+              touched (pool, l);
             }
           continue;
         }

@@ -22,6 +22,7 @@
 typedef struct {
   const char *what;
   GHashTable *into;
+  guint64 generation;
   xmlParserCtxt *ctxt;
   int depth;               /* elements open around the one being read */
   gboolean saw_root;
@@ -54,6 +55,14 @@ attr_int64 (int n, Attrs a, const char *name, gint64 min, gint64 max, gint64 *ou
   g_autofree char *v = attr (n, a, name);
 
   return v == NULL || g_ascii_string_to_signed (v, 10, min, max, out, NULL);
+}
+
+static gboolean
+attr_uint64 (int n, Attrs a, const char *name, guint64 *out)
+{
+  g_autofree char *v = attr (n, a, name);
+
+  return v == NULL || g_ascii_string_to_unsigned (v, 10, 0, G_MAXINT64, out, NULL);
 }
 
 static void
@@ -90,6 +99,9 @@ start_root (Reader *r, const char *name, int n, Attrs a)
     refuse (r, VFP_ERROR_UNSAFE,
             g_strdup_printf (_("%s was written by a newer vfpool (store version %s, this one knows %d); upgrade vfpool. The store was left untouched."),
                              r->what, version, VFP_STATE_VERSION));
+  else if (!attr_uint64 (n, a, "generation", &r->generation))
+    refuse (r, VFP_ERROR_INVALID,
+            g_strdup_printf (_("%s has a bad generation= on <leases>; vfpool will not overwrite it. Correct the file, or move it aside and run 'vfpool audit --fix'."), r->what));
 }
 
 static void
@@ -114,7 +126,8 @@ start_lease (Reader *r, int n, Attrs a)
   if (!vfp_lease_state_parse (state, &lease->state) || lease->state == VFP_LEASE_FREE)
     bad_lease (r, g_strdup_printf (_("the lease of %s has an unknown state '%s'"), lease->vf, state ? state : ""));
   else if (!attr_int64 (n, a, "created", 0, G_MAXINT64, &lease->created)
-           || !attr_int64 (n, a, "changed", 0, G_MAXINT64, &lease->changed))
+           || !attr_int64 (n, a, "changed", 0, G_MAXINT64, &lease->changed)
+           || !attr_uint64 (n, a, "serial", &lease->serial))
     bad_lease (r, g_strdup_printf (_("the lease of %s has a bad timestamp"), lease->vf));
 }
 
@@ -252,10 +265,10 @@ on_doctype (void *ctx, const xmlChar *name, const xmlChar *external_id, const xm
 /* Parses store text into INTO (vf -> lease). WHAT names it in errors. */
 gboolean
 vfp_state_parse (const char *text, gsize len, const char *what, GHashTable *into,
-                 GError **error)
+                 guint64 *generation, GError **error)
 {
   xmlSAXHandler sax;
-  Reader r = { what, into, NULL, 0, FALSE, FALSE, NULL, NULL, NULL, NULL };
+  Reader r = { what, into, 0, NULL, 0, FALSE, FALSE, NULL, NULL, NULL, NULL };
   g_autofree char *problem = NULL;
   gboolean ok;
   int well_formed;
@@ -306,5 +319,7 @@ vfp_state_parse (const char *text, gsize len, const char *what, GHashTable *into
   else if (r.error != NULL)
     g_propagate_error (error, g_steal_pointer (&r.error));
   g_clear_error (&r.error);
+  if (ok && generation != NULL)
+    *generation = r.generation;
   return ok;
 }

@@ -29,6 +29,8 @@ struct _VfpState {
   int dir_fd;              /* O_PATH-like handle on the checked directory */
   int lock_fd;             /* holds the flock while the state is open */
   GHashTable *leases;      /* owned: vf -> VfpLease* */
+  guint64 generation;      /* of the store as loaded (or last saved) */
+  gboolean touched;        /* a lease was added, changed or removed since */
 };
 
 static const char *const state_names[] = {
@@ -175,21 +177,21 @@ open_dir (const char *dir, GError **error)
   return fd;
 }
 
-/* Takes the exclusive lock, waiting up to TIMEOUT_MS; backs off from 1 ms
- * to 10 ms between tries so 64 waiting clients do not spin. */
+/* Takes the exclusive lock on DIR/NAME, waiting up to TIMEOUT_MS; backs
+ * off from 1 ms to 10 ms between tries so 64 waiting clients do not spin. */
 static int
-take_lock (int dir_fd, const char *dir, guint timeout_ms, GError **error)
+take_lock (int dir_fd, const char *dir, const char *name, guint timeout_ms, GError **error)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   gulong pause = 1000;
   struct stat st;
   int fd;
 
-  fd = openat (dir_fd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+  fd = openat (dir_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
   if (fd < 0 || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
-                   _("Cannot open the lock file %s/%s: %s"), dir, LOCK_FILE,
+                   _("Cannot open the lock file %s/%s: %s"), dir, name,
                    fd < 0 ? g_strerror (errno) : _("not a regular file"));
       if (fd >= 0)
         close (fd);
@@ -200,15 +202,15 @@ take_lock (int dir_fd, const char *dir, guint timeout_ms, GError **error)
       if (errno != EWOULDBLOCK && errno != EINTR)
         {
           g_set_error (error, VFP_ERROR, VFP_ERROR_IO, _("Cannot lock %s/%s: %s"),
-                       dir, LOCK_FILE, g_strerror (errno));
+                       dir, name, g_strerror (errno));
           close (fd);
           return -1;
         }
       if (g_get_monotonic_time () >= deadline)
         {
           g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
-                       _("The lease store %s is locked by another vfpool for more than %u ms; try again."),
-                       dir, timeout_ms);
+                       _("%s/%s is locked by another vfpool for more than %u ms; try again."),
+                       dir, name, timeout_ms);
           close (fd);
           return -1;
         }
@@ -247,14 +249,14 @@ load (VfpState *state, GError **error)
   if (st.st_size > VFP_LEASES_MAX_SIZE)
     {
       close (fd);
-      return vfp_state_parse ("", VFP_LEASES_MAX_SIZE + 1, path, state->leases, error);
+      return vfp_state_parse ("", VFP_LEASES_MAX_SIZE + 1, path, state->leases, NULL, error);
     }
   text = g_malloc (st.st_size + 1);
   while (got < (gsize) st.st_size && (n = read (fd, text + got, st.st_size - got)) > 0)
     got += n;
   close (fd);
   text[got] = '\0';
-  return vfp_state_parse (text, got, path, state->leases, error);
+  return vfp_state_parse (text, got, path, state->leases, &state->generation, error);
 }
 
 /* A writer killed between creating its temp file and renaming it leaves
@@ -286,11 +288,28 @@ vfp_state_open (const char *dir, guint timeout_ms, GError **error)
   state->dir_fd = open_dir (dir, error);
   if (state->dir_fd < 0)
     return NULL;
-  state->lock_fd = take_lock (state->dir_fd, dir, timeout_ms, error);
+  state->lock_fd = take_lock (state->dir_fd, dir, LOCK_FILE, timeout_ms, error);
   if (state->lock_fd < 0 || !load (state, error))
     return NULL;
   remove_stale_temp_files (state);
   return g_steal_pointer (&state);
+}
+
+/* Takes a lock of its own, DIR/NAME, in the checked state directory, for
+ * work that must not overlap yet must not hold the store's lock (which is
+ * never held while libvirt works). Returns the descriptor; closing it
+ * unlocks. */
+int
+vfp_state_lock (const char *dir, const char *name, guint timeout_ms, GError **error)
+{
+  int dir_fd = open_dir (dir, error);
+  int fd;
+
+  if (dir_fd < 0)
+    return -1;
+  fd = take_lock (dir_fd, dir, name, timeout_ms, error);
+  close (dir_fd);
+  return fd;
 }
 
 /* Releases the lock and frees the in-memory store (unsaved changes are
@@ -385,6 +404,7 @@ vfp_state_serialize (VfpState *state)
   xmlTextWriterStartDocument (w, "1.0", "UTF-8", NULL);
   xmlTextWriterStartElement (w, BAD_CAST "leases");
   put_attr_int (w, "version", VFP_STATE_VERSION);
+  put_attr_int (w, "generation", state->generation + (state->touched ? 1 : 0));
   for (i = 0; i < list->len; i++)
     {
       VfpLease *l = list->pdata[i];
@@ -396,6 +416,8 @@ vfp_state_serialize (VfpState *state)
       put_attr (w, "state", vfp_lease_state_name (l->state));
       put_attr_int (w, "created", l->created);
       put_attr_int (w, "changed", l->changed);
+      if (l->serial > 0)
+        put_attr_int (w, "serial", l->serial);
       if (l->owner_uuid || l->owner_name || l->owner_label)
         {
           xmlTextWriterStartElement (w, BAD_CAST "owner");
@@ -455,6 +477,9 @@ vfp_state_save (VfpState *state, GError **error)
       g_set_error (error, VFP_ERROR, VFP_ERROR_IO, _("Cannot save the lease store: %s"), e->message);
       return FALSE;
     }
+  if (state->touched)
+    state->generation++;
+  state->touched = FALSE;
   return TRUE;
 }
 
@@ -462,6 +487,13 @@ const char *
 vfp_state_dir (VfpState *state)
 {
   return state->dir;
+}
+
+/* How many saves changed the store (0 for a store without the count). */
+guint64
+vfp_state_generation (VfpState *state)
+{
+  return state->generation;
 }
 
 VfpLease *
@@ -481,11 +513,24 @@ void
 vfp_state_put (VfpState *state, VfpLease *lease)
 {
   g_hash_table_replace (state->leases, lease->vf, lease);
+  vfp_state_touch (state, lease);
 }
 
 /* Drops the lease of VF: the VF is free. */
 void
 vfp_state_remove (VfpState *state, const char *vf)
 {
-  g_hash_table_remove (state->leases, vf);
+  if (g_hash_table_remove (state->leases, vf))
+    state->touched = TRUE;
+}
+
+/* LEASE changed: it gets the generation the next save writes. The audit
+ * compares serials to know that a lease is the one it saw before reading
+ * libvirt, even when a detach and an attach within the same second put it
+ * back as it was. */
+void
+vfp_state_touch (VfpState *state, VfpLease *lease)
+{
+  lease->serial = state->generation + 1;
+  state->touched = TRUE;
 }

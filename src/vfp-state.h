@@ -33,6 +33,8 @@ typedef struct {
   gint64 expires;          /* unix seconds; 0: never */
   gint64 created;          /* unix seconds */
   gint64 changed;          /* unix seconds */
+  guint64 serial;          /* the store generation that last changed it: unlike
+                            * a timestamp, never the same for two changes */
   char *note;              /* owned: why quarantined, or the last event; or NULL */
 } VfpLease;
 
@@ -41,9 +43,11 @@ typedef struct _VfpState VfpState;
 VfpState *vfp_state_open (const char *dir, guint timeout_ms, GError **error);
 gboolean vfp_state_save (VfpState *state, GError **error);
 void vfp_state_close (VfpState *state);
+int vfp_state_lock (const char *dir, const char *name, guint timeout_ms, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpState, vfp_state_close)
 
 const char *vfp_state_dir (VfpState *state);
+guint64 vfp_state_generation (VfpState *state);
 VfpLease *vfp_state_get (VfpState *state, const char *vf);
 GPtrArray *vfp_state_list (VfpState *state);
 GPtrArray *vfp_state_list_unsorted (VfpState *state);
@@ -52,6 +56,7 @@ guint vfp_state_count (VfpState *state);
 /* For vfp-pool only: the one module that changes lease state. */
 void vfp_state_put (VfpState *state, VfpLease *lease);
 void vfp_state_remove (VfpState *state, const char *vf);
+void vfp_state_touch (VfpState *state, VfpLease *lease);
 
 VfpLease *vfp_lease_new (const char *vf);
 void vfp_lease_free (VfpLease *lease);
@@ -63,4 +68,4 @@ const char *vfp_lease_owner (const VfpLease *lease);
 
 char *vfp_state_serialize (VfpState *state);
 gboolean vfp_state_parse (const char *text, gsize len, const char *what,
-                          GHashTable *into, GError **error);
+                          GHashTable *into, guint64 *generation, GError **error);

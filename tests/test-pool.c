@@ -7,6 +7,7 @@
 
 #include "fake-sysfs.h"
 #include "test-util.h"
+#include "vfp-audit.h"
 #include "vfp-error.h"
 #include "vfp-log.h"
 #include "vfp-pool.h"
@@ -381,6 +382,44 @@ test_set_numvfs (void)
 /* A lazy scan reads VFs in the order of preference and only until one is
  * usable: a VF rebound to vfio-pci or vanished since the scan is skipped,
  * and VFs after the chosen one are never read. */
+/* The audit's snapshot tells a lease that changed and changed back from
+ * one that did not change. Session 2's load test: an audit --fix read a
+ * guest with a VF, an attach and a detach came and went, and the audit
+ * then leased the VF to a guest that no longer had it. */
+static void
+test_audit_snapshot (void)
+{
+  Fx fx;
+  g_autoptr (GHashTable) before = NULL;
+  g_autoptr (GHashTable) again = NULL;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
+  ASSERT_RESERVE (&fx, "dpdk", 1, -1, "0000:05:10.0");
+  g_assert_true (vfp_state_save (fx.state, NULL));
+  before = vfp_audit_snapshot (fx.state);
+  g_assert_true (vfp_audit_unchanged (before, fx.state, "0000:05:10.0"));
+  g_assert_true (vfp_audit_unchanged (before, fx.state, "0000:05:10.2"));
+
+  /* 05:10.2 given to a guest and taken back, all within one second */
+  g_assert_true (vfp_pool_claim_for_start (fx.pool, "0000:05:10.2", "0000:05:00.0",
+                                           "c7a5fdbd-cdaf-9455-926a-d65c16db1809", "g1", "p",
+                                           "ua-vfpool-0", NULL, -1, NULL));
+  g_assert_true (vfp_state_save (fx.state, NULL));
+  vfp_pool_mark_free (fx.pool, "0000:05:10.2", "test");
+  g_assert_true (vfp_state_save (fx.state, NULL));
+  g_assert_false (vfp_audit_unchanged (before, fx.state, "0000:05:10.2"));
+  g_assert_true (vfp_audit_unchanged (before, fx.state, "0000:05:10.0"));
+
+  /* 05:10.0 released and reserved again: every field as it was but one */
+  again = vfp_audit_snapshot (fx.state);
+  g_assert_true (vfp_pool_release (fx.pool, "0000:05:10.0", NULL));
+  g_assert_true (vfp_state_save (fx.state, NULL));
+  ASSERT_RESERVE (&fx, "dpdk", 1, -1, "0000:05:10.0");
+  g_assert_true (vfp_state_save (fx.state, NULL));
+  g_assert_false (vfp_audit_unchanged (again, fx.state, "0000:05:10.0"));
+  fx_teardown (&fx);
+}
+
 static void
 test_lazy_reads_in_order (void)
 {
@@ -461,5 +500,6 @@ main (int argc, char **argv)
         g_test_add_data_func_full (path, run, run_in_mode, g_free);
       }
   g_test_add_func ("/vfpool/pool/lazy/reads-candidates-in-order", test_lazy_reads_in_order);
+  g_test_add_func ("/vfpool/pool/audit-snapshot", test_audit_snapshot);
   return g_test_run ();
 }

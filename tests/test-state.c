@@ -279,7 +279,7 @@ test_reader_rules (void)
   g_autoptr (GError) error = NULL;
   VfpLease *l;
 
-  g_assert_true (vfp_state_parse (text, strlen (text), "t", leases, &error));
+  g_assert_true (vfp_state_parse (text, strlen (text), "t", leases, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (leases), ==, 1);
   l = g_hash_table_lookup (leases, "0000:05:10.2");
@@ -287,9 +287,44 @@ test_reader_rules (void)
   g_assert_cmpstr (l->owner_label, ==, "a & b\"");
   g_assert_cmpstr (l->note, ==, "one <two> <three>four");
   g_assert_cmpint (l->created, ==, 5);
-  g_assert_false (vfp_state_parse ("<leases version='1'>&x;</leases>", 32, "t", leases, &error));
+  g_assert_false (vfp_state_parse ("<leases version='1'>&x;</leases>", 32, "t", leases, NULL, &error));
   g_assert_error (error, VFP_ERROR, VFP_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "does not parse"));
+}
+
+/* The generation counts the saves that changed something; each changed
+ * lease carries the generation of its change, and both survive a reload. */
+static void
+test_generation (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *sdir = g_build_filename (dir, "state", NULL);
+  VfpState *s = vfp_state_open (sdir, 1000, NULL);
+  VfpLease *l;
+
+  g_assert_cmpuint (vfp_state_generation (s), ==, 0);
+  vfp_state_put (s, make_lease ("0000:05:10.2", VFP_LEASE_RESERVED, "a", NULL));
+  vfp_state_put (s, make_lease ("0000:05:10.4", VFP_LEASE_RESERVED, "b", NULL));
+  g_assert_true (vfp_state_save (s, NULL));
+  g_assert_cmpuint (vfp_state_generation (s), ==, 1);
+  g_assert_true (vfp_state_save (s, NULL));   /* nothing changed */
+  g_assert_cmpuint (vfp_state_generation (s), ==, 1);
+  vfp_state_touch (s, vfp_state_get (s, "0000:05:10.4"));
+  g_assert_true (vfp_state_save (s, NULL));
+  vfp_state_close (s);
+
+  s = vfp_state_open (sdir, 1000, NULL);
+  g_assert_cmpuint (vfp_state_generation (s), ==, 2);
+  g_assert_cmpuint (vfp_state_get (s, "0000:05:10.2")->serial, ==, 1);
+  g_assert_cmpuint (vfp_state_get (s, "0000:05:10.4")->serial, ==, 2);
+  vfp_state_remove (s, "0000:05:10.2");
+  vfp_state_remove (s, "0000:05:11.0");       /* no such lease: no change */
+  g_assert_true (vfp_state_save (s, NULL));
+  g_assert_cmpuint (vfp_state_generation (s), ==, 3);
+  l = vfp_state_get (s, "0000:05:10.4");
+  g_assert_cmpuint (l->serial, ==, 2);
+  vfp_state_close (s);
+  test_remove_tree (dir);
 }
 
 int
@@ -297,6 +332,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/vfpool/state/roundtrip", test_roundtrip);
+  g_test_add_func ("/vfpool/state/generation", test_generation);
   g_test_add_func ("/vfpool/state/lock", test_lock);
   g_test_add_func ("/vfpool/state/unsafe-dirs", test_unsafe_dirs);
   g_test_add_func ("/vfpool/state/unreadable-stores", test_unreadable_stores);
