@@ -1,9 +1,13 @@
 /* Guests for attach and detach. */
 #include "config.h"
 
+#include <unistd.h>
+
 #include "vfp-error.h"
 #include "vfp-guest.h"
 #include "vfp-i18n.h"
+#include "vfp-names.h"
+#include "vfp-state.h"
 #include "vfp-template.h"
 
 void
@@ -14,6 +18,7 @@ vfp_guest_free (VfpGuest *g)
   vfp_virt_domain_free (g->dom);
   vfp_domain_free (g->live);
   vfp_domain_free (g->config);
+  g_free (g->state_dir);
   g_free (g);
 }
 
@@ -98,15 +103,28 @@ vfp_guest_check_lease (const VfpLease *lease, gpointer data)
   return VFP_IN_GUEST_NO;
 }
 
+/* How long a rewrite waits for another vfpool's (a few libvirt calls). */
+#define METADATA_LOCK_TIMEOUT_MS 120000
+
 /* Rewrites vfpool's metadata in the guest: what it has now (live or
- * persistent, as the flags say), plus ADD, minus REMOVE_ALIAS. */
+ * persistent, as the flags say), plus ADD, minus REMOVE_ALIAS. libvirt
+ * sets metadata whole, so two vfpools rewriting one guest at once would
+ * each drop the other's entry: under the metadata lock, the XML is read
+ * again and written back before the next rewrite reads it. */
 gboolean
 vfp_guest_write_metadata (VfpGuest *g, GPtrArray *add, const char *remove_alias,
                           gboolean live, gboolean config, GError **error)
 {
   gboolean modes[2] = { live, config };
-  int m;
+  int m, lock_fd = -1;
+  gboolean ok = FALSE;
 
+  if (g->state_dir != NULL)
+    {
+      lock_fd = vfp_state_lock (g->state_dir, VFP_METADATA_LOCK, METADATA_LOCK_TIMEOUT_MS, error);
+      if (lock_fd < 0 || !vfp_guest_reload (g, error))
+        goto out;
+    }
   for (m = 0; m < 2; m++)
     {
       VfpDomain *d = m == 0 ? g->live : g->config;
@@ -131,9 +149,25 @@ vfp_guest_write_metadata (VfpGuest *g, GPtrArray *add, const char *remove_alias,
         g_ptr_array_add (all, add->pdata[i]);
       xml = all->len > 0 ? vfp_metadata_build (all) : NULL;
       if (!vfp_virt_set_metadata (g->dom, xml, m == 0, m == 1, error))
-        return FALSE;
+        goto out;
     }
-  return TRUE;
+  ok = TRUE;
+out:
+  if (lock_fd >= 0)
+    close (lock_fd);
+  return ok;
+}
+
+/* vfp_guest_open for a command: its metadata rewrites take the lock in
+ * the command's state directory. */
+VfpGuest *
+vfp_cli_guest_open (VfpCli *cli, VfpVirt *virt, const char *name, GError **error)
+{
+  VfpGuest *g = vfp_guest_open (virt, name, error);
+
+  if (g != NULL)
+    g->state_dir = g_strdup (cli->state_dir);
+  return g;
 }
 
 /* For commands: connects read-write to the user's URI and looks GUEST up.
@@ -151,7 +185,7 @@ vfp_cli_open_guest (VfpCli *cli, const char *name, VfpVirt **virt, int *exit_cod
       *exit_code = vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
       return NULL;
     }
-  g = vfp_guest_open (*virt, name, &error);
+  g = vfp_cli_guest_open (cli, *virt, name, &error);
   if (g == NULL)
     *exit_code = vfp_cli_error (cli, error->code == VFP_ERROR_NOT_FOUND ? VFP_EXIT_FAILED : VFP_EXIT_ERROR,
                                 "%s", error->message);

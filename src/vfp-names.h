@@ -14,3 +14,7 @@
 #define VFP_LEASES_MAX_SIZE (64 * 1024 * 1024)
 /* The lease store's file name in the state directory. */
 #define VFP_LEASES_FILE "leases.xml"
+
+/* In the state directory: held around each rewrite of a guest's vfpool
+ * metadata (read the XML, change, write), which libvirt only offers whole. */
+#define VFP_METADATA_LOCK "metadata.lock"
