@@ -6,6 +6,8 @@
  * only, so it cannot. Options before NAME are for tests and wrappers. */
 #include "config.h"
 
+#include <errno.h>
+
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -167,8 +169,16 @@ main (int argc, char **argv)
       fprintf (stderr, "%s\n", result.message);
       vfp_log_event (result.message);
     }
-  if (result.stdout_xml)
-    fputs (result.stdout_xml, stdout);
+  if (result.stdout_xml && (fputs (result.stdout_xml, stdout) == EOF || fflush (stdout) != 0))
+    {
+      /* libvirt would take a cut-off document, or none, as the guest's XML */
+      g_autofree char *msg = g_strdup_printf (_("vfpool: cannot write the XML of guest %s for libvirt (%s); the migration stops. The VFs reserved for it are freed when libvirt cleans the guest up, or when their hold ends."),
+                                              call.guest ? call.guest : "-", g_strerror (errno));
+
+      fprintf (stderr, "%s\n", msg);
+      vfp_log_event (msg);
+      result.exit_code = 1;
+    }
   if (result.reattach_uuid)
     spawn_reattach (vfpool ? vfpool : BINDIR "/vfpool", config_path, state_dir, sysfs_root,
                     template_dir, result.reattach_uuid);

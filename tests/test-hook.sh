@@ -170,4 +170,11 @@ check "migrate begin with no free VF: exit 1" equals "$run_rc" 1
 check "saying which VF of which guest" contains "$run_err" "no VF from pool physnet1 on this host for ua-vfpool-0 of guest g5"
 check "and changing nothing" equals "$(cat "$state/leases.xml")" "$before"
 
+# libvirt reads the rewritten XML from the hook's stdout: a write that
+# fails must stop the migration, not hand libvirt a cut-off document.
+"$VFPOOL" -q --config "$conf" --state-dir "$state" --sysfs-root "$root" release --owner filler > /dev/null
+hook g3 migrate begin - < "$tap_tmp/g3.xml" > /dev/full 2> "$tap_tmp/stderr"
+check "migrate begin whose XML cannot be written: exit 1" equals "$?" 1
+check "saying so" contains "$(cat "$tap_tmp/stderr")" "cannot write the XML of guest g3 for libvirt"
+
 done_testing
