@@ -21,6 +21,7 @@ typedef struct {
   gboolean freed;           /* out of the guest: free the lease */
   const char *why;
   gboolean gone;            /* out: the lease is no longer the guest's */
+  gboolean check_only;      /* only say whether it is gone */
 } Step;
 
 /* An attach in progress (a reservation whose process lives): its own
@@ -45,7 +46,7 @@ apply_step (VfpPool *pool, gpointer data)
   step->gone = l == NULL || g_strcmp0 (l->owner_uuid, step->uuid) != 0
                || g_strcmp0 (l->alias, step->alias) != 0 || in_flight (pool, l)
                || (step->freed && l->state != VFP_LEASE_DETACHING);
-  if (step->gone)
+  if (step->gone || step->check_only)
     return;
   if (step->freed)
     vfp_pool_mark_free (pool, step->vf, step->why);
@@ -62,6 +63,20 @@ has_vf (VfpDomain *dom, const char *alias, const char *vf)
   g_autofree char *addr = dev ? vfp_addr_to_string (&dev->addr) : NULL;
 
   return addr != NULL && strcmp (addr, vf) == 0;
+}
+
+/* Whether the lease this detach marked is still its own, detaching: not
+ * freed by another detach meanwhile, and maybe given to the guest again
+ * (under a new alias) by an attach. */
+static gboolean
+still_mine (VfpCli *cli, VfpSysfs *sysfs, const Step *step)
+{
+  Step check = *step;
+
+  check.freed = TRUE;
+  check.check_only = TRUE;
+  vfp_cli_with_pool (cli, sysfs, apply_step, &check);
+  return !check.gone;
 }
 
 /* Whether ARG ("05:10.2", "0000:05:10.2") names VF. */
@@ -166,7 +181,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
     {
       VfpLease *l = leases->pdata[i];
       gboolean in_live, in_config;
-      Step step = { l->vf, vfp_virt_domain_uuid (guest->dom), l->alias, FALSE, NULL, FALSE };
+      Step step = { l->vf, vfp_virt_domain_uuid (guest->dom), l->alias, FALSE, NULL, FALSE, FALSE };
       VfpAddr addr;
       g_autoptr (GError) e = NULL;
       const char *outcome;
@@ -176,6 +191,12 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
       vfp_guest_reload (guest, NULL);
       in_live = has_vf (guest->live, l->alias, l->vf);
       in_config = has_vf (guest->config, l->alias, l->vf);
+      /* the VF in the guest under another alias: another detach may have
+       * freed this lease after it was marked, and an attach given the VF
+       * back; then the device is not this detach's to remove */
+      if (!step.gone && !in_live && !in_config && vfp_addr_parse (l->vf, &addr, NULL)
+          && (vfp_domain_find_address (guest->live, &addr) || vfp_domain_find_address (guest->config, &addr)))
+        step.gone = !still_mine (cli, host->sysfs, &step);
       if (step.gone)
         {
           if (!cli->json)
