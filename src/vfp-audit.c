@@ -349,6 +349,12 @@ vfp_audit_apply (VfpPool *pool, VfpFinding *f)
 
         l->live = f->live;
         l->config = f->config;
+        /* the alias the guest has it under: detach asks libvirt by alias */
+        if (f->alias != NULL && g_strcmp0 (l->alias, f->alias) != 0)
+          {
+            g_free (l->alias);
+            l->alias = g_strdup (f->alias);
+          }
       }
       return TRUE;
     case VFP_FIX_NONE:

@@ -106,6 +106,8 @@ check "and says so" contains "$run_out" "Clean"
 libvirtd_define_guest g8; V -q attach g8 --config > /dev/null
 g8vf=$(V list --json | jq -r '.[] | select(.owner == "g8") | .address')
 sed -i "s|\(vf=\"$g8vf\".*\)state=\"attached\"|\1state=\"detaching\"|" "$state/leases.xml"
+# ... and whose lease names another alias than the guest's device has
+sed -i "/vf=\"$g8vf\"/,/<\/lease>/ s|alias=\"ua-vfpool-0\"|alias=\"ua-vfpool-7\"|" "$state/leases.xml"
 # An attach killed after libvirt took the VF, before the metadata and the
 # lease said so.
 libvirtd_define_guest g9; V -q attach g9 --config > /dev/null
@@ -116,6 +118,8 @@ run V audit --fix --json
 check "one --fix repairs both" equals "$(echo "$run_out" | jq -c '[.fixed[] | split(" ")[0]] | sort')" '["metadata","stale-reservation","stuck-detach"]'
 check "an interrupted detach whose VF is still defined is attached again, not freed" equals \
   "$(V list --json | jq -c "[.[] | select(.address == \"$g8vf\") | [.state, .owner]]")" '[["attached","g8"]]'
+check "under the alias the guest has it under" equals \
+  "$(V list --json | jq -r ".[] | select(.address == \"$g8vf\") | .alias")" "ua-vfpool-0"
 check "an interrupted attach is adopted" equals \
   "$(V list --json | jq -c "[.[] | select(.address == \"$g9vf\") | [.state, .owner]]")" '[["attached","g9"]]'
 check "and its metadata written by the same --fix" contains \
