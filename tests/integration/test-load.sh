@@ -21,7 +21,8 @@ state=$tap_tmp/state
 conf=$tap_tmp/vfpool.conf
 trap 'libvirtd_stop "$lv"; rm -rf "$lv" "$(dirname "$root")" "$tap_tmp"' EXIT
 libvirtd_start "$lv" vfpool-load 49900 || { echo "Bail out! the private libvirtd did not start"; exit 1; }
-printf '[vfpool]\nstate-dir=%s\nuri=%s\n[pool physnet1]\npfs=enp5s0f0,enp129s0f0np0\nvlan=100\n' "$state" "$LIBVIRTD_URI" > "$conf"
+printf '[vfpool]\nstate-dir=%s\nuri=%s\nlog-file=%s\n[pool physnet1]\npfs=enp5s0f0,enp129s0f0np0\nvlan=100\n' \
+  "$state" "$LIBVIRTD_URI" "$tap_tmp/vfpool.log" > "$conf"
 GUESTS="g1 g2 g3 g4"
 libvirtd_define_guest g1 start || { echo "Bail out! cannot start a TCG guest"; exit 1; }
 for g in g2 g3 g4; do libvirtd_define_guest $g || { echo "Bail out! cannot define a guest"; exit 1; }; done
@@ -83,6 +84,10 @@ for f in "$tap_tmp"/ops/*.rc; do
   if [ -z "${outcome:-}" ]; then
     outcome="exit $rc"; bad=$((bad + 1))
     echo "# $kind exit $rc: $(grep -v "^vfpool: \(Reserved\|Detaching\|Freed\|Attached\) VF\|no node device" "$err" | head -c 400)"
+    # the history of the VFs it names, from vfpool's log (in order)
+    for vf in $(grep -o '0000:[0-9a-f:.]*' "$err" | sort -u); do
+      grep "vf=$vf " "$tap_tmp/vfpool.log" | sed 's/^[^ ]* /#   /'
+    done
   fi
   echo "$kind: $outcome"; outcome=
 done > "$tap_tmp/outcomes"
