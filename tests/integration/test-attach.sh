@@ -137,7 +137,10 @@ check "attach from an exhausted pool exits 1" equals "$run_rc" 1
 check "and says how many VFs are free" contains "$run_err" "has 0 usable free VFs"
 check "the guest is unchanged" equals "$(xml --inactive g1 | grep -c "<alias name='ua-vfpool-")" 3
 V -q release --owner filler
-check "the store is as before" equals "$(cat "$state/leases.xml")" "$before"
+# (the filler's reserve and release count as two saves in generation=)
+check "the store is as before" equals "$(sed 's/ generation="[0-9]*"//' "$state/leases.xml")" \
+  "$(echo "$before" | sed 's/ generation="[0-9]*"//')"
+before=$(cat "$state/leases.xml")
 
 # libvirtd unreachable: a clear error, nothing changed.
 run "$VFPOOL" -c "qemu+unix:///system?socket=$lv/nonexistent-sock" --config "$conf" --sysfs-root "$root" attach g1
