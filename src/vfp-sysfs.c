@@ -166,18 +166,31 @@ function_clear (VfpFunction *fn)
   g_free (fn->operstate);
 }
 
+/* The netdev list of a VF not loaded yet: shared, never freed. */
+static char *no_netdevs[] = { NULL };
+
+/* Frees what a VF record owns, not the record: that lives in its PF's
+ * block, and its address in the record itself. */
 static void
-vf_free (VfpVf *vf)
+vf_clear (VfpVf *vf)
 {
-  function_clear (&vf->fn);
-  g_free (vf);
+  g_free (vf->fn.driver);
+  if (vf->loaded)
+    g_strfreev (vf->fn.netdevs);
+  g_free (vf->fn.mac);
+  g_free (vf->fn.operstate);
 }
 
 static void
 pf_free (VfpPf *pf)
 {
+  guint i;
+
   function_clear (&pf->fn);
+  for (i = 0; i < pf->vfs->len; i++)
+    vf_clear (pf->vfs->pdata[i]);
   g_ptr_array_unref (pf->vfs);
+  g_free (pf->vf_block);
   g_free (pf);
 }
 
@@ -410,23 +423,51 @@ vf_addr_of (const VfpPf *pf, guint i)
   return a;
 }
 
-/* A VF known by its address only, with what the kernel copies from its PF. */
+/* Appends a zeroed record for VF I of PF to BLOCK (a GArray of VfpVf)
+ * and returns it; valid until the next append. */
 static VfpVf *
-vf_new_lazy (VfpPf *pf, guint i, const VfpAddr *addr)
+block_add (GArray *block, VfpPf *pf, guint i)
 {
-  VfpVf *vf = g_new0 (VfpVf, 1);
+  VfpVf *vf;
+
+  g_array_set_size (block, block->len + 1);
+  vf = &g_array_index (block, VfpVf, block->len - 1);
+  vf->index = i;
+  vf->pf = pf;
+  return vf;
+}
+
+/* Hands the VF records in BLOCK (consumed) to PF as one allocation. Only
+ * now that they no longer move can each fn.address point into its record. */
+static void
+pf_take_vfs (VfpPf *pf, GArray *block)
+{
+  guint i, n = block->len;
+
+  pf->vf_block = (VfpVf *) g_array_free (block, FALSE);
+  pf->vfs = g_ptr_array_sized_new (n);
+  for (i = 0; i < n; i++)
+    {
+      VfpVf *vf = &pf->vf_block[i];
+
+      vf->fn.address = (char *) vfp_addr_format (&vf->fn.addr, vf->address);
+      g_ptr_array_add (pf->vfs, vf);
+    }
+}
+
+/* A VF known by its address only, with what the kernel copies from its PF. */
+static void
+vf_init_lazy (VfpVf *vf, const VfpAddr *addr)
+{
+  const VfpPf *pf = vf->pf;
 
   vf->fn.addr = *addr;
-  vf->fn.address = vfp_addr_to_string (addr);
   vf->fn.vendor_id = pf->fn.vendor_id;
   vf->fn.device_id = pf->vf_device_id >= 0 ? pf->vf_device_id : pf->fn.device_id;
   vf->fn.class_code = pf->fn.class_code;
   vf->fn.numa_node = pf->fn.numa_node;
   vf->fn.iommu_group = -1;
-  vf->fn.netdevs = g_new0 (char *, 1);
-  vf->index = i;
-  vf->pf = pf;
-  return vf;
+  vf->fn.netdevs = no_netdevs;
 }
 
 /* The VFs of a lazy scan: computed from sriov_numvfs, offset and stride
@@ -435,6 +476,7 @@ vf_new_lazy (VfpPf *pf, guint i, const VfpAddr *addr)
 static void
 list_vfs_lazy (Scan *scan, int pffd, VfpPf *pf)
 {
+  GArray *block = g_array_sized_new (FALSE, TRUE, sizeof (VfpVf), pf->num_vfs);
   guint i;
 
   if (pf->vf_offset > 0 && (pf->vf_stride > 0 || pf->num_vfs <= 1))
@@ -443,8 +485,9 @@ list_vfs_lazy (Scan *scan, int pffd, VfpPf *pf)
         {
           VfpAddr a = vf_addr_of (pf, i);
 
-          g_ptr_array_add (pf->vfs, vf_new_lazy (pf, i, &a));
+          vf_init_lazy (block_add (block, pf, i), &a);
         }
+      pf_take_vfs (pf, block);
       return;
     }
   for (i = 0;; i++)
@@ -464,8 +507,9 @@ list_vfs_lazy (Scan *scan, int pffd, VfpPf *pf)
           warn (scan->warnings, _("%s: the link does not name a PCI address; skipped."), path);
           continue;
         }
-      g_ptr_array_add (pf->vfs, vf_new_lazy (pf, i, &a));
+      vf_init_lazy (block_add (block, pf, i), &a);
     }
+  pf_take_vfs (pf, block);
 }
 
 /* Reads what a lazy scan left out of VF: checks that the PF's virtfnN link
@@ -509,7 +553,9 @@ vfp_sysfs_load_vf (VfpSysfs *sysfs, VfpVf *vf)
       vf->missing = TRUE;
       return FALSE;
     }
-  function_clear (&vf->fn);
+  vf_clear (vf);
+  g_free (fn.address);
+  fn.address = vf->address;
   vf->fn = fn;
   vf->loaded = TRUE;
   return TRUE;
@@ -534,6 +580,7 @@ vfp_sysfs_vf_driver (VfpSysfs *sysfs, VfpVf *vf)
 static void
 read_vfs (Scan *scan, int pffd, VfpPf *pf)
 {
+  GArray *block = g_array_sized_new (FALSE, TRUE, sizeof (VfpVf), pf->num_vfs);
   guint i;
 
   for (i = 0;; i++)
@@ -541,32 +588,31 @@ read_vfs (Scan *scan, int pffd, VfpPf *pf)
       char name[24];
       g_autofree char *vfaddr = NULL;
       g_autofree char *physfn = NULL;
+      VfpFunction fn;
       VfpVf *vf;
 
       g_snprintf (name, sizeof name, "virtfn%u", i);
       vfaddr = link_name_at (pffd, name);
       if (vfaddr == NULL)
         break;
-      vf = g_new0 (VfpVf, 1);
-      if (!read_function (scan, vfaddr, pf, &vf->fn, &physfn))
-        {
-          g_free (vf);
-          continue;
-        }
+      if (!read_function (scan, vfaddr, pf, &fn, &physfn))
+        continue;
       if (physfn == NULL || strcmp (physfn, pf->fn.address) != 0)
         {
-          g_autofree char *path = dev_path (scan, vf->fn.address, "physfn");
+          g_autofree char *path = dev_path (scan, fn.address, "physfn");
 
           warn (scan->warnings, _("%s: VF %s of PF %s names '%s' as its PF; skipped."),
-                path, vf->fn.address, pf->fn.address, physfn ? physfn : _("nothing"));
-          vf_free (vf);
+                path, fn.address, pf->fn.address, physfn ? physfn : _("nothing"));
+          function_clear (&fn);
           continue;
         }
-      vf->index = i;
-      vf->pf = pf;
+      /* the record keeps its address itself (pf_take_vfs) */
+      g_clear_pointer (&fn.address, g_free);
+      vf = block_add (block, pf, i);
+      vf->fn = fn;
       vf->loaded = TRUE;
-      g_ptr_array_add (pf->vfs, vf);
     }
+  pf_take_vfs (pf, block);
   if (i != pf->num_vfs)
     {
       g_autofree char *path = dev_path (scan, pf->fn.address, NULL);
@@ -620,7 +666,6 @@ read_pf (Scan *scan, const char *address, VfpSysfsMode mode)
   pf->vf_offset = read_optional (scan, pffd, address, "sriov_offset", 10);
   pf->vf_stride = read_optional (scan, pffd, address, "sriov_stride", 10);
   pf->vf_device_id = read_optional (scan, pffd, address, "sriov_vf_device", 16);
-  pf->vfs = g_ptr_array_new_with_free_func ((GDestroyNotify) vf_free);
   if (mode == VFP_SYSFS_LAZY)
     list_vfs_lazy (scan, pffd, pf);
   else
