@@ -675,6 +675,216 @@ out:
   return pf;
 }
 
+/* Routing IDs (bus, slot, function) in a PCI domain, and bits in a word. */
+#define N_RIDS 65536
+#define WORD_BITS (GLIB_SIZEOF_LONG * 8)
+
+/* The functions of one PCI domain that bus/pci/devices lists, as a set of
+ * routing IDs. Thousands of them are VFs: adding one costs a bit, not an
+ * allocation, and walking the set visits them in address order, with no
+ * sort of thousands of names. 8 KB per domain. */
+typedef struct {
+  guint32 domain;
+  gulong rids[N_RIDS / WORD_BITS];
+} DomainSet;
+
+/* The entries of bus/pci/devices. */
+typedef struct {
+  GPtrArray *domains;      /* owned DomainSet*, by domain */
+  GPtrArray *others;       /* owned char*: names that are not an address as
+                            * the kernel spells it (hand-made trees), sorted */
+} DevList;
+
+static void
+dev_list_free (DevList *list)
+{
+  g_ptr_array_unref (list->domains);
+  g_ptr_array_unref (list->others);
+  g_free (list);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DevList, dev_list_free)
+
+/* The set of DOMAIN, created empty if CREATE and there is none yet. A host
+ * has few domains: a linear search is enough. */
+static DomainSet *
+domain_set (GPtrArray *domains, guint32 domain, gboolean create)
+{
+  DomainSet *set;
+  guint i;
+
+  for (i = 0; i < domains->len; i++)
+    if (((DomainSet *) domains->pdata[i])->domain == domain)
+      return domains->pdata[i];
+  if (!create)
+    return NULL;
+  set = g_new0 (DomainSet, 1);
+  set->domain = domain;
+  g_ptr_array_add (domains, set);
+  return set;
+}
+
+static void
+domain_set_remove (DomainSet *set, guint rid)
+{
+  set->rids[rid / WORD_BITS] &= ~(1UL << (rid % WORD_BITS));
+}
+
+static int
+compare_domains (gconstpointer a, gconstpointer b)
+{
+  guint32 x = (*(DomainSet *const *) a)->domain, y = (*(DomainSet *const *) b)->domain;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The value of lower-case hex digit C, or -1. */
+static int
+hex_digit (char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+/* Reads exactly N lower-case hex digits at P. */
+static gboolean
+read_hex_digits (const char *p, gsize n, guint32 *out)
+{
+  guint32 v = 0;
+
+  for (; n > 0; n--, p++)
+    {
+      int d = hex_digit (*p);
+
+      if (d < 0)
+        return FALSE;
+      v = v << 4 | d;
+    }
+  *out = v;
+  return TRUE;
+}
+
+/* Parses NAME when it is an address spelled exactly as the kernel and
+ * vfp_addr_format() spell it ("0000:05:10.2": lower case, a domain of 4
+ * to 8 digits without extra leading zeros), so that the name can be made
+ * again from DOMAIN and RID. By hand, not with vfp_addr_parse() and a
+ * round trip: it runs for every VF of the host. */
+static gboolean
+parse_kernel_name (const char *name, guint32 *domain, guint *rid)
+{
+  gsize len = strlen (name);
+  gsize dlen = len - 8;    /* ":bb:ss.f" follows the domain */
+  guint32 bus, slot, function;
+
+  if (len < 12 || len > 16 || (dlen > 4 && name[0] == '0')
+      || name[dlen] != ':' || name[dlen + 3] != ':' || name[dlen + 6] != '.'
+      || !read_hex_digits (name, dlen, domain)
+      || !read_hex_digits (name + dlen + 1, 2, &bus)
+      || !read_hex_digits (name + dlen + 4, 2, &slot)
+      || !read_hex_digits (name + dlen + 7, 1, &function)
+      || slot > 0x1f || function > 7)
+    return FALSE;
+  *rid = bus << 8 | slot << 3 | function;
+  return TRUE;
+}
+
+/* Lists bus/pci/devices: the addresses by domain, then the other names. */
+static DevList *
+list_devices (Scan *scan)
+{
+  DevList *list = g_new0 (DevList, 1);
+  int fd = openat (scan->devices_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  DomainSet *set = NULL;
+  struct dirent *e;
+
+  list->domains = g_ptr_array_new_with_free_func (g_free);
+  list->others = g_ptr_array_new_with_free_func (g_free);
+  if (d == NULL && fd >= 0)
+    close (fd);
+  while (d != NULL && (e = readdir (d)) != NULL)
+    {
+      guint32 domain;
+      guint rid;
+
+      if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+        continue;
+      if (!parse_kernel_name (e->d_name, &domain, &rid))
+        {
+          g_ptr_array_add (list->others, g_strdup (e->d_name));
+          continue;
+        }
+      if (set == NULL || set->domain != domain)
+        set = domain_set (list->domains, domain, TRUE);
+      set->rids[rid / WORD_BITS] |= 1UL << (rid % WORD_BITS);
+    }
+  if (d != NULL)
+    closedir (d);
+  g_ptr_array_sort (list->domains, compare_domains);
+  g_ptr_array_sort (list->others, compare_strings);
+  return list;
+}
+
+/* Takes PF's VFs out of the sets before the walk reaches them: a VF is
+ * never a PF, and probing it would cost a system call or three. */
+static void
+drop_vfs (DevList *list, const VfpPf *pf)
+{
+  guint j;
+
+  for (j = 0; j < pf->vfs->len; j++)
+    {
+      const VfpAddr *a = &((VfpVf *) pf->vfs->pdata[j])->fn.addr;
+      DomainSet *set = domain_set (list->domains, a->domain, FALSE);
+
+      if (set != NULL)
+        domain_set_remove (set, vfp_addr_routing_id (a));
+    }
+}
+
+/* By address. */
+static int
+compare_pfs (gconstpointer a, gconstpointer b)
+{
+  return vfp_addr_compare (&(*(VfpPf *const *) a)->fn.addr, &(*(VfpPf *const *) b)->fn.addr);
+}
+
+/* Reads the PF named NAME into SYSFS, if it is one. */
+static VfpPf *
+add_pf (VfpSysfs *sysfs, const char *name, VfpSysfsMode mode)
+{
+  VfpPf *pf = read_pf (sysfs->reader, name, mode);
+
+  if (pf != NULL)
+    g_ptr_array_add (sysfs->pfs, pf);
+  return pf;
+}
+
+/* Reads the PFs of one domain in address order, taking each entry out of
+ * SET as it goes, and the VFs of each PF found ahead of the walk. */
+static void
+read_domain (VfpSysfs *sysfs, DevList *list, DomainSet *set, VfpSysfsMode mode)
+{
+  guint w;
+
+  for (w = 0; w < G_N_ELEMENTS (set->rids); w++)
+    while (set->rids[w] != 0)
+      {
+        guint rid = w * WORD_BITS + g_bit_nth_lsf (set->rids[w], -1);
+        char name[VFP_ADDR_STRLEN];
+        VfpAddr a;
+        VfpPf *pf;
+
+        domain_set_remove (set, rid);
+        vfp_addr_from_routing_id (set->domain, rid, &a);
+        pf = add_pf (sysfs, vfp_addr_format (&a, name), mode);
+        if (pf != NULL)
+          drop_vfs (list, pf);
+      }
+}
+
 /* Scans ROOT (the directory that plays /sys) for SR-IOV PFs and their VFs.
  * Fails only when ROOT has no PCI bus at all; the caller frees the result. */
 VfpSysfs *
@@ -690,9 +900,8 @@ vfp_sysfs_scan_mode (const char *root, VfpSysfsMode mode, GError **error)
 {
   g_autofree char *devices = vfp_sysfs_path (root, "bus", "pci", "devices", NULL);
   g_autofree char *groups = vfp_sysfs_path (root, "kernel", "iommu_groups", NULL);
-  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (DevList) devs = NULL;
   g_autoptr (VfpSysfs) sysfs = NULL;
-  g_autoptr (GHashTable) known_vfs = g_hash_table_new (g_str_hash, g_str_equal);
   Scan *scan;
   guint i;
   int devices_fd = open (devices, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -718,21 +927,14 @@ vfp_sysfs_scan_mode (const char *root, VfpSysfsMode mode, GError **error)
   /* A VF is never a PF, and its PF sorts before it (a VF's routing ID is
    * its PF's plus a non-zero offset): the VFs of the PFs read so far are
    * not probed, which saves a system call or three per VF. */
-  names = list_dir_at (scan->devices_fd, ".");
-  for (i = 0; i < names->len; i++)
-    {
-      VfpPf *pf;
-      guint j;
-
-      if (g_hash_table_contains (known_vfs, names->pdata[i]))
-        continue;
-      pf = read_pf (scan, names->pdata[i], mode);
-      if (pf == NULL)
-        continue;
-      g_ptr_array_add (sysfs->pfs, pf);
-      for (j = 0; j < pf->vfs->len; j++)
-        g_hash_table_add (known_vfs, ((VfpVf *) pf->vfs->pdata[j])->fn.address);
-    }
+  devs = list_devices (scan);
+  for (i = 0; i < devs->domains->len; i++)
+    read_domain (sysfs, devs, devs->domains->pdata[i], mode);
+  /* names no kernel writes (hand-made trees): read for their warnings */
+  for (i = 0; i < devs->others->len; i++)
+    add_pf (sysfs, devs->others->pdata[i], mode);
+  if (devs->others->len > 0)
+    g_ptr_array_sort (sysfs->pfs, compare_pfs);
   if (mode == VFP_SYSFS_FULL)
     g_clear_pointer (&sysfs->reader, reader_free);
   return g_steal_pointer (&sysfs);
