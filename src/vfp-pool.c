@@ -148,6 +148,7 @@ vfp_pool_reclaim (VfpPool *pool)
 
 typedef struct {
   VfpVf *vf;
+  guint pf;                /* index of its PF in the pool's pfs */
   gboolean numa_match;
   guint pf_use;            /* leases of its PF, refreshed before each pick */
   gboolean pf_taken;       /* this request already took a VF of its PF */
@@ -210,22 +211,27 @@ sysfs_skip_reason (VfpPoolConfig *pc, VfpSysfs *sysfs, VfpVf *vf)
   return NULL;
 }
 
-/* Leases per PF, for spread and pack. The keys are the leases' own
- * strings (and the PFs' addresses): the table lives only while both do. */
-static GHashTable *
-count_pf_use (VfpPool *pool)
+/* Leases per PF of pool PC, for spread and pack: one counter per PF, by
+ * its index in pc->pfs (the caller frees the array). One lookup per lease,
+ * in a table of the pool's few PFs; leases of other PFs are not counted,
+ * as nothing asks for them. */
+static guint *
+count_pf_use (VfpPool *pool, VfpPoolConfig *pc)
 {
-  GHashTable *use = g_hash_table_new (g_str_hash, g_str_equal);
+  guint *use = g_new0 (guint, pc->pfs->len);
+  g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GPtrArray) list = vfp_state_list_unsorted (pool->state);
   guint i;
 
+  for (i = 0; i < pc->pfs->len; i++)
+    g_hash_table_insert (index, ((VfpPf *) pc->pfs->pdata[i])->fn.address, GUINT_TO_POINTER (i + 1));
   for (i = 0; i < list->len; i++)
     {
       VfpLease *l = list->pdata[i];
+      guint pf = l->pf != NULL ? GPOINTER_TO_UINT (g_hash_table_lookup (index, l->pf)) : 0;
 
-      if (l->pf != NULL)
-        g_hash_table_insert (use, l->pf,
-                             GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (use, l->pf)) + 1));
+      if (pf > 0)
+        use[pf - 1]++;
     }
   return use;
 }
@@ -286,8 +292,8 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
 {
   VfpPoolConfig *pc = vfp_config_pool_for (pool->config, req->pool, error);
   g_autoptr (GArray) candidates = g_array_new (FALSE, FALSE, sizeof (Candidate));
-  g_autoptr (GHashTable) use = NULL;
-  g_autoptr (GHashTable) taken_pfs = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree guint *use = NULL;
+  g_autofree gboolean *taken_pfs = NULL;
   g_autoptr (GHashTable) chosen = g_hash_table_new (NULL, NULL);
   g_autoptr (GHashTable) unusable = g_hash_table_new (NULL, NULL);
   g_autoptr (GPtrArray) result = g_ptr_array_new ();
@@ -310,7 +316,7 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
           VfpVf *vf = pf->vfs->pdata[j];
           VfpLease *lease = vfp_state_get (pool->state, vf->fn.address);
           g_autofree char *why = NULL;
-          Candidate c = { vf, req->numa_node >= 0 && vf->fn.numa_node == req->numa_node, 0, FALSE };
+          Candidate c = { vf, i, req->numa_node >= 0 && vf->fn.numa_node == req->numa_node, 0, FALSE };
 
           /* a dry run reclaims nothing, so it sees stale leases as free,
            * as the real run will */
@@ -336,7 +342,8 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
   /* Each pick sorts the candidates by preference and reads VFs from sysfs
    * in that order until one is usable: a pick on a host with thousands of
    * free VFs reads one or two of them, not all. */
-  use = count_pf_use (pool);
+  use = count_pf_use (pool, pc);
+  taken_pfs = g_new0 (gboolean, pc->pfs->len);
   for (k = 0; k < req->count; k++)
     {
       Candidate *best = NULL;
@@ -345,8 +352,8 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
         {
           Candidate *c = &g_array_index (candidates, Candidate, i);
 
-          c->pf_use = GPOINTER_TO_UINT (g_hash_table_lookup (use, c->vf->pf->fn.address));
-          c->pf_taken = g_hash_table_contains (taken_pfs, c->vf->pf->fn.address);
+          c->pf_use = use[c->pf];
+          c->pf_taken = taken_pfs[c->pf];
         }
       g_array_sort_with_data (candidates, compare_candidates, pc);
       for (i = 0; i < candidates->len && best == NULL; i++)
@@ -365,9 +372,8 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
       if (best == NULL)
         break;
       g_hash_table_add (chosen, best->vf);
-      g_hash_table_add (taken_pfs, best->vf->pf->fn.address);
-      g_hash_table_insert (use, best->vf->pf->fn.address,
-                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (use, best->vf->pf->fn.address)) + 1));
+      taken_pfs[best->pf] = TRUE;
+      use[best->pf]++;
       g_ptr_array_add (result, best->vf);
     }
 

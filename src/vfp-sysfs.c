@@ -166,18 +166,31 @@ function_clear (VfpFunction *fn)
   g_free (fn->operstate);
 }
 
+/* The netdev list of a VF not loaded yet: shared, never freed. */
+static char *no_netdevs[] = { NULL };
+
+/* Frees what a VF record owns, not the record: that lives in its PF's
+ * block, and its address in the record itself. */
 static void
-vf_free (VfpVf *vf)
+vf_clear (VfpVf *vf)
 {
-  function_clear (&vf->fn);
-  g_free (vf);
+  g_free (vf->fn.driver);
+  if (vf->loaded)
+    g_strfreev (vf->fn.netdevs);
+  g_free (vf->fn.mac);
+  g_free (vf->fn.operstate);
 }
 
 static void
 pf_free (VfpPf *pf)
 {
+  guint i;
+
   function_clear (&pf->fn);
+  for (i = 0; i < pf->vfs->len; i++)
+    vf_clear (pf->vfs->pdata[i]);
   g_ptr_array_unref (pf->vfs);
+  g_free (pf->vf_block);
   g_free (pf);
 }
 
@@ -410,23 +423,51 @@ vf_addr_of (const VfpPf *pf, guint i)
   return a;
 }
 
-/* A VF known by its address only, with what the kernel copies from its PF. */
+/* Appends a zeroed record for VF I of PF to BLOCK (a GArray of VfpVf)
+ * and returns it; valid until the next append. */
 static VfpVf *
-vf_new_lazy (VfpPf *pf, guint i, const VfpAddr *addr)
+block_add (GArray *block, VfpPf *pf, guint i)
 {
-  VfpVf *vf = g_new0 (VfpVf, 1);
+  VfpVf *vf;
+
+  g_array_set_size (block, block->len + 1);
+  vf = &g_array_index (block, VfpVf, block->len - 1);
+  vf->index = i;
+  vf->pf = pf;
+  return vf;
+}
+
+/* Hands the VF records in BLOCK (consumed) to PF as one allocation. Only
+ * now that they no longer move can each fn.address point into its record. */
+static void
+pf_take_vfs (VfpPf *pf, GArray *block)
+{
+  guint i, n = block->len;
+
+  pf->vf_block = (VfpVf *) g_array_free (block, FALSE);
+  pf->vfs = g_ptr_array_sized_new (n);
+  for (i = 0; i < n; i++)
+    {
+      VfpVf *vf = &pf->vf_block[i];
+
+      vf->fn.address = (char *) vfp_addr_format (&vf->fn.addr, vf->address);
+      g_ptr_array_add (pf->vfs, vf);
+    }
+}
+
+/* A VF known by its address only, with what the kernel copies from its PF. */
+static void
+vf_init_lazy (VfpVf *vf, const VfpAddr *addr)
+{
+  const VfpPf *pf = vf->pf;
 
   vf->fn.addr = *addr;
-  vf->fn.address = vfp_addr_to_string (addr);
   vf->fn.vendor_id = pf->fn.vendor_id;
   vf->fn.device_id = pf->vf_device_id >= 0 ? pf->vf_device_id : pf->fn.device_id;
   vf->fn.class_code = pf->fn.class_code;
   vf->fn.numa_node = pf->fn.numa_node;
   vf->fn.iommu_group = -1;
-  vf->fn.netdevs = g_new0 (char *, 1);
-  vf->index = i;
-  vf->pf = pf;
-  return vf;
+  vf->fn.netdevs = no_netdevs;
 }
 
 /* The VFs of a lazy scan: computed from sriov_numvfs, offset and stride
@@ -435,6 +476,7 @@ vf_new_lazy (VfpPf *pf, guint i, const VfpAddr *addr)
 static void
 list_vfs_lazy (Scan *scan, int pffd, VfpPf *pf)
 {
+  GArray *block = g_array_sized_new (FALSE, TRUE, sizeof (VfpVf), pf->num_vfs);
   guint i;
 
   if (pf->vf_offset > 0 && (pf->vf_stride > 0 || pf->num_vfs <= 1))
@@ -443,8 +485,9 @@ list_vfs_lazy (Scan *scan, int pffd, VfpPf *pf)
         {
           VfpAddr a = vf_addr_of (pf, i);
 
-          g_ptr_array_add (pf->vfs, vf_new_lazy (pf, i, &a));
+          vf_init_lazy (block_add (block, pf, i), &a);
         }
+      pf_take_vfs (pf, block);
       return;
     }
   for (i = 0;; i++)
@@ -464,8 +507,9 @@ list_vfs_lazy (Scan *scan, int pffd, VfpPf *pf)
           warn (scan->warnings, _("%s: the link does not name a PCI address; skipped."), path);
           continue;
         }
-      g_ptr_array_add (pf->vfs, vf_new_lazy (pf, i, &a));
+      vf_init_lazy (block_add (block, pf, i), &a);
     }
+  pf_take_vfs (pf, block);
 }
 
 /* Reads what a lazy scan left out of VF: checks that the PF's virtfnN link
@@ -509,7 +553,9 @@ vfp_sysfs_load_vf (VfpSysfs *sysfs, VfpVf *vf)
       vf->missing = TRUE;
       return FALSE;
     }
-  function_clear (&vf->fn);
+  vf_clear (vf);
+  g_free (fn.address);
+  fn.address = vf->address;
   vf->fn = fn;
   vf->loaded = TRUE;
   return TRUE;
@@ -534,6 +580,7 @@ vfp_sysfs_vf_driver (VfpSysfs *sysfs, VfpVf *vf)
 static void
 read_vfs (Scan *scan, int pffd, VfpPf *pf)
 {
+  GArray *block = g_array_sized_new (FALSE, TRUE, sizeof (VfpVf), pf->num_vfs);
   guint i;
 
   for (i = 0;; i++)
@@ -541,32 +588,31 @@ read_vfs (Scan *scan, int pffd, VfpPf *pf)
       char name[24];
       g_autofree char *vfaddr = NULL;
       g_autofree char *physfn = NULL;
+      VfpFunction fn;
       VfpVf *vf;
 
       g_snprintf (name, sizeof name, "virtfn%u", i);
       vfaddr = link_name_at (pffd, name);
       if (vfaddr == NULL)
         break;
-      vf = g_new0 (VfpVf, 1);
-      if (!read_function (scan, vfaddr, pf, &vf->fn, &physfn))
-        {
-          g_free (vf);
-          continue;
-        }
+      if (!read_function (scan, vfaddr, pf, &fn, &physfn))
+        continue;
       if (physfn == NULL || strcmp (physfn, pf->fn.address) != 0)
         {
-          g_autofree char *path = dev_path (scan, vf->fn.address, "physfn");
+          g_autofree char *path = dev_path (scan, fn.address, "physfn");
 
           warn (scan->warnings, _("%s: VF %s of PF %s names '%s' as its PF; skipped."),
-                path, vf->fn.address, pf->fn.address, physfn ? physfn : _("nothing"));
-          vf_free (vf);
+                path, fn.address, pf->fn.address, physfn ? physfn : _("nothing"));
+          function_clear (&fn);
           continue;
         }
-      vf->index = i;
-      vf->pf = pf;
+      /* the record keeps its address itself (pf_take_vfs) */
+      g_clear_pointer (&fn.address, g_free);
+      vf = block_add (block, pf, i);
+      vf->fn = fn;
       vf->loaded = TRUE;
-      g_ptr_array_add (pf->vfs, vf);
     }
+  pf_take_vfs (pf, block);
   if (i != pf->num_vfs)
     {
       g_autofree char *path = dev_path (scan, pf->fn.address, NULL);
@@ -620,7 +666,6 @@ read_pf (Scan *scan, const char *address, VfpSysfsMode mode)
   pf->vf_offset = read_optional (scan, pffd, address, "sriov_offset", 10);
   pf->vf_stride = read_optional (scan, pffd, address, "sriov_stride", 10);
   pf->vf_device_id = read_optional (scan, pffd, address, "sriov_vf_device", 16);
-  pf->vfs = g_ptr_array_new_with_free_func ((GDestroyNotify) vf_free);
   if (mode == VFP_SYSFS_LAZY)
     list_vfs_lazy (scan, pffd, pf);
   else
@@ -628,6 +673,216 @@ read_pf (Scan *scan, const char *address, VfpSysfsMode mode)
 out:
   close (pffd);
   return pf;
+}
+
+/* Routing IDs (bus, slot, function) in a PCI domain, and bits in a word. */
+#define N_RIDS 65536
+#define WORD_BITS (GLIB_SIZEOF_LONG * 8)
+
+/* The functions of one PCI domain that bus/pci/devices lists, as a set of
+ * routing IDs. Thousands of them are VFs: adding one costs a bit, not an
+ * allocation, and walking the set visits them in address order, with no
+ * sort of thousands of names. 8 KB per domain. */
+typedef struct {
+  guint32 domain;
+  gulong rids[N_RIDS / WORD_BITS];
+} DomainSet;
+
+/* The entries of bus/pci/devices. */
+typedef struct {
+  GPtrArray *domains;      /* owned DomainSet*, by domain */
+  GPtrArray *others;       /* owned char*: names that are not an address as
+                            * the kernel spells it (hand-made trees), sorted */
+} DevList;
+
+static void
+dev_list_free (DevList *list)
+{
+  g_ptr_array_unref (list->domains);
+  g_ptr_array_unref (list->others);
+  g_free (list);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DevList, dev_list_free)
+
+/* The set of DOMAIN, created empty if CREATE and there is none yet. A host
+ * has few domains: a linear search is enough. */
+static DomainSet *
+domain_set (GPtrArray *domains, guint32 domain, gboolean create)
+{
+  DomainSet *set;
+  guint i;
+
+  for (i = 0; i < domains->len; i++)
+    if (((DomainSet *) domains->pdata[i])->domain == domain)
+      return domains->pdata[i];
+  if (!create)
+    return NULL;
+  set = g_new0 (DomainSet, 1);
+  set->domain = domain;
+  g_ptr_array_add (domains, set);
+  return set;
+}
+
+static void
+domain_set_remove (DomainSet *set, guint rid)
+{
+  set->rids[rid / WORD_BITS] &= ~(1UL << (rid % WORD_BITS));
+}
+
+static int
+compare_domains (gconstpointer a, gconstpointer b)
+{
+  guint32 x = (*(DomainSet *const *) a)->domain, y = (*(DomainSet *const *) b)->domain;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The value of lower-case hex digit C, or -1. */
+static int
+hex_digit (char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+/* Reads exactly N lower-case hex digits at P. */
+static gboolean
+read_hex_digits (const char *p, gsize n, guint32 *out)
+{
+  guint32 v = 0;
+
+  for (; n > 0; n--, p++)
+    {
+      int d = hex_digit (*p);
+
+      if (d < 0)
+        return FALSE;
+      v = v << 4 | d;
+    }
+  *out = v;
+  return TRUE;
+}
+
+/* Parses NAME when it is an address spelled exactly as the kernel and
+ * vfp_addr_format() spell it ("0000:05:10.2": lower case, a domain of 4
+ * to 8 digits without extra leading zeros), so that the name can be made
+ * again from DOMAIN and RID. By hand, not with vfp_addr_parse() and a
+ * round trip: it runs for every VF of the host. */
+static gboolean
+parse_kernel_name (const char *name, guint32 *domain, guint *rid)
+{
+  gsize len = strlen (name);
+  gsize dlen = len - 8;    /* ":bb:ss.f" follows the domain */
+  guint32 bus, slot, function;
+
+  if (len < 12 || len > 16 || (dlen > 4 && name[0] == '0')
+      || name[dlen] != ':' || name[dlen + 3] != ':' || name[dlen + 6] != '.'
+      || !read_hex_digits (name, dlen, domain)
+      || !read_hex_digits (name + dlen + 1, 2, &bus)
+      || !read_hex_digits (name + dlen + 4, 2, &slot)
+      || !read_hex_digits (name + dlen + 7, 1, &function)
+      || slot > 0x1f || function > 7)
+    return FALSE;
+  *rid = bus << 8 | slot << 3 | function;
+  return TRUE;
+}
+
+/* Lists bus/pci/devices: the addresses by domain, then the other names. */
+static DevList *
+list_devices (Scan *scan)
+{
+  DevList *list = g_new0 (DevList, 1);
+  int fd = openat (scan->devices_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  DomainSet *set = NULL;
+  struct dirent *e;
+
+  list->domains = g_ptr_array_new_with_free_func (g_free);
+  list->others = g_ptr_array_new_with_free_func (g_free);
+  if (d == NULL && fd >= 0)
+    close (fd);
+  while (d != NULL && (e = readdir (d)) != NULL)
+    {
+      guint32 domain;
+      guint rid;
+
+      if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+        continue;
+      if (!parse_kernel_name (e->d_name, &domain, &rid))
+        {
+          g_ptr_array_add (list->others, g_strdup (e->d_name));
+          continue;
+        }
+      if (set == NULL || set->domain != domain)
+        set = domain_set (list->domains, domain, TRUE);
+      set->rids[rid / WORD_BITS] |= 1UL << (rid % WORD_BITS);
+    }
+  if (d != NULL)
+    closedir (d);
+  g_ptr_array_sort (list->domains, compare_domains);
+  g_ptr_array_sort (list->others, compare_strings);
+  return list;
+}
+
+/* Takes PF's VFs out of the sets before the walk reaches them: a VF is
+ * never a PF, and probing it would cost a system call or three. */
+static void
+drop_vfs (DevList *list, const VfpPf *pf)
+{
+  guint j;
+
+  for (j = 0; j < pf->vfs->len; j++)
+    {
+      const VfpAddr *a = &((VfpVf *) pf->vfs->pdata[j])->fn.addr;
+      DomainSet *set = domain_set (list->domains, a->domain, FALSE);
+
+      if (set != NULL)
+        domain_set_remove (set, vfp_addr_routing_id (a));
+    }
+}
+
+/* By address. */
+static int
+compare_pfs (gconstpointer a, gconstpointer b)
+{
+  return vfp_addr_compare (&(*(VfpPf *const *) a)->fn.addr, &(*(VfpPf *const *) b)->fn.addr);
+}
+
+/* Reads the PF named NAME into SYSFS, if it is one. */
+static VfpPf *
+add_pf (VfpSysfs *sysfs, const char *name, VfpSysfsMode mode)
+{
+  VfpPf *pf = read_pf (sysfs->reader, name, mode);
+
+  if (pf != NULL)
+    g_ptr_array_add (sysfs->pfs, pf);
+  return pf;
+}
+
+/* Reads the PFs of one domain in address order, taking each entry out of
+ * SET as it goes, and the VFs of each PF found ahead of the walk. */
+static void
+read_domain (VfpSysfs *sysfs, DevList *list, DomainSet *set, VfpSysfsMode mode)
+{
+  guint w;
+
+  for (w = 0; w < G_N_ELEMENTS (set->rids); w++)
+    while (set->rids[w] != 0)
+      {
+        guint rid = w * WORD_BITS + g_bit_nth_lsf (set->rids[w], -1);
+        char name[VFP_ADDR_STRLEN];
+        VfpAddr a;
+        VfpPf *pf;
+
+        domain_set_remove (set, rid);
+        vfp_addr_from_routing_id (set->domain, rid, &a);
+        pf = add_pf (sysfs, vfp_addr_format (&a, name), mode);
+        if (pf != NULL)
+          drop_vfs (list, pf);
+      }
 }
 
 /* Scans ROOT (the directory that plays /sys) for SR-IOV PFs and their VFs.
@@ -645,9 +900,8 @@ vfp_sysfs_scan_mode (const char *root, VfpSysfsMode mode, GError **error)
 {
   g_autofree char *devices = vfp_sysfs_path (root, "bus", "pci", "devices", NULL);
   g_autofree char *groups = vfp_sysfs_path (root, "kernel", "iommu_groups", NULL);
-  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (DevList) devs = NULL;
   g_autoptr (VfpSysfs) sysfs = NULL;
-  g_autoptr (GHashTable) known_vfs = g_hash_table_new (g_str_hash, g_str_equal);
   Scan *scan;
   guint i;
   int devices_fd = open (devices, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -673,21 +927,14 @@ vfp_sysfs_scan_mode (const char *root, VfpSysfsMode mode, GError **error)
   /* A VF is never a PF, and its PF sorts before it (a VF's routing ID is
    * its PF's plus a non-zero offset): the VFs of the PFs read so far are
    * not probed, which saves a system call or three per VF. */
-  names = list_dir_at (scan->devices_fd, ".");
-  for (i = 0; i < names->len; i++)
-    {
-      VfpPf *pf;
-      guint j;
-
-      if (g_hash_table_contains (known_vfs, names->pdata[i]))
-        continue;
-      pf = read_pf (scan, names->pdata[i], mode);
-      if (pf == NULL)
-        continue;
-      g_ptr_array_add (sysfs->pfs, pf);
-      for (j = 0; j < pf->vfs->len; j++)
-        g_hash_table_add (known_vfs, ((VfpVf *) pf->vfs->pdata[j])->fn.address);
-    }
+  devs = list_devices (scan);
+  for (i = 0; i < devs->domains->len; i++)
+    read_domain (sysfs, devs, devs->domains->pdata[i], mode);
+  /* names no kernel writes (hand-made trees): read for their warnings */
+  for (i = 0; i < devs->others->len; i++)
+    add_pf (sysfs, devs->others->pdata[i], mode);
+  if (devs->others->len > 0)
+    g_ptr_array_sort (sysfs->pfs, compare_pfs);
   if (mode == VFP_SYSFS_FULL)
     g_clear_pointer (&sysfs->reader, reader_free);
   return g_steal_pointer (&sysfs);

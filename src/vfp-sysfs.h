@@ -10,7 +10,8 @@ typedef struct _VfpPf VfpPf;
 /* What sysfs says about one PCI function (a PF or a VF). */
 typedef struct {
   VfpAddr addr;
-  char *address;           /* owned: "0000:05:10.2" */
+  char *address;           /* "0000:05:10.2": owned by a PF; a VF's points
+                            * into its VfpVf */
   guint16 vendor_id;
   guint16 device_id;
   guint32 class_code;      /* 24 bits: class, subclass, prog-if */
@@ -18,7 +19,8 @@ typedef struct {
   int iommu_group;         /* -1 when the function has none */
   guint iommu_group_size;  /* functions in that group, 0 when none */
   int numa_node;           /* -1 when the kernel does not know */
-  char **netdevs;          /* owned, NULL-terminated, sorted; empty for non-NICs */
+  char **netdevs;          /* owned, NULL-terminated, sorted; empty for non-NICs
+                            * (a shared empty list until a lazy VF is loaded) */
   char *mac;               /* owned: MAC of the first netdev, or NULL */
   char *operstate;         /* owned: operstate of the first netdev, or NULL */
 } VfpFunction;
@@ -33,6 +35,7 @@ typedef struct {
   gboolean loaded;         /* driver, IOMMU group and netdevs have been read */
   gboolean missing;        /* loading found no such VF in sysfs */
   gboolean driver_read;    /* fn.driver is known (loaded, or read alone) */
+  char address[VFP_ADDR_STRLEN]; /* what fn.address points to */
 } VfpVf;
 
 struct _VfpPf {
@@ -42,7 +45,9 @@ struct _VfpPf {
   int vf_offset;           /* sriov_offset, -1 when the file is missing */
   int vf_stride;           /* sriov_stride, -1 when the file is missing */
   int vf_device_id;        /* sriov_vf_device, -1 when the file is missing */
-  GPtrArray *vfs;          /* owned VfpVf*, ordered by index */
+  GPtrArray *vfs;          /* owned; VfpVf* into vf_block, ordered by index */
+  VfpVf *vf_block;         /* owned: the PF's VF records, allocated as one
+                            * block (4096 VFs were 12 000 allocations) */
 };
 
 /* How much of each VF a scan reads. A full scan costs about 25 system

@@ -403,6 +403,55 @@ test_shared_group (void)
   test_remove_tree (dir);
 }
 
+/* PFs come out in address order whatever the domain (0x1000 before
+ * 0x10000, which a sort of the names would swap), with all their VFs, and
+ * an entry whose name is no PCI address is still read for its warning. */
+static void
+test_domains (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  const char *addresses[] = { "10000:01:00.0", "1000:02:00.0", "0000:05:00.0" };
+  const char *expected[] = { "0000:05:00.0", "1000:02:00.0", "10000:01:00.0" };
+  FakePciFunction f[G_N_ELEMENTS (addresses)];
+  g_autoptr (VfpSysfs) sysfs = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *alias = NULL;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (addresses); i++)
+    {
+      f[i] = fake_demo_host[1];
+      f[i].address = addresses[i];
+      f[i].bridge = NULL;
+      f[i].netdev = NULL;
+      f[i].vf_netdev_fmt = NULL;
+      f[i].num_vfs = 3 + i;
+      f[i].vf_offset = 1;
+      f[i].vf_stride = 1;
+      f[i].iommu_group = 10 + i;
+      f[i].vf_iommu_group_base = 100 + 10 * i;
+    }
+  root = fake_sysfs_build (dir, &fake_demo_options, f, G_N_ELEMENTS (f), NULL);
+  g_assert_nonnull (root);
+  alias = g_build_filename (root, "bus/pci/devices/pf-alias", NULL);
+  g_assert_cmpint (symlink ("0000:05:00.0", alias), ==, 0);
+
+  sysfs = vfp_sysfs_scan (root, NULL);
+  g_assert_cmpuint (sysfs->pfs->len, ==, 3);
+  for (i = 0; i < 3; i++)
+    {
+      VfpPf *pf = sysfs->pfs->pdata[i];
+
+      g_assert_cmpstr (pf->fn.address, ==, expected[i]);
+      g_assert_cmpuint (pf->vfs->len, ==, pf->num_vfs);
+    }
+  g_assert_nonnull (vfp_sysfs_find_vf (sysfs, "10000:01:00.3"));
+  g_assert_cmpuint (sysfs->warnings->len, ==, 1);
+  g_assert_nonnull (strstr (sysfs->warnings->pdata[0], "pf-alias: the name is not a PCI address"));
+  assert_lazy_matches_full (root);
+  test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -418,6 +467,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/sysfs/shared-group", test_shared_group);
   g_test_add ("/vfpool/sysfs/lazy-demo", Fixture, NULL, fixture_demo, test_lazy_demo, fixture_teardown);
   g_test_add_func ("/vfpool/sysfs/lazy-captured", test_lazy_captured);
+  g_test_add_func ("/vfpool/sysfs/domains", test_domains);
   g_test_add ("/vfpool/sysfs/lazy-vanished", Fixture, NULL, fixture_demo, test_lazy_vanished, fixture_teardown);
   return g_test_run ();
 }
