@@ -264,11 +264,12 @@ on_doctype (void *ctx, const xmlChar *name, const xmlChar *external_id, const xm
   xmlStopParser (r->ctxt);
 }
 
-/* The store goes to the push parser 64 KB at a time: given all of it at
+/* The store goes to the push parser 16 KB at a time: given all of it at
  * once, libxml2 copies it into an input buffer that grows to the next
  * power of two (524 KB for the 354 KB of 3000 leases), and a caller that
- * reads the whole file first holds it twice. */
-#define VFP_STATE_PARSE_CHUNK (64 * 1024)
+ * reads the whole file first holds it twice. In 64 KB pieces the buffer
+ * still grows to 128 KB; in 16 KB pieces it stays at 64 KB (massif). */
+#define VFP_STATE_PARSE_CHUNK (16 * 1024)
 
 /* Parses the store into INTO (vf -> lease): TEXT (LEN bytes) when FD is
  * -1, else what FD holds, read piece by piece. WHAT names it in errors. */
