@@ -49,21 +49,34 @@ on_pci_quiet (char *msg, ...)
   va_end (ap);
 }
 
-/* Opens libpci on SYSFS_ROOT/bus/pci; the caller frees it. */
+/* Prepares libpci on SYSFS_ROOT/bus/pci; the caller frees it. libpci is
+ * initialised at the first read or lookup: most commands load the host
+ * without PCI details, and pci_init faults in about 160 KB of libpci's
+ * and libudev's code. */
 VfpPci *
 vfp_pci_new (const char *sysfs_root)
 {
   VfpPci *pci = g_new0 (VfpPci, 1);
 
   pci->sysfs_path = vfp_sysfs_path (sysfs_root, "bus", "pci", NULL);
-  pci->access = pci_alloc ();
-  pci->access->error = on_pci_error;
-  pci->access->warning = on_pci_quiet;
-  pci->access->debug = on_pci_quiet;
-  pci->access->method = PCI_ACCESS_SYS_BUS_PCI;
-  pci_set_param (pci->access, (char *) "sysfs.path", pci->sysfs_path);
-  pci_init (pci->access);
   return pci;
+}
+
+/* libpci's handle, initialised on first use. */
+static struct pci_access *
+access_of (VfpPci *pci)
+{
+  if (pci->access == NULL)
+    {
+      pci->access = pci_alloc ();
+      pci->access->error = on_pci_error;
+      pci->access->warning = on_pci_quiet;
+      pci->access->debug = on_pci_quiet;
+      pci->access->method = PCI_ACCESS_SYS_BUS_PCI;
+      pci_set_param (pci->access, (char *) "sysfs.path", pci->sysfs_path);
+      pci_init (pci->access);
+    }
+  return pci->access;
 }
 
 void
@@ -71,7 +84,8 @@ vfp_pci_free (VfpPci *pci)
 {
   if (pci == NULL)
     return;
-  pci_cleanup (pci->access);
+  if (pci->access != NULL)
+    pci_cleanup (pci->access);
   g_free (pci->sysfs_path);
   g_free (pci);
 }
@@ -88,6 +102,7 @@ read_ext_cap (VfpPci *pci, const VfpAddr *addr, guint id, const char *what,
   struct pci_cap *cap;
   char buf[VFP_ADDR_STRLEN];
   volatile gboolean ok = FALSE;
+  struct pci_access *access;
 
   if (setjmp (landing) != 0)
     {
@@ -99,8 +114,9 @@ read_ext_cap (VfpPci *pci, const VfpAddr *addr, guint id, const char *what,
         pci_free_dev (dev);
       return FALSE;
     }
+  access = access_of (pci);
   error_landing = &landing;
-  dev = pci_get_dev (pci->access, addr->domain, addr->bus, addr->slot, addr->function);
+  dev = pci_get_dev (access, addr->domain, addr->bus, addr->slot, addr->function);
   pci_fill_info (dev, PCI_FILL_IDENT | PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
   cap = pci_find_cap (dev, id, PCI_CAP_EXTENDED);
   if (cap != NULL && pci_read_block (dev, cap->addr, regs, len))
@@ -177,6 +193,7 @@ lookup (VfpPci *pci, int flags, guint16 vendor, guint16 device)
   char buf[256];
   const char *name;
   jmp_buf landing;
+  struct pci_access *access;
 
   if (setjmp (landing) != 0)
     {
@@ -184,8 +201,9 @@ lookup (VfpPci *pci, int flags, guint16 vendor, guint16 device)
       g_debug ("pci.ids lookup failed: %s", error_message);
       return NULL;
     }
+  access = access_of (pci);
   error_landing = &landing;
-  name = pci_lookup_name (pci->access, buf, sizeof buf,
+  name = pci_lookup_name (access, buf, sizeof buf,
                           flags | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB,
                           vendor, device);
   error_landing = NULL;

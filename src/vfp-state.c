@@ -225,10 +225,8 @@ static gboolean
 load (VfpState *state, GError **error)
 {
   g_autofree char *path = g_build_filename (state->dir, VFP_LEASES_FILE, NULL);
-  g_autofree char *text = NULL;
   struct stat st;
-  gssize n;
-  gsize got = 0;
+  gboolean ok;
   int fd;
 
   fd = openat (state->dir_fd, VFP_LEASES_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
@@ -251,12 +249,9 @@ load (VfpState *state, GError **error)
       close (fd);
       return vfp_state_parse ("", VFP_LEASES_MAX_SIZE + 1, path, state->leases, NULL, error);
     }
-  text = g_malloc (st.st_size + 1);
-  while (got < (gsize) st.st_size && (n = read (fd, text + got, st.st_size - got)) > 0)
-    got += n;
+  ok = vfp_state_parse_fd (fd, path, state->leases, &state->generation, error);
   close (fd);
-  text[got] = '\0';
-  return vfp_state_parse (text, got, path, state->leases, &state->generation, error);
+  return ok;
 }
 
 /* A writer killed between creating its temp file and renaming it leaves

@@ -222,6 +222,49 @@ test_huge_store (void)
   test_remove_tree (dir);
 }
 
+/* A store larger than the 64 KB pieces it is read in: every lease comes
+ * back, with notes that straddle the pieces' boundaries intact. */
+static void
+test_many_pieces (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autoptr (GError) error = NULL;
+  VfpState *s = vfp_state_open (dir, 1000, &error);
+  g_autofree char *note = g_strnfill (1000, 'n');
+  g_autofree char *path = g_build_filename (dir, "leases.xml", NULL);
+  struct stat st;
+  int i;
+
+  g_assert_no_error (error);
+  for (i = 0; i < 2000; i++)
+    {
+      g_autofree char *vf = g_strdup_printf ("0000:%02x:%02x.%d", 16 + i / 256, (i % 256) / 8, i % 8);
+      VfpLease *l = make_lease (vf, VFP_LEASE_QUARANTINED, NULL, NULL);
+
+      l->note = g_strdup_printf ("%d %s <&>", i, note);
+      vfp_state_put (s, l);
+    }
+  g_assert_true (vfp_state_save (s, &error));
+  vfp_state_close (s);
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, >, 20 * 64 * 1024);
+
+  s = vfp_state_open (dir, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vfp_state_count (s), ==, 2000);
+  for (i = 0; i < 2000; i++)
+    {
+      g_autofree char *vf = g_strdup_printf ("0000:%02x:%02x.%d", 16 + i / 256, (i % 256) / 8, i % 8);
+      g_autofree char *want = g_strdup_printf ("%d %s <&>", i, note);
+      VfpLease *l = vfp_state_get (s, vf);
+
+      g_assert_nonnull (l);
+      g_assert_cmpstr (l->note, ==, want);
+    }
+  vfp_state_close (s);
+  test_remove_tree (dir);
+}
+
 /* A store that asks for network fetches: refused, untouched, and nobody
  * is contacted. */
 static void
@@ -340,5 +383,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/reader-rules", test_reader_rules);
   g_test_add_func ("/vfpool/state/nothing-fetched", test_nothing_fetched);
   g_test_add_func ("/vfpool/state/huge", test_huge_store);
+  g_test_add_func ("/vfpool/state/many-pieces", test_many_pieces);
   return g_test_run ();
 }
