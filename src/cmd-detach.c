@@ -180,7 +180,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
   for (i = 0; i < leases->len; i++)
     {
       VfpLease *l = leases->pdata[i];
-      gboolean in_live, in_config;
+      gboolean in_live, in_config, elsewhere;
       Step step = { l->vf, vfp_virt_domain_uuid (guest->dom), l->alias, FALSE, NULL, FALSE, FALSE };
       VfpAddr addr;
       g_autoptr (GError) e = NULL;
@@ -191,11 +191,12 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
       vfp_guest_reload (guest, NULL);
       in_live = has_vf (guest->live, l->alias, l->vf);
       in_config = has_vf (guest->config, l->alias, l->vf);
+      elsewhere = !in_live && !in_config && vfp_addr_parse (l->vf, &addr, NULL)
+                  && (vfp_domain_find_address (guest->live, &addr) || vfp_domain_find_address (guest->config, &addr));
       /* the VF in the guest under another alias: another detach may have
        * freed this lease after it was marked, and an attach given the VF
        * back; then the device is not this detach's to remove */
-      if (!step.gone && !in_live && !in_config && vfp_addr_parse (l->vf, &addr, NULL)
-          && (vfp_domain_find_address (guest->live, &addr) || vfp_domain_find_address (guest->config, &addr)))
+      if (!step.gone && elsewhere)
         step.gone = !still_mine (cli, host->sysfs, &step);
       if (step.gone)
         {
@@ -211,8 +212,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
           stuck++;
           outcome = "error";
         }
-      else if (!in_live && !in_config && vfp_addr_parse (l->vf, &addr, NULL)
-               && (vfp_domain_find_address (guest->live, &addr) || vfp_domain_find_address (guest->config, &addr)))
+      else if (elsewhere)
         {
           /* under another alias than its lease says: not this lease's device */
           vfp_cli_error (cli, VFP_EXIT_FAILED, _("Guest '%s' has VF %s under another alias than %s; the lease stays detaching ('vfpool audit' settles it)."),
