@@ -19,10 +19,10 @@ static const char *const codes[] = {
   "missing-vf", "numvfs-drift", "driver", "metadata", NULL
 };
 
-/* The guests as the audit needs them, parsed; NULL with ERROR when libvirt
- * cannot be asked or a guest's XML cannot be read. */
+/* The guests as the audit needs them; NULL with ERROR when libvirt cannot
+ * be asked or a guest's XML cannot be read. */
 typedef struct {
-  GPtrArray *guests;
+  VfpAuditGuests *guests;
   gboolean progress;
 } Gather;
 
@@ -30,18 +30,16 @@ static gboolean
 gather_one (const VfpVirtDomainInfo *info, guint index, guint total, gpointer data, GError **error)
 {
   Gather *g = data;
-  VfpAuditGuest *guest = g_new0 (VfpAuditGuest, 1);
+  g_autoptr (VfpDomain) live = NULL;
+  g_autoptr (VfpDomain) config = NULL;
 
-  guest->uuid = g_strdup (info->uuid);
-  guest->name = g_strdup (info->name);
-  guest->active = info->active;
-  g_ptr_array_add (g->guests, guest);
-  if ((info->live_xml && (guest->live = vfp_domxml_parse (info->live_xml, -1, error)) == NULL)
-      || (info->config_xml && (guest->config = vfp_domxml_parse (info->config_xml, -1, error)) == NULL))
+  if ((info->live_xml && (live = vfp_domxml_parse (info->live_xml, -1, error)) == NULL)
+      || (info->config_xml && (config = vfp_domxml_parse (info->config_xml, -1, error)) == NULL))
     {
       g_prefix_error (error, _("Guest %s: "), info->name);
       return FALSE;
     }
+  vfp_audit_guests_add (g->guests, info->uuid, info->name, info->active, live, config);
   if (g->progress && total > 200 && index % 100 == 0)
     {
       g_autofree char *line = g_strdup_printf (_("vfpool: reading guests %u/%u"), index, total);
@@ -51,15 +49,16 @@ gather_one (const VfpVirtDomainInfo *info, guint index, guint total, gpointer da
   return TRUE;
 }
 
-/* Every guest, parsed as it comes (the XML itself is not kept). */
-static GPtrArray *
+/* Every guest, parsed as it comes; of its XML only what the audit compares
+ * is kept. */
+static VfpAuditGuests *
 gather_guests (VfpCli *cli, VfpVirt *virt, GError **error)
 {
-  g_autoptr (GPtrArray) guests = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_audit_guest_free);
+  g_autoptr (VfpAuditGuests) guests = vfp_audit_guests_new ();
   Gather g = { guests, isatty (STDERR_FILENO) && !cli->quiet && !cli->json };
   gboolean ok = vfp_virt_foreach_domain (virt, gather_one, &g, error);
 
-  if (g.progress && guests->len > 200)
+  if (g.progress && vfp_audit_guests_count (guests) > 200)
     fprintf (stderr, "\r%60s\r", "");
   return ok ? g_steal_pointer (&guests) : NULL;
 }
@@ -252,7 +251,7 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   gint64 t0 = g_get_monotonic_time (), now = g_get_real_time () / G_USEC_PER_SEC;
   g_autoptr (VfpVirt) virt = NULL;
   g_autoptr (VfpHost) host = NULL;
-  g_autoptr (GPtrArray) guests = NULL;
+  g_autoptr (VfpAuditGuests) guests = NULL;
   g_autoptr (GPtrArray) findings = NULL;
   g_autoptr (GPtrArray) fixed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) metadata_fixes = g_ptr_array_new ();

@@ -12,16 +12,6 @@
 #include "vfp-proc.h"
 
 void
-vfp_audit_guest_free (VfpAuditGuest *g)
-{
-  g_free (g->uuid);
-  g_free (g->name);
-  vfp_domain_free (g->live);
-  vfp_domain_free (g->config);
-  g_free (g);
-}
-
-void
 vfp_finding_free (VfpFinding *f)
 {
   g_free (f->object);
@@ -40,7 +30,7 @@ vfp_severity_name (VfpSeverity s)
 }
 
 static VfpFinding *
-add (GPtrArray *out, const char *code, VfpSeverity sev, const char *object, VfpAuditGuest *g,
+add (GPtrArray *out, const char *code, VfpSeverity sev, const char *object, const VfpAuditGuest *g,
      VfpFix fix, char *message, char *repair)
 {
   VfpFinding *f = g_new0 (VfpFinding, 1);
@@ -57,88 +47,45 @@ add (GPtrArray *out, const char *code, VfpSeverity sev, const char *object, VfpA
   return f;
 }
 
-/* Who uses a VF: one entry per guest and definition that names it. */
-typedef struct {
-  VfpAuditGuest *guest;
-  gboolean live;
-  gboolean config;
-  VfpDomDevice *dev;         /* the device (live one first) */
-} Use;
-
-static void
-note_uses (GHashTable *uses, VfpAuditGuest *g, VfpDomain *d, gboolean live)
+/* The use of LIST by guest INDEX, or NULL. */
+static VfpAuditUse *
+find_use (VfpAuditUse *list, const VfpAuditGuest *owner, guint index)
 {
-  guint i;
+  VfpAuditUse *u;
 
-  for (i = 0; d && i < d->devices->len; i++)
-    {
-      VfpDomDevice *dev = d->devices->pdata[i];
-      g_autofree char *vf = vfp_addr_to_string (&dev->addr);
-      GPtrArray *list = g_hash_table_lookup (uses, vf);
-      Use *u = NULL;
-      guint j;
-
-      if (list == NULL)
-        {
-          list = g_ptr_array_new_with_free_func (g_free);
-          g_hash_table_insert (uses, g_strdup (vf), list);
-        }
-      for (j = 0; j < list->len; j++)
-        if (((Use *) list->pdata[j])->guest == g)
-          u = list->pdata[j];
-      if (u == NULL)
-        {
-          u = g_new0 (Use, 1);
-          u->guest = g;
-          u->dev = dev;
-          g_ptr_array_add (list, u);
-        }
-      if (live)
-        u->live = TRUE;
-      else
-        u->config = TRUE;
-    }
-}
-
-static Use *
-find_use (GPtrArray *list, const char *uuid)
-{
-  guint i;
-
-  for (i = 0; list && i < list->len; i++)
-    if (g_strcmp0 (((Use *) list->pdata[i])->guest->uuid, uuid) == 0)
-      return list->pdata[i];
+  for (u = list; owner && u; u = u->next)
+    if (u->guest == index)
+      return u;
   return NULL;
 }
 
 /* F adopts the device MINE: the lease becomes attached where it is. */
 static void
-adopted (VfpFinding *f, Use *mine)
+adopted (VfpFinding *f, VfpAuditUse *mine)
 {
   f->live = mine->live;
   f->config = mine->config;
-  f->alias = g_strdup (mine->dev->alias);
+  f->alias = g_strdup (mine->alias);
 }
 
 /* OWNER has VF A (MINE): its metadata must describe vfpool's devices. Also
  * checked where a lease is adopted, so one --fix restores both (an attach
  * killed between libvirt and the metadata leaves both to repair). */
 static void
-check_metadata (GPtrArray *out, const char *a, VfpAuditGuest *owner, Use *mine)
+check_metadata (GPtrArray *out, const char *a, const VfpAuditGuest *owner, VfpAuditUse *mine)
 {
-  if (mine->dev->alias == NULL || !g_str_has_prefix (mine->dev->alias, VFP_ALIAS_PREFIX))
+  if (mine->alias == NULL || !g_str_has_prefix (mine->alias, VFP_ALIAS_PREFIX))
     return;
-  if ((mine->live && !vfp_domain_find_meta (owner->live, mine->dev->alias))
-      || (mine->config && !vfp_domain_find_meta (owner->config, mine->dev->alias)))
+  if ((mine->live && !mine->live_meta) || (mine->config && !mine->config_meta))
     {
       VfpFinding *f = add (out, "metadata", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_METADATA,
                            g_strdup_printf (_("Guest %s has VF %s (%s), but its vfpool metadata does not describe it."),
-                                            owner->name, a, mine->dev->alias ? mine->dev->alias : "-"),
+                                            owner->name, a, mine->alias),
                            g_strdup (_("--fix writes the metadata from the lease.")));
 
-      f->live = mine->live && !vfp_domain_find_meta (owner->live, mine->dev->alias);
-      f->config = mine->config && !vfp_domain_find_meta (owner->config, mine->dev->alias);
-      f->alias = g_strdup (mine->dev->alias);
+      f->live = mine->live && !mine->live_meta;
+      f->config = mine->config && !mine->config_meta;
+      f->alias = g_strdup (mine->alias);
     }
 }
 
@@ -146,27 +93,30 @@ static const char *const foreign[] = { "vfio-pci", "igb_uio", "uio_pci_generic",
 
 /* One pool VF: its lease against the guests that use it and the kernel. */
 static void
-audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrArray *out)
+audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
 {
   const char *a = vf->fn.address;
   VfpLease *l = vfp_state_get (pool->state, a);
-  GPtrArray *list = g_hash_table_lookup (uses, a);
-  guint n_users = list ? list->len : 0;
-  VfpAuditGuest *owner = l && l->owner_uuid ? g_hash_table_lookup (by_uuid, l->owner_uuid) : NULL;
-  Use *mine = l && l->owner_uuid ? find_use (list, l->owner_uuid) : NULL;
+  VfpAuditUse *list = vfp_audit_guests_uses (guests, &vf->fn.addr), *u;
+  guint n_users = 0, owner_index = 0;
+  const VfpAuditGuest *owner = l ? vfp_audit_guests_find (guests, l->owner_uuid, &owner_index) : NULL;
+  VfpAuditUse *mine = find_use (list, owner, owner_index);
   const char *driver;
   guint i;
+
+  for (u = list; u; u = u->next)
+    n_users++;
 
   /* two guests, or a guest and another holder */
   if (n_users > 1 || (n_users == 1 && l != NULL && mine == NULL && l->state != VFP_LEASE_QUARANTINED))
     {
       g_autoptr (GString) who = g_string_new (NULL);
 
-      for (i = 0; i < n_users; i++)
-        g_string_append_printf (who, "%s%s", i ? ", " : "", ((Use *) list->pdata[i])->guest->name);
+      for (u = list; u; u = u->next)
+        g_string_append_printf (who, "%s%s", u != list ? ", " : "", vfp_audit_guests_get (guests, u->guest)->name);
       if (l != NULL && mine == NULL)
         g_string_append_printf (who, _(" (leased to %s)"), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
-      add (out, "conflict", VFP_SEVERITY_ERROR, a, n_users == 1 ? ((Use *) list->pdata[0])->guest : NULL,
+      add (out, "conflict", VFP_SEVERITY_ERROR, a, n_users == 1 ? vfp_audit_guests_get (guests, list->guest) : NULL,
            VFP_FIX_NONE, g_strdup_printf (_("VF %s is named by more than one holder: %s."), a, who->str),
            g_strdup (_("Take it from every holder but one ('virsh detach-device-alias --config' for a guest, 'vfpool release' for a hold), then run the audit again.")));
       return;
@@ -175,13 +125,13 @@ audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrA
     {
       if (n_users == 1)
         {
-          Use *u = list->pdata[0];
-          VfpFinding *f = add (out, "untracked", VFP_SEVERITY_WARNING, a, u->guest, VFP_FIX_ADOPT,
-                               g_strdup_printf (_("Guest %s uses VF %s of the pool, but no lease says so."), u->guest->name, a),
+          const VfpAuditGuest *user = vfp_audit_guests_get (guests, list->guest);
+          VfpFinding *f = add (out, "untracked", VFP_SEVERITY_WARNING, a, user, VFP_FIX_ADOPT,
+                               g_strdup_printf (_("Guest %s uses VF %s of the pool, but no lease says so."), user->name, a),
                                g_strdup (_("--fix records the lease (attached to that guest).")));
 
-          adopted (f, u);
-          check_metadata (out, a, u->guest, u);
+          adopted (f, list);
+          check_metadata (out, a, user, list);
           return;
         }
       driver = vfp_sysfs_vf_driver (pool->sysfs, vf);
@@ -262,26 +212,15 @@ audit_vf (VfpPool *pool, VfpVf *vf, GHashTable *uses, GHashTable *by_uuid, GPtrA
 }
 
 /* Runs the audit over POOL's configuration, sysfs scan and store, and the
- * GUESTS (VfpAuditGuest*). Returns the findings (VfpFinding*). */
+ * GUESTS. Returns the findings (VfpFinding*). */
 GPtrArray *
-vfp_audit_run (VfpPool *pool, GPtrArray *guests)
+vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_finding_free);
-  g_autoptr (GHashTable) uses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                       (GDestroyNotify) g_ptr_array_unref);
-  g_autoptr (GHashTable) by_uuid = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GPtrArray) leases = NULL;
   guint i, j;
 
-  for (i = 0; i < guests->len; i++)
-    {
-      VfpAuditGuest *g = guests->pdata[i];
-
-      g_hash_table_insert (by_uuid, g->uuid, g);
-      note_uses (uses, g, g->live, TRUE);
-      note_uses (uses, g, g->config, FALSE);
-    }
   for (i = 0; i < pool->config->pools->len; i++)
     {
       VfpPoolConfig *pc = pool->config->pools->pdata[i];
@@ -301,7 +240,7 @@ vfp_audit_run (VfpPool *pool, GPtrArray *guests)
               VfpVf *vf = pf->vfs->pdata[k];
 
               g_hash_table_add (seen, vf->fn.address);
-              audit_vf (pool, vf, uses, by_uuid, out);
+              audit_vf (pool, vf, guests, out);
             }
         }
     }
@@ -313,7 +252,7 @@ vfp_audit_run (VfpPool *pool, GPtrArray *guests)
 
       if (!g_hash_table_contains (seen, l->vf) && vfp_sysfs_find_vf (pool->sysfs, l->vf) == NULL)
         add (out, "missing-vf", VFP_SEVERITY_ERROR, l->vf,
-             l->owner_uuid ? g_hash_table_lookup (by_uuid, l->owner_uuid) : NULL, VFP_FIX_NONE,
+             vfp_audit_guests_find (guests, l->owner_uuid, NULL), VFP_FIX_NONE,
              g_strdup_printf (_("VF %s is %s by %s, but the kernel has no such VF."), l->vf,
                               vfp_lease_state_label (l->state), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-"),
              g_strdup (_("Check sriov_numvfs of its PF ('vfpool status'); when the VF is gone for good, end the lease: 'vfpool detach' for a guest, 'vfpool release' for a hold.")));

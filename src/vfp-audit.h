@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "vfp-audit-guests.h"
 #include "vfp-config.h"
 #include "vfp-domxml.h"
 #include "vfp-pool.h"
@@ -39,17 +40,7 @@ typedef struct {
   char *alias;               /* owned: the device alias, for ADOPT and METADATA */
 } VfpFinding;
 
-/* One guest as libvirt describes it. */
-typedef struct {
-  char *uuid;                /* owned */
-  char *name;                /* owned */
-  gboolean active;
-  VfpDomain *live;           /* owned, or NULL */
-  VfpDomain *config;         /* owned, or NULL */
-} VfpAuditGuest;
-
-void vfp_audit_guest_free (VfpAuditGuest *g);
-GPtrArray *vfp_audit_run (VfpPool *pool, GPtrArray *guests);
+GPtrArray *vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests);
 gboolean vfp_audit_apply (VfpPool *pool, VfpFinding *f);
 GHashTable *vfp_audit_snapshot (VfpState *state);
 gboolean vfp_audit_unchanged (GHashTable *before, VfpState *state, const char *vf);

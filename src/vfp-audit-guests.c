@@ -1,0 +1,153 @@
+/* What the audit keeps of libvirt's guests (see vfp-audit-guests.h). */
+#include "config.h"
+
+#include "vfp-audit-guests.h"
+
+struct _VfpAuditGuests {
+  GArray *guests;            /* VfpAuditGuest */
+  GStringChunk *strings;     /* UUIDs, names and aliases, without a malloc each */
+  GHashTable *uses;          /* VfpAuditUse*, the first of its VF -> itself */
+  GHashTable *by_uuid;       /* UUID -> guest index + 1 */
+};
+
+static guint
+use_hash (gconstpointer p)
+{
+  const VfpAddr *a = &((const VfpAuditUse *) p)->vf;
+
+  return a->domain * 65599u + vfp_addr_routing_id (a);
+}
+
+static gboolean
+use_equal (gconstpointer a, gconstpointer b)
+{
+  return vfp_addr_equal (&((const VfpAuditUse *) a)->vf, &((const VfpAuditUse *) b)->vf);
+}
+
+static void
+uses_free (VfpAuditUse *u)
+{
+  while (u)
+    {
+      VfpAuditUse *next = u->next;
+
+      g_free (u);
+      u = next;
+    }
+}
+
+VfpAuditGuests *
+vfp_audit_guests_new (void)
+{
+  VfpAuditGuests *gs = g_new0 (VfpAuditGuests, 1);
+
+  gs->guests = g_array_new (FALSE, FALSE, sizeof (VfpAuditGuest));
+  gs->strings = g_string_chunk_new (16384);
+  gs->uses = g_hash_table_new_full (use_hash, use_equal, NULL, (GDestroyNotify) uses_free);
+  gs->by_uuid = g_hash_table_new (g_str_hash, g_str_equal);
+  return gs;
+}
+
+void
+vfp_audit_guests_free (VfpAuditGuests *gs)
+{
+  if (gs == NULL)
+    return;
+  g_hash_table_unref (gs->by_uuid);
+  g_hash_table_unref (gs->uses);
+  g_string_chunk_free (gs->strings);
+  g_array_unref (gs->guests);
+  g_free (gs);
+}
+
+/* Notes that guest INDEX names the devices of D (its live definition when
+ * LIVE). The live one is noted first, so a use's alias is the live one's. */
+static void
+note_uses (VfpAuditGuests *gs, guint index, VfpDomain *d, gboolean live)
+{
+  guint i;
+
+  for (i = 0; d && i < d->devices->len; i++)
+    {
+      VfpDomDevice *dev = d->devices->pdata[i];
+      VfpAuditUse key = { .vf = dev->addr };
+      VfpAuditUse *first = g_hash_table_lookup (gs->uses, &key);
+      VfpAuditUse *u, *last = NULL;
+
+      for (u = first; u && u->guest != index; u = u->next)
+        last = u;
+      if (u == NULL)
+        {
+          u = g_new0 (VfpAuditUse, 1);
+          u->vf = dev->addr;
+          u->guest = index;
+          u->alias = dev->alias ? g_string_chunk_insert_const (gs->strings, dev->alias) : NULL;
+          if (last)
+            last->next = u;
+          else
+            g_hash_table_add (gs->uses, u);
+        }
+      if (live)
+        {
+          u->live = TRUE;
+          u->live_meta = u->alias && vfp_domain_find_meta (d, u->alias);
+        }
+      else
+        {
+          u->config = TRUE;
+          u->config_meta = u->alias && vfp_domain_find_meta (d, u->alias);
+        }
+    }
+}
+
+/* Adds a guest; LIVE and CONFIG (either may be NULL) stay the caller's. */
+void
+vfp_audit_guests_add (VfpAuditGuests *gs, const char *uuid, const char *name, gboolean active,
+                      VfpDomain *live, VfpDomain *config)
+{
+  VfpAuditGuest g = {
+    .uuid = g_string_chunk_insert (gs->strings, uuid),
+    .name = g_string_chunk_insert (gs->strings, name),
+    .active = active,
+  };
+  guint index = gs->guests->len;
+
+  g_array_append_val (gs->guests, g);
+  g_hash_table_insert (gs->by_uuid, (char *) g.uuid, GUINT_TO_POINTER (index + 1));
+  note_uses (gs, index, live, TRUE);
+  note_uses (gs, index, config, FALSE);
+}
+
+guint
+vfp_audit_guests_count (VfpAuditGuests *gs)
+{
+  return gs->guests->len;
+}
+
+const VfpAuditGuest *
+vfp_audit_guests_get (VfpAuditGuests *gs, guint index)
+{
+  return &g_array_index (gs->guests, VfpAuditGuest, index);
+}
+
+/* The guest with UUID (and its index in INDEX), or NULL. */
+const VfpAuditGuest *
+vfp_audit_guests_find (VfpAuditGuests *gs, const char *uuid, guint *index)
+{
+  guint i = uuid ? GPOINTER_TO_UINT (g_hash_table_lookup (gs->by_uuid, uuid)) : 0;
+
+  if (i == 0)
+    return NULL;
+  if (index)
+    *index = i - 1;
+  return vfp_audit_guests_get (gs, i - 1);
+}
+
+/* The guests that name VF, chained; NULL when none does. */
+VfpAuditUse *
+vfp_audit_guests_uses (VfpAuditGuests *gs, const VfpAddr *vf)
+{
+  VfpAuditUse key = { .vf = *vf };
+
+  return g_hash_table_lookup (gs->uses, &key);
+}
