@@ -268,14 +268,14 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
   gboolean opt_live = FALSE, opt_config = FALSE, opt_persistent = FALSE;
   gboolean dry_run = FALSE, print_xml = FALSE, explain = FALSE;
   GOptionEntry entries[] = {
-    { "pool", 0, 0, G_OPTION_ARG_STRING, &pool_name, N_("Pool to take the VF from (default: the default pool)"), N_("NAME") },
+    { "pool", 0, 0, G_OPTION_ARG_FILENAME, &pool_name, N_("Pool to take the VF from (default: the default pool)"), N_("NAME") },
     { "count", 0, 0, G_OPTION_ARG_INT, &count, N_("Number of VFs, on distinct PFs where possible (default 1)"), N_("N") },
-    { "mac", 0, 0, G_OPTION_ARG_STRING, &mac, N_("MAC address for the guest (default: libvirt chooses)"), N_("MAC") },
+    { "mac", 0, 0, G_OPTION_ARG_FILENAME, &mac, N_("MAC address for the guest (default: libvirt chooses)"), N_("MAC") },
     { "vlan", 0, 0, G_OPTION_ARG_INT, &vlan, N_("VLAN id (default: the pool's vlan=)"), N_("ID") },
     { "live", 0, 0, G_OPTION_ARG_NONE, &opt_live, N_("Attach to the running guest"), NULL },
     { "config", 0, 0, G_OPTION_ARG_NONE, &opt_config, N_("Attach to the persistent definition"), NULL },
     { "persistent", 0, 0, G_OPTION_ARG_NONE, &opt_persistent, N_("Make it persistent, and live when the guest runs"), NULL },
-    { "failover-of", 0, 0, G_OPTION_ARG_STRING, &failover_of, N_("Be the transient failover partner of this virtio-net interface alias"), N_("ALIAS") },
+    { "failover-of", 0, 0, G_OPTION_ARG_FILENAME, &failover_of, N_("Be the transient failover partner of this virtio-net interface alias"), N_("ALIAS") },
     { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, N_("Choose the VF and build the XML; change nothing"), NULL },
     { "print-xml", 0, 0, G_OPTION_ARG_NONE, &print_xml, N_("Print the device XML"), NULL },
     { "explain", 0, 0, G_OPTION_ARG_NONE, &explain, N_("Say for every VF of the pool why it was or was not chosen"), NULL },

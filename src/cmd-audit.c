@@ -245,7 +245,7 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   GOptionEntry entries[] = {
     { "fix", 0, 0, G_OPTION_ARG_NONE, &fix, N_("Repair what is provably safe, and say what was done"), NULL },
     { "prometheus", 0, 0, G_OPTION_ARG_FILENAME, &prometheus, N_("Also write metrics for node_exporter's textfile collector"), N_("FILE") },
-    { "pool", 0, 0, G_OPTION_ARG_STRING, &pool_name, N_("Report only this pool"), N_("NAME") },
+    { "pool", 0, 0, G_OPTION_ARG_FILENAME, &pool_name, N_("Report only this pool"), N_("NAME") },
     { NULL }
   };
   gint64 t0 = g_get_monotonic_time (), now = g_get_real_time () / G_USEC_PER_SEC;

@@ -104,8 +104,8 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, N_("Seconds to wait for the guest to release each VF (default 30)"), N_("S") },
     { "persistent", 0, 0, G_OPTION_ARG_NONE, &persistent, N_("Define the guest on the destination"), NULL },
     { "undefinesource", 0, 0, G_OPTION_ARG_NONE, &undefine_source, N_("Undefine the guest on the source"), NULL },
-    { "migrateuri", 0, 0, G_OPTION_ARG_STRING, &migrate_uri, N_("Where the memory goes, e.g. tcp://10.0.0.2"), N_("URI") },
-    { "listen-address", 0, 0, G_OPTION_ARG_STRING, &listen_address, N_("Address the destination listens on"), N_("ADDR") },
+    { "migrateuri", 0, 0, G_OPTION_ARG_FILENAME, &migrate_uri, N_("Where the memory goes, e.g. tcp://10.0.0.2"), N_("URI") },
+    { "listen-address", 0, 0, G_OPTION_ARG_FILENAME, &listen_address, N_("Address the destination listens on"), N_("ADDR") },
     { NULL }
   };
   g_autoptr (VfpVirt) virt = NULL;

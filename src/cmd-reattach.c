@@ -39,7 +39,7 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
   g_autofree char *uuid = NULL;
   int timeout_s = 300;
   GOptionEntry entries[] = {
-    { "uuid", 0, 0, G_OPTION_ARG_STRING, &uuid, N_("The guest's UUID"), N_("UUID") },
+    { "uuid", 0, 0, G_OPTION_ARG_FILENAME, &uuid, N_("The guest's UUID"), N_("UUID") },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, N_("Seconds to wait for the guest to run here (default 300)"), N_("S") },
     { NULL }
   };

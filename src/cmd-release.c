@@ -12,7 +12,7 @@ vfp_cmd_release (VfpCli *cli, int argc, char **argv)
 {
   g_autofree char *owner = NULL;
   GOptionEntry entries[] = {
-    { "owner", 0, 0, G_OPTION_ARG_STRING, &owner, N_("Release every VF this owner holds"), N_("LABEL") },
+    { "owner", 0, 0, G_OPTION_ARG_FILENAME, &owner, N_("Release every VF this owner holds"), N_("LABEL") },
     { NULL }
   };
   g_autoptr (VfpHost) host = NULL;

@@ -78,10 +78,10 @@ vfp_cmd_reserve (VfpCli *cli, int argc, char **argv)
   int count = 1, numa = -1;
   gboolean dry_run = FALSE, explain = FALSE;
   GOptionEntry entries[] = {
-    { "owner", 0, 0, G_OPTION_ARG_STRING, &owner, N_("Who holds the VFs (required), e.g. dpdk-fw1"), N_("LABEL") },
-    { "pool", 0, 0, G_OPTION_ARG_STRING, &pool_name, N_("Pool to take VFs from (default: the default pool)"), N_("NAME") },
+    { "owner", 0, 0, G_OPTION_ARG_FILENAME, &owner, N_("Who holds the VFs (required), e.g. dpdk-fw1"), N_("LABEL") },
+    { "pool", 0, 0, G_OPTION_ARG_FILENAME, &pool_name, N_("Pool to take VFs from (default: the default pool)"), N_("NAME") },
     { "count", 0, 0, G_OPTION_ARG_INT, &count, N_("Number of VFs, on distinct PFs where possible (default 1)"), N_("N") },
-    { "for", 0, 0, G_OPTION_ARG_STRING, &duration, N_("Release by itself after this long: 90s, 30m, 2h, 7d (default: never)"), N_("DURATION") },
+    { "for", 0, 0, G_OPTION_ARG_FILENAME, &duration, N_("Release by itself after this long: 90s, 30m, 2h, 7d (default: never)"), N_("DURATION") },
     { "numa-node", 0, 0, G_OPTION_ARG_INT, &numa, N_("NUMA node the consumer runs on"), N_("NODE") },
     { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, N_("Show what would be reserved; change nothing"), NULL },
     { "explain", 0, 0, G_OPTION_ARG_NONE, &explain, N_("Say for every VF of the pool why it was or was not chosen"), NULL },
@@ -105,6 +105,8 @@ vfp_cmd_reserve (VfpCli *cli, int argc, char **argv)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("reserve takes no arguments; see 'vfpool reserve --help'."));
   if (owner == NULL || *owner == '\0')
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("reserve needs --owner LABEL: who holds the VFs."));
+  if (!g_utf8_validate (owner, -1, NULL))
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, _("The --owner label is not valid UTF-8 text; use a label such as dpdk-fw1."));
   if (count < 1 || count > 4096)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--count must be between 1 and 4096, not %d."), count);
   if (duration != NULL && !vfp_cli_parse_duration (duration, &req.hold_seconds))

@@ -114,6 +114,11 @@ check "apply --json: one entry per PF" equals "$(echo "$run_out" | jq -c '[.[] |
 check "writes sriov_numvfs" equals "$(cat "$root/bus/pci/devices/0000:05:00.0/sriov_numvfs")" 4
 run p reserve --owner y --for soon
 check "a bad --for is a usage error" equals "$run_rc" 2
+before=$(cat "$(dirname "$conf")/state/leases.xml")
+run p reserve --owner "$(printf 'fw\377')"
+check "an owner label that is not UTF-8 is refused" equals "$run_rc" 2
+check "and the message says why" contains "$run_err" "not valid UTF-8"
+check "and the store is unchanged" equals "$(cat "$(dirname "$conf")/state/leases.xml")" "$before"
 
 # A broken configuration stops everything, naming file, group and key.
 bad=$(dirname "$conf")/bad.conf
