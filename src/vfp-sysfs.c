@@ -354,7 +354,7 @@ read_function (Scan *scan, const char *address, VfpPf *pf, VfpFunction *fn, char
     {
       gint64 n;
 
-      if (g_ascii_string_to_signed (numa, 10, -1, G_MAXINT, &n, NULL))
+      if (g_ascii_string_to_signed (numa, 10, -1, G_MAXINT16, &n, NULL))
         fn->numa_node = n;
       else
         {
@@ -374,7 +374,7 @@ common:
       if (g_ascii_string_to_unsigned (group, 10, 0, G_MAXINT, &v, NULL))
         {
           fn->iommu_group = v;
-          fn->iommu_group_size = group_size (scan, v);
+          fn->iommu_group_size = MIN (group_size (scan, v), G_MAXUINT16);
         }
       else
         {
@@ -444,7 +444,8 @@ pf_take_vfs (VfpPf *pf, GArray *block)
 {
   guint i, n = block->len;
 
-  pf->vf_block = (VfpVf *) g_array_free (block, FALSE);
+  /* a GArray grows to a power of two: 256 VFs would take room for 315 */
+  pf->vf_block = g_realloc (g_array_free (block, FALSE), MAX (n, 1) * sizeof (VfpVf));
   pf->vfs = g_ptr_array_sized_new (n);
   for (i = 0; i < n; i++)
     {
@@ -490,7 +491,7 @@ list_vfs_lazy (Scan *scan, int pffd, VfpPf *pf)
       pf_take_vfs (pf, block);
       return;
     }
-  for (i = 0;; i++)
+  for (i = 0; i <= G_MAXUINT16; i++)   /* VF indexes are 16 bits (TotalVFs) */
     {
       char name[24];
       g_autofree char *vfaddr = NULL;
@@ -583,7 +584,7 @@ read_vfs (Scan *scan, int pffd, VfpPf *pf)
   GArray *block = g_array_sized_new (FALSE, TRUE, sizeof (VfpVf), pf->num_vfs);
   guint i;
 
-  for (i = 0;; i++)
+  for (i = 0; i <= G_MAXUINT16; i++)   /* VF indexes are 16 bits (TotalVFs) */
     {
       char name[24];
       g_autofree char *vfaddr = NULL;

@@ -17,8 +17,8 @@ typedef struct {
   guint32 class_code;      /* 24 bits: class, subclass, prog-if */
   char *driver;            /* owned; NULL when no driver is bound */
   int iommu_group;         /* -1 when the function has none */
-  guint iommu_group_size;  /* functions in that group, 0 when none */
-  int numa_node;           /* -1 when the kernel does not know */
+  guint16 iommu_group_size; /* functions in that group, 0 when none */
+  gint16 numa_node;        /* -1 when the kernel does not know */
   char **netdevs;          /* owned, NULL-terminated, sorted; empty for non-NICs
                             * (a shared empty list until a lazy VF is loaded) */
   char *mac;               /* owned: MAC of the first netdev, or NULL */
@@ -30,13 +30,13 @@ typedef struct {
  * vfp_sysfs_load_vf() reads the rest (driver, IOMMU group, netdevs). */
 typedef struct {
   VfpFunction fn;
-  guint index;             /* N of the PF's virtfnN link */
   VfpPf *pf;               /* not owned: the PF this VF belongs to */
-  gboolean loaded;         /* driver, IOMMU group and netdevs have been read */
-  gboolean missing;        /* loading found no such VF in sysfs */
-  gboolean driver_read;    /* fn.driver is known (loaded, or read alone) */
+  guint16 index;           /* N of the PF's virtfnN link (TotalVFs is 16 bits) */
+  guint8 loaded : 1;       /* driver, IOMMU group and netdevs have been read */
+  guint8 missing : 1;      /* loading found no such VF in sysfs */
+  guint8 driver_read : 1;  /* fn.driver is known (loaded, or read alone) */
   char address[VFP_ADDR_STRLEN]; /* what fn.address points to */
-} VfpVf;
+} VfpVf;                   /* 96 bytes: a host has thousands */
 
 struct _VfpPf {
   VfpFunction fn;
