@@ -1,13 +1,17 @@
 /* What the audit keeps of libvirt's guests (see vfp-audit-guests.h). */
 #include "config.h"
 
+#include <string.h>
+
 #include "vfp-audit-guests.h"
 
 struct _VfpAuditGuests {
   GArray *guests;            /* VfpAuditGuest */
   GStringChunk *strings;     /* UUIDs, names and aliases, without a malloc each */
   GHashTable *uses;          /* VfpAuditUse*, the first of its VF -> itself */
-  GHashTable *by_uuid;       /* UUID -> guest index + 1 */
+  GArray *by_uuid;           /* guint: guest indexes sorted by UUID, made
+                              * at the first lookup (a hash of 2000 UUIDs
+                              * took 80 KB) */
 };
 
 static guint
@@ -44,7 +48,6 @@ vfp_audit_guests_new (void)
   gs->guests = g_array_new (FALSE, FALSE, sizeof (VfpAuditGuest));
   gs->strings = g_string_chunk_new (16384);
   gs->uses = g_hash_table_new_full (use_hash, use_equal, NULL, (GDestroyNotify) uses_free);
-  gs->by_uuid = g_hash_table_new (g_str_hash, g_str_equal);
   return gs;
 }
 
@@ -53,7 +56,8 @@ vfp_audit_guests_free (VfpAuditGuests *gs)
 {
   if (gs == NULL)
     return;
-  g_hash_table_unref (gs->by_uuid);
+  if (gs->by_uuid)
+    g_array_unref (gs->by_uuid);
   g_hash_table_unref (gs->uses);
   g_string_chunk_free (gs->strings);
   g_array_unref (gs->guests);
@@ -113,7 +117,7 @@ vfp_audit_guests_add (VfpAuditGuests *gs, const char *uuid, const char *name, gb
   guint index = gs->guests->len;
 
   g_array_append_val (gs->guests, g);
-  g_hash_table_insert (gs->by_uuid, (char *) g.uuid, GUINT_TO_POINTER (index + 1));
+  g_clear_pointer (&gs->by_uuid, g_array_unref);
   note_uses (gs, index, live, TRUE);
   note_uses (gs, index, config, FALSE);
 }
@@ -130,17 +134,48 @@ vfp_audit_guests_get (VfpAuditGuests *gs, guint index)
   return &g_array_index (gs->guests, VfpAuditGuest, index);
 }
 
+static int
+compare_uuid (gconstpointer a, gconstpointer b, gpointer data)
+{
+  VfpAuditGuests *gs = data;
+
+  return strcmp (vfp_audit_guests_get (gs, *(const guint *) a)->uuid,
+                 vfp_audit_guests_get (gs, *(const guint *) b)->uuid);
+}
+
 /* The guest with UUID (and its index in INDEX), or NULL. */
 const VfpAuditGuest *
 vfp_audit_guests_find (VfpAuditGuests *gs, const char *uuid, guint *index)
 {
-  guint i = uuid ? GPOINTER_TO_UINT (g_hash_table_lookup (gs->by_uuid, uuid)) : 0;
+  guint lo = 0, hi, i;
 
-  if (i == 0)
+  if (uuid == NULL)
     return NULL;
-  if (index)
-    *index = i - 1;
-  return vfp_audit_guests_get (gs, i - 1);
+  if (gs->by_uuid == NULL)
+    {
+      gs->by_uuid = g_array_sized_new (FALSE, FALSE, sizeof (guint), gs->guests->len);
+      for (i = 0; i < gs->guests->len; i++)
+        g_array_append_val (gs->by_uuid, i);
+      g_array_sort_with_data (gs->by_uuid, compare_uuid, gs);
+    }
+  hi = gs->by_uuid->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2, at = g_array_index (gs->by_uuid, guint, mid);
+      int c = strcmp (vfp_audit_guests_get (gs, at)->uuid, uuid);
+
+      if (c == 0)
+        {
+          if (index)
+            *index = at;
+          return vfp_audit_guests_get (gs, at);
+        }
+      if (c < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return NULL;
 }
 
 /* The guests that name VF, chained; NULL when none does. */

@@ -211,13 +211,26 @@ audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
   check_metadata (out, a, owner, mine);
 }
 
+/* Whether the kernel has the VF of lease L, looked for among the VFs of
+ * the PF the lease names first (a set of every pool VF cost 0.1 MB). */
+static gboolean
+kernel_has_vf (VfpSysfs *sysfs, VfpLease *l)
+{
+  VfpPf *pf = l->pf ? vfp_sysfs_find_pf (sysfs, l->pf) : NULL;
+  guint i;
+
+  for (i = 0; pf && i < pf->vfs->len; i++)
+    if (strcmp (((VfpVf *) pf->vfs->pdata[i])->fn.address, l->vf) == 0)
+      return TRUE;
+  return vfp_sysfs_find_vf (sysfs, l->vf) != NULL;
+}
+
 /* Runs the audit over POOL's configuration, sysfs scan and store, and the
  * GUESTS. Returns the findings (VfpFinding*). */
 GPtrArray *
 vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_finding_free);
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GPtrArray) leases = NULL;
   guint i, j;
 
@@ -239,7 +252,6 @@ vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
             {
               VfpVf *vf = pf->vfs->pdata[k];
 
-              g_hash_table_add (seen, vf->fn.address);
               audit_vf (pool, vf, guests, out);
             }
         }
@@ -250,7 +262,7 @@ vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
     {
       VfpLease *l = leases->pdata[i];
 
-      if (!g_hash_table_contains (seen, l->vf) && vfp_sysfs_find_vf (pool->sysfs, l->vf) == NULL)
+      if (!kernel_has_vf (pool->sysfs, l))
         add (out, "missing-vf", VFP_SEVERITY_ERROR, l->vf,
              vfp_audit_guests_find (guests, l->owner_uuid, NULL), VFP_FIX_NONE,
              g_strdup_printf (_("VF %s is %s by %s, but the kernel has no such VF."), l->vf,
