@@ -410,8 +410,8 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
           VfpVf *vf = result->pdata[i];
           VfpLease *l = vfp_lease_new (vf->fn.address);
 
-          l->pf = g_strdup (vf->pf->fn.address);
-          l->pool = g_strdup (pc->name);
+          l->pf = g_intern_string (vf->pf->fn.address);
+          l->pool = g_intern_string (pc->name);
           l->state = VFP_LEASE_FREE;
           g_ptr_array_add (preview, l);
         }
@@ -429,8 +429,8 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
       VfpVf *vf = result->pdata[i];
       VfpLease *l = vfp_lease_new (vf->fn.address);
 
-      l->pf = g_strdup (vf->pf->fn.address);
-      l->pool = g_strdup (pc->name);
+      l->pf = g_intern_string (vf->pf->fn.address);
+      l->pool = g_intern_string (pc->name);
       l->state = VFP_LEASE_RESERVED;
       l->owner_uuid = g_strdup (req->owner_uuid);
       l->owner_name = g_strdup (req->owner_name);
@@ -688,8 +688,8 @@ vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const c
     {
       l = vfp_lease_new (vf);
       l->owner_uuid = g_strdup (uuid);
-      l->pf = g_strdup (pf);
-      l->pool = g_strdup (pool_name);
+      l->pf = g_intern_string (pf);
+      l->pool = g_intern_string (pool_name);
       l->created = pool->now;
       vfp_state_put (pool->state, l);
       event (pool, "adopt", vf, name, _("VF %s is in the definition of guest %s, which starts: leased to it."), vf, name);

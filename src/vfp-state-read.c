@@ -51,6 +51,15 @@ attr (int n, Attrs a, const char *name)
   return NULL;
 }
 
+/* Attribute NAME as an interned string, or NULL. */
+static const char *
+attr_interned (int n, Attrs a, const char *name)
+{
+  g_autofree char *value = attr (n, a, name);
+
+  return g_intern_string (value);
+}
+
 static gboolean
 attr_int64 (int n, Attrs a, const char *name, gint64 min, gint64 max, gint64 *out)
 {
@@ -121,8 +130,8 @@ start_lease (Reader *r, int n, Attrs a)
     }
   r->lease = lease = vfp_lease_new (NULL);
   lease->vf = vfp_addr_to_string (&addr);
-  lease->pf = attr (n, a, "pf");
-  lease->pool = attr (n, a, "pool");
+  lease->pf = attr_interned (n, a, "pf");
+  lease->pool = attr_interned (n, a, "pool");
   state = attr (n, a, "state");
   g_ptr_array_set_size (r->children, 0);
   if (!vfp_lease_state_parse (state, &lease->state) || lease->state == VFP_LEASE_FREE)

@@ -104,8 +104,6 @@ vfp_lease_free (VfpLease *lease)
   if (lease == NULL)
     return;
   g_free (lease->vf);
-  g_free (lease->pf);
-  g_free (lease->pool);
   g_free (lease->owner_uuid);
   g_free (lease->owner_name);
   g_free (lease->owner_label);

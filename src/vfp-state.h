@@ -17,8 +17,9 @@ typedef enum {
 
 typedef struct {
   char *vf;                /* owned: "0000:05:10.2"; the key */
-  char *pf;                /* owned */
-  char *pool;              /* owned */
+  const char *pf;          /* interned (g_intern_string): a host has a few
+                            * PFs and pools and thousands of leases */
+  const char *pool;        /* interned */
   VfpLeaseState state;
   char *owner_uuid;        /* owned: the guest's domain UUID, or NULL */
   char *owner_name;        /* owned: the guest's name, for display */

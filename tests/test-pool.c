@@ -247,8 +247,8 @@ plant (Fx *fx, const char *vf, const char *label, int pid, guint64 start, gint64
 {
   VfpLease *l = vfp_lease_new (vf);
 
-  l->pf = g_strdup ("0000:05:00.0");
-  l->pool = g_strdup ("p");
+  l->pf = g_intern_string ("0000:05:00.0");
+  l->pool = g_intern_string ("p");
   l->state = VFP_LEASE_RESERVED;
   l->owner_label = g_strdup (label);
   l->pid = pid;

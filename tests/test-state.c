@@ -18,8 +18,8 @@ make_lease (const char *vf, VfpLeaseState st, const char *label, const char *uui
 {
   VfpLease *l = vfp_lease_new (vf);
 
-  l->pf = g_strdup ("0000:05:00.0");
-  l->pool = g_strdup ("physnet1");
+  l->pf = g_intern_string ("0000:05:00.0");
+  l->pool = g_intern_string ("physnet1");
   l->state = st;
   l->owner_label = g_strdup (label);
   l->owner_uuid = g_strdup (uuid);

@@ -149,8 +149,8 @@ bench_host_set_guests (BenchHost *host, int n_guests, int n_holding)
         {
           VfpLease *l = vfp_lease_new (vf);
 
-          l->pf = g_strdup (host->pfs->pdata[i % host->n_pfs]);
-          l->pool = g_strdup ("big");
+          l->pf = g_intern_string (host->pfs->pdata[i % host->n_pfs]);
+          l->pool = g_intern_string ("big");
           l->state = VFP_LEASE_ATTACHED;
           l->owner_uuid = guest_uuid (i);
           l->owner_name = bench_host_guest_name (i);
