@@ -112,7 +112,8 @@ main (int argc, char **argv)
   gsize len = 0;
   guint i;
 
-  setlocale (LC_ALL, "");
+  setlocale (LC_CTYPE, "");     /* messages only, as vfpool does */
+  setlocale (LC_MESSAGES, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   g_option_context_set_strict_posix (ctx, TRUE);

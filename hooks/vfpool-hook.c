@@ -173,7 +173,8 @@ main (int argc, char **argv)
   /* A guard that cannot run must not let a guest start unchecked. */
   for (i = 1; i < argc; i++)
     refuse |= strcmp (argv[i], "prepare") == 0 || strcmp (argv[i], "migrate") == 0;
-  setlocale (LC_ALL, "");
+  setlocale (LC_CTYPE, "");     /* messages only, as vfpool does */
+  setlocale (LC_MESSAGES, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   fprintf (stderr, _("vfpool hook: cannot run %s: %s\n"), core, strerror (err));

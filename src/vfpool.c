@@ -95,7 +95,11 @@ run (int argc, char **argv)
   int status = VFP_EXIT_ERROR;
   gsize i;
 
-  setlocale (LC_ALL, "");
+  /* Messages in the operator's language; numbers stay C: the Prometheus
+   * file and JSON are read by programs, and a German locale wrote
+   * "0,123" there. Only the two categories messages need are loaded. */
+  setlocale (LC_CTYPE, "");
+  setlocale (LC_MESSAGES, "");
   bindtextdomain (GETTEXT_PACKAGE, message_catalog_dir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 

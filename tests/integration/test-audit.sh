@@ -72,6 +72,13 @@ prom=$(cat "$tap_tmp/vfpool.prom")
 check "prometheus: VFs by pool, PF and state" contains "$prom" 'vfpool_vfs{pool="physnet1",pf="0000:05:00.0",state="attached"}'
 check "prometheus: findings by code and severity" contains "$prom" 'vfpool_audit_findings{code="conflict",severity="error"} 1'
 check "prometheus: last run and duration" sh -c "grep -q '^vfpool_audit_last_run_timestamp_seconds [0-9]' '$tap_tmp/vfpool.prom' && grep -q '^vfpool_audit_duration_seconds [0-9]' '$tap_tmp/vfpool.prom'"
+if locale -a 2>/dev/null | grep -qi '^de_DE.utf-\?8$'; then
+  LC_ALL= LANG=de_DE.UTF-8 V audit --prometheus "$tap_tmp/de.prom" > /dev/null 2>&1
+  check "prometheus under a German locale: a decimal point, not a comma" \
+    grep -Eq '^vfpool_audit_duration_seconds [0-9]+\.[0-9]{3}$' "$tap_tmp/de.prom"
+else
+  skip "no de_DE.UTF-8 locale (build-aux/setup-debian makes it)"
+fi
 
 run V audit --fix --json
 check "--fix exits 1 while unfixable findings remain" equals "$run_rc" 1
