@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-#include <libxml/xpathInternals.h>
-
 #include "vfp-domxml.h"
 #include "vfp-error.h"
 #include "vfp-i18n.h"
@@ -60,29 +58,59 @@ vfp_domain_free (VfpDomain *dom)
   g_free (dom);
 }
 
+/* <vlan><tag id='N'/></vlan> ("string(vlan/tag[1]/@id)"), or -1. */
 static int
-read_vlan (xmlXPathContext *ctxt, xmlNode *node)
+read_vlan (xmlNode *node)
 {
-  g_autofree char *tag = vfp_xml_xpath_string (ctxt, node, "string(vlan/tag[1]/@id)");
+  g_autofree char *id = vfp_xml_path_prop (node, "vlan", "tag", TRUE, "id");
   guint64 v;
 
-  if (tag && g_ascii_string_to_unsigned (tag, 10, 0, 4095, &v, NULL))
-    return v;
-  return -1;
+  return id && g_ascii_string_to_unsigned (id, 10, 0, 4095, &v, NULL) ? (int) v : -1;
+}
+
+/* The first <source><address> of a device ("source/address"), or NULL. */
+static xmlNode *
+source_address (xmlNode *node)
+{
+  xmlNode *source = NULL, *a;
+
+  while ((source = vfp_xml_next_child (node, source, "source", NULL)) != NULL)
+    if ((a = vfp_xml_next_child (source, NULL, "address", NULL)) != NULL)
+      return a;
+  return NULL;
+}
+
+/* The failover partner of a transient teaming interface
+ * ("string(teaming[@type='transient']/@persistent)"), or NULL. */
+static char *
+teaming_persistent (xmlNode *node)
+{
+  xmlNode *t = NULL;
+
+  while ((t = vfp_xml_next_child (node, t, "teaming", NULL)) != NULL)
+    {
+      char *p = vfp_xml_prop_is (t, "type", "transient") ? vfp_xml_plain_prop (t, "persistent") : NULL;
+
+      if (p != NULL)
+        {
+          if (*g_strstrip (p) == '\0')
+            g_clear_pointer (&p, g_free);
+          return p;
+        }
+    }
+  return NULL;
 }
 
 /* Adds the device NODE describes, when it points at a host PCI function. */
 static void
-read_device (xmlXPathContext *ctxt, xmlNode *node, gboolean is_interface, VfpDomain *dom)
+read_device (xmlNode *node, gboolean is_interface, VfpDomain *dom)
 {
-  g_autoptr (xmlXPathObject) addr = vfp_xml_xpath_nodes (ctxt, node, "source/address");
+  xmlNode *a = source_address (node);
   g_autofree char *d = NULL, *b = NULL, *s = NULL, *f = NULL;
   VfpDomDevice *dev;
-  xmlNode *a;
 
-  if (addr == NULL)
+  if (a == NULL)
     return;
-  a = addr->nodesetval->nodeTab[0];
   d = vfp_xml_prop (a, "domain");
   b = vfp_xml_prop (a, "bus");
   s = vfp_xml_prop (a, "slot");
@@ -95,40 +123,94 @@ read_device (xmlXPathContext *ctxt, xmlNode *node, gboolean is_interface, VfpDom
       return;
     }
   dev->is_interface = is_interface;
-  dev->alias = vfp_xml_xpath_string (ctxt, node, "string(alias/@name)");
-  dev->mac = vfp_xml_xpath_string (ctxt, node, "string(mac/@address)");
-  dev->vlan = read_vlan (ctxt, node);
-  dev->teaming_persistent = vfp_xml_xpath_string (ctxt, node, "string(teaming[@type='transient']/@persistent)");
+  dev->alias = vfp_xml_child_prop (node, "alias", "name");
+  dev->mac = vfp_xml_child_prop (node, "mac", "address");
+  dev->vlan = read_vlan (node);
+  dev->teaming_persistent = teaming_persistent (node);
   g_ptr_array_add (dom->devices, dev);
 }
 
+/* vfpool's entries: <metadata><vfpool:vfpool><vfpool:vf .../>. */
 static void
-read_metadata (xmlXPathContext *ctxt, xmlNode *root, VfpDomain *dom)
+read_metadata (xmlNode *root, VfpDomain *dom)
 {
-  g_autoptr (xmlXPathObject) vfs = vfp_xml_xpath_nodes (ctxt, root, "metadata/vfpool:vfpool/vfpool:vf");
-  int i;
+  xmlNode *md = NULL;
 
-  for (i = 0; vfs && i < vfs->nodesetval->nodeNr; i++)
+  while ((md = vfp_xml_next_child (root, md, "metadata", NULL)) != NULL)
     {
-      xmlNode *n = vfs->nodesetval->nodeTab[i];
-      g_autofree char *vlan = vfp_xml_prop (n, "vlan");
-      VfpMetaVf *m = g_new0 (VfpMetaVf, 1);
-      guint64 v;
+      xmlNode *mine = NULL;
 
-      m->alias = vfp_xml_prop (n, "alias");
-      m->pool = vfp_xml_prop (n, "pool");
-      m->address = vfp_xml_prop (n, "address");
-      m->mac = vfp_xml_prop (n, "mac");
-      m->template = vfp_xml_prop (n, "template");
-      m->failover_of = vfp_xml_prop (n, "failover-of");
-      m->vlan = vlan && g_ascii_string_to_unsigned (vlan, 10, 0, 4095, &v, NULL) ? (int) v : -1;
-      if (m->alias == NULL)
+      while ((mine = vfp_xml_next_child (md, mine, "vfpool", VFP_METADATA_NS)) != NULL)
         {
-          vfp_meta_vf_free (m);
-          continue;
+          xmlNode *n = NULL;
+
+          while ((n = vfp_xml_next_child (mine, n, "vf", VFP_METADATA_NS)) != NULL)
+            {
+              g_autofree char *vlan = vfp_xml_prop (n, "vlan");
+              VfpMetaVf *m = g_new0 (VfpMetaVf, 1);
+              guint64 v;
+
+              m->alias = vfp_xml_prop (n, "alias");
+              m->pool = vfp_xml_prop (n, "pool");
+              m->address = vfp_xml_prop (n, "address");
+              m->mac = vfp_xml_prop (n, "mac");
+              m->template = vfp_xml_prop (n, "template");
+              m->failover_of = vfp_xml_prop (n, "failover-of");
+              m->vlan = vlan && g_ascii_string_to_unsigned (vlan, 10, 0, 4095, &v, NULL) ? (int) v : -1;
+              if (m->alias == NULL)
+                {
+                  vfp_meta_vf_free (m);
+                  continue;
+                }
+              g_ptr_array_add (dom->meta, m);
+            }
         }
-      g_ptr_array_add (dom->meta, m);
     }
+}
+
+/* Whether NODE has an <alias> with a name= ("[alias/@name]"). */
+static gboolean
+has_named_alias (xmlNode *node)
+{
+  xmlNode *a = NULL;
+
+  while ((a = vfp_xml_next_child (node, a, "alias", NULL)) != NULL)
+    if (xmlHasNsProp (a, BAD_CAST "name", NULL))
+      return TRUE;
+  return FALSE;
+}
+
+/* The devices that point at host PCI functions, in document order: the
+ * hostdevs first, then the interfaces, as before; and every interface with
+ * an alias (failover partners are looked up there). */
+static void
+read_devices (xmlNode *root, VfpDomain *dom)
+{
+  xmlNode *devices = NULL, *n;
+
+  while ((devices = vfp_xml_next_child (root, devices, "devices", NULL)) != NULL)
+    for (n = NULL; (n = vfp_xml_next_child (devices, n, "hostdev", NULL)) != NULL;)
+      if (vfp_xml_prop_is (n, "mode", "subsystem") && vfp_xml_prop_is (n, "type", "pci"))
+        read_device (n, FALSE, dom);
+  while ((devices = vfp_xml_next_child (root, devices, "devices", NULL)) != NULL)
+    for (n = NULL; (n = vfp_xml_next_child (devices, n, "interface", NULL)) != NULL;)
+      if (vfp_xml_prop_is (n, "type", "hostdev"))
+        read_device (n, TRUE, dom);
+  while ((devices = vfp_xml_next_child (root, devices, "devices", NULL)) != NULL)
+    for (n = NULL; (n = vfp_xml_next_child (devices, n, "interface", NULL)) != NULL;)
+      {
+        char *alias = vfp_xml_child_prop (n, "alias", "name");
+        VfpDomNic *nic;
+
+        if (alias == NULL && !has_named_alias (n))
+          continue;
+        nic = g_new0 (VfpDomNic, 1);
+        nic->alias = alias;
+        nic->type = vfp_xml_prop (n, "type");
+        nic->mac = vfp_xml_child_prop (n, "mac", "address");
+        nic->teaming = vfp_xml_child_prop (n, "teaming", "type");
+        g_ptr_array_add (dom->nics, nic);
+      }
 }
 
 /* Parses a domain's XML (virDomainGetXMLDesc); the caller frees it. */
@@ -136,14 +218,10 @@ VfpDomain *
 vfp_domxml_parse (const char *xml, gssize len, GError **error)
 {
   g_autoptr (xmlDoc) doc = vfp_xml_parse (xml, len, _("a domain"), error);
-  g_autoptr (xmlXPathContext) ctxt = NULL;
   g_autoptr (VfpDomain) dom = NULL;
-  g_autoptr (xmlXPathObject) hostdevs = NULL;
-  g_autoptr (xmlXPathObject) ifaces = NULL;
   g_autofree char *id = NULL;
   xmlNode *root;
   gint64 v;
-  int i;
 
   if (doc == NULL)
     return NULL;
@@ -154,14 +232,12 @@ vfp_domxml_parse (const char *xml, gssize len, GError **error)
                    _("A domain's XML must have <domain> as its root, not <%s>."), (const char *) root->name);
       return NULL;
     }
-  ctxt = xmlXPathNewContext (doc);
-  xmlXPathRegisterNs (ctxt, BAD_CAST VFP_METADATA_PREFIX, BAD_CAST VFP_METADATA_NS);
   dom = g_new0 (VfpDomain, 1);
   dom->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) device_free);
   dom->meta = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_meta_vf_free);
   dom->nics = g_ptr_array_new_with_free_func ((GDestroyNotify) nic_free);
-  dom->name = vfp_xml_xpath_string (ctxt, root, "string(name)");
-  dom->uuid = vfp_xml_xpath_string (ctxt, root, "string(uuid)");
+  dom->name = vfp_xml_child_text (root, "name");
+  dom->uuid = vfp_xml_child_text (root, "uuid");
   if (dom->name == NULL || dom->uuid == NULL)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
@@ -170,32 +246,12 @@ vfp_domxml_parse (const char *xml, gssize len, GError **error)
     }
   id = vfp_xml_prop (root, "id");
   dom->id = id && g_ascii_string_to_signed (id, 10, 0, G_MAXINT, &v, NULL) ? (int) v : -1;
-  hostdevs = vfp_xml_xpath_nodes (ctxt, root, "devices/hostdev[@mode='subsystem'][@type='pci']");
-  for (i = 0; hostdevs && i < hostdevs->nodesetval->nodeNr; i++)
-    read_device (ctxt, hostdevs->nodesetval->nodeTab[i], FALSE, dom);
-  ifaces = vfp_xml_xpath_nodes (ctxt, root, "devices/interface[@type='hostdev']");
-  for (i = 0; ifaces && i < ifaces->nodesetval->nodeNr; i++)
-    read_device (ctxt, ifaces->nodesetval->nodeTab[i], TRUE, dom);
-  read_metadata (ctxt, root, dom);
-  {
-    g_autoptr (xmlXPathObject) all = vfp_xml_xpath_nodes (ctxt, root, "devices/interface[alias/@name]");
-
-    for (i = 0; all && i < all->nodesetval->nodeNr; i++)
-      {
-        xmlNode *n = all->nodesetval->nodeTab[i];
-        VfpDomNic *nic = g_new0 (VfpDomNic, 1);
-
-        nic->alias = vfp_xml_xpath_string (ctxt, n, "string(alias/@name)");
-        nic->type = vfp_xml_prop (n, "type");
-        nic->mac = vfp_xml_xpath_string (ctxt, n, "string(mac/@address)");
-        nic->teaming = vfp_xml_xpath_string (ctxt, n, "string(teaming/@type)");
-        g_ptr_array_add (dom->nics, nic);
-      }
-  }
-  dom->numa_nodeset = vfp_xml_xpath_string (ctxt, root, "string(numatune/memory/@nodeset)");
-  dom->cpuset = vfp_xml_xpath_string (ctxt, root, "string(cputune/vcpupin[1]/@cpuset)");
+  read_devices (root, dom);
+  read_metadata (root, dom);
+  dom->numa_nodeset = vfp_xml_path_prop (root, "numatune", "memory", FALSE, "nodeset");
+  dom->cpuset = vfp_xml_path_prop (root, "cputune", "vcpupin", TRUE, "cpuset");
   if (dom->cpuset == NULL)
-    dom->cpuset = vfp_xml_xpath_string (ctxt, root, "string(vcpu/@cpuset)");
+    dom->cpuset = vfp_xml_child_prop (root, "vcpu", "cpuset");
   return g_steal_pointer (&dom);
 }
 

@@ -104,6 +104,100 @@ vfp_xml_child (xmlNode *node, const char *name)
   return NULL;
 }
 
+/* The element child of PARENT called NAME that follows AFTER (the first
+ * when AFTER is NULL), or NULL. NS is the namespace it must have, or NULL
+ * for none, as an unprefixed name in XPath. Walking the tree instead of
+ * evaluating XPath keeps libxml2's XPath engine (0.13 MB of code) out of
+ * the commands that read thousands of domains. */
+xmlNode *
+vfp_xml_next_child (xmlNode *parent, xmlNode *after, const char *name, const char *ns)
+{
+  xmlNode *c;
+
+  for (c = after ? after->next : parent ? parent->children : NULL; c != NULL; c = c->next)
+    if (c->type == XML_ELEMENT_NODE && strcmp ((const char *) c->name, name) == 0
+        && (ns ? c->ns != NULL && c->ns->href != NULL && strcmp ((const char *) c->ns->href, ns) == 0
+               : c->ns == NULL))
+      return c;
+  return NULL;
+}
+
+/* S stripped, or NULL (and S freed) when nothing is left. */
+static char *
+stripped_or_null (char *s)
+{
+  if (s != NULL && *g_strstrip (s) == '\0')
+    g_clear_pointer (&s, g_free);
+  return s;
+}
+
+/* The text of NODE's first child called NAME, stripped; NULL when there is
+ * none or it is empty (XPath "string(NAME)"). */
+char *
+vfp_xml_child_text (xmlNode *node, const char *name)
+{
+  return stripped_or_null (vfp_xml_content (vfp_xml_next_child (node, NULL, name, NULL)));
+}
+
+/* Attribute ATTR of NODE that has no namespace (as XPath's @ATTR), or
+ * NULL; the caller frees it. */
+char *
+vfp_xml_plain_prop (xmlNode *node, const char *attr)
+{
+  g_autoptr (VfpXmlChar) v = node ? xmlGetNoNsProp (node, (const xmlChar *) attr) : NULL;
+
+  return v ? g_strdup ((const char *) v) : NULL;
+}
+
+/* Attribute ATTR of the first child of NODE called NAME that has it,
+ * stripped; NULL when none has it or it is empty (XPath
+ * "string(NAME/@ATTR)"). */
+char *
+vfp_xml_child_prop (xmlNode *node, const char *name, const char *attr)
+{
+  xmlNode *c = NULL;
+
+  while ((c = vfp_xml_next_child (node, c, name, NULL)) != NULL)
+    {
+      char *v = vfp_xml_plain_prop (c, attr);
+
+      if (v != NULL)
+        return stripped_or_null (v);
+    }
+  return NULL;
+}
+
+/* XPath "string(CHILD/GRANDCHILD/@ATTR)", or with FIRST_ONLY
+ * "string(CHILD/GRANDCHILD[1]/@ATTR)": the attribute of the first such
+ * element that has it, stripped; NULL when none has it or it is empty. */
+char *
+vfp_xml_path_prop (xmlNode *node, const char *child, const char *grandchild,
+                   gboolean first_only, const char *attr)
+{
+  xmlNode *c = NULL, *g;
+
+  while ((c = vfp_xml_next_child (node, c, child, NULL)) != NULL)
+    for (g = NULL; (g = vfp_xml_next_child (c, g, grandchild, NULL)) != NULL;)
+      {
+        char *v = vfp_xml_plain_prop (g, attr);
+
+        if (v != NULL)
+          return stripped_or_null (v);
+        if (first_only)
+          break;
+      }
+  return NULL;
+}
+
+/* Whether attribute ATTR of NODE is exactly VALUE (XPath "[@ATTR='VALUE']"). */
+gboolean
+vfp_xml_prop_is (xmlNode *node, const char *attr, const char *value)
+{
+  g_autofree char *v = vfp_xml_plain_prop (node, attr);
+
+  return v != NULL && strcmp (v, value) == 0;
+}
+
 /* Evaluates EXPR relative to NODE; NULL when it selects nothing. */
 xmlXPathObject *
 vfp_xml_xpath_nodes (xmlXPathContext *ctxt, xmlNode *node, const char *expr)
