@@ -20,6 +20,7 @@
 #include "vfp-i18n.h"
 #include "vfp-names.h"
 #include "vfp-state.h"
+#include "vfp-state-write.h"
 #include "vfp-xml.h"
 
 #define LOCK_FILE "lock"
@@ -362,25 +363,7 @@ vfp_state_list (VfpState *state)
   return list;
 }
 
-static void
-put_attr (xmlTextWriter *w, const char *name, const char *value)
-{
-  if (value != NULL)
-    xmlTextWriterWriteAttribute (w, BAD_CAST name, BAD_CAST value);
-}
-
-static void
-put_attr_int (xmlTextWriter *w, const char *name, gint64 value)
-{
-  char buf[24];
-
-  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, value);
-  xmlTextWriterWriteAttribute (w, BAD_CAST name, BAD_CAST buf);
-}
-
-/* The store as XML, written with libxml2's streaming writer (names and
- * labels are data: it escapes them). Streaming instead of building a tree
- * keeps a save of thousands of leases to one buffer. */
+/* The store as XML in memory (for tests and the fuzz target). */
 char *
 vfp_state_serialize (VfpState *state)
 {
@@ -388,88 +371,26 @@ vfp_state_serialize (VfpState *state)
   xmlBuffer *buf = xmlBufferCreate ();
   xmlTextWriter *w = xmlNewTextWriterMemory (buf, 0);
   char *out;
-  guint i;
 
   if (buf == NULL || w == NULL)
     g_error ("out of memory");
-  xmlTextWriterSetIndent (w, 1);
-  xmlTextWriterSetIndentString (w, BAD_CAST "  ");
-  xmlTextWriterStartDocument (w, "1.0", "UTF-8", NULL);
-  xmlTextWriterStartElement (w, BAD_CAST "leases");
-  put_attr_int (w, "version", VFP_STATE_VERSION);
-  put_attr_int (w, "generation", state->generation + (state->touched ? 1 : 0));
-  for (i = 0; i < list->len; i++)
-    {
-      VfpLease *l = list->pdata[i];
-
-      xmlTextWriterStartElement (w, BAD_CAST "lease");
-      put_attr (w, "vf", l->vf);
-      put_attr (w, "pf", l->pf);
-      put_attr (w, "pool", l->pool);
-      put_attr (w, "state", vfp_lease_state_name (l->state));
-      put_attr_int (w, "created", l->created);
-      put_attr_int (w, "changed", l->changed);
-      if (l->serial > 0)
-        put_attr_int (w, "serial", l->serial);
-      if (l->owner_uuid || l->owner_name || l->owner_label)
-        {
-          xmlTextWriterStartElement (w, BAD_CAST "owner");
-          put_attr (w, "uuid", l->owner_uuid);
-          put_attr (w, "name", l->owner_name);
-          put_attr (w, "label", l->owner_label);
-          xmlTextWriterEndElement (w);
-        }
-      if (l->mac || l->alias || l->vlan >= 0 || l->live || l->config)
-        {
-          xmlTextWriterStartElement (w, BAD_CAST "device");
-          put_attr (w, "mac", l->mac);
-          if (l->vlan >= 0)
-            put_attr_int (w, "vlan", l->vlan);
-          put_attr (w, "alias", l->alias);
-          put_attr (w, "live", l->live ? "yes" : "no");
-          put_attr (w, "config", l->config ? "yes" : "no");
-          xmlTextWriterEndElement (w);
-        }
-      if (l->pid > 0 || l->expires > 0)
-        {
-          xmlTextWriterStartElement (w, BAD_CAST "reservation");
-          if (l->pid > 0)
-            {
-              put_attr_int (w, "pid", l->pid);
-              put_attr_int (w, "start", l->pid_start);
-            }
-          if (l->expires > 0)
-            put_attr_int (w, "expires", l->expires);
-          xmlTextWriterEndElement (w);
-        }
-      if (l->note)
-        xmlTextWriterWriteElement (w, BAD_CAST "note", BAD_CAST l->note);
-      xmlTextWriterEndElement (w);
-    }
-  xmlTextWriterEndDocument (w);
+  vfp_state_write_xml (w, list, state->generation + (state->touched ? 1 : 0));
   xmlFreeTextWriter (w);
   out = g_strndup ((const char *) xmlBufferContent (buf), xmlBufferLength (buf));
   xmlBufferFree (buf);
   return out;
 }
 
-/* Writes the store: temp file in the state dir, fsync, rename, fsync of
- * the directory (GLib's DURABLE). A crash leaves the old or the new store,
- * never a mix. */
+/* Writes the store (see vfp_state_write_file): a crash leaves the old
+ * store or the new one, never a mix. */
 gboolean
 vfp_state_save (VfpState *state, GError **error)
 {
-  g_autofree char *path = g_build_filename (state->dir, VFP_LEASES_FILE, NULL);
-  g_autofree char *text = vfp_state_serialize (state);
-  g_autoptr (GError) e = NULL;
+  g_autoptr (GPtrArray) list = vfp_state_list (state);
 
-  if (!g_file_set_contents_full (path, text, -1,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                 0644, &e))
-    {
-      g_set_error (error, VFP_ERROR, VFP_ERROR_IO, _("Cannot save the lease store: %s"), e->message);
-      return FALSE;
-    }
+  if (!vfp_state_write_file (state->dir_fd, state->dir, list,
+                             state->generation + (state->touched ? 1 : 0), error))
+    return FALSE;
   if (state->touched)
     state->generation++;
   state->touched = FALSE;

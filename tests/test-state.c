@@ -305,6 +305,44 @@ test_stale_temp_file (void)
   test_remove_tree (dir);
 }
 
+/* A save that cannot finish says so, leaves the old store as it was and
+ * no temp file behind; the file a save writes is the file serialize gives. */
+static void
+test_save_failure (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "leases.xml", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) d = NULL;
+  g_autofree char *text = NULL, *written = NULL;
+  VfpState *s = vfp_state_open (dir, 500, &error);
+  const char *name;
+  guint files = 0;
+
+  g_assert_no_error (error);
+  vfp_state_put (s, make_lease ("0000:05:10.2", VFP_LEASE_RESERVED, "a", NULL));
+  g_assert_true (vfp_state_save (s, &error));
+  text = vfp_state_serialize (s);
+  g_assert_true (g_file_get_contents (path, &written, NULL, NULL));
+  g_assert_cmpstr (written, ==, text);
+
+  /* leases.xml replaced by a directory: the rename fails */
+  g_assert_cmpint (unlink (path), ==, 0);
+  g_assert_cmpint (mkdir (path, 0700), ==, 0);
+  vfp_state_put (s, make_lease ("0000:05:10.4", VFP_LEASE_RESERVED, "b", NULL));
+  g_assert_false (vfp_state_save (s, &error));
+  g_assert_error (error, VFP_ERROR, VFP_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "rename"));
+  g_assert_nonnull (strstr (error->message, dir));
+  d = g_dir_open (dir, 0, NULL);
+  while ((name = g_dir_read_name (d)) != NULL)
+    files += g_str_has_prefix (name, "leases.xml.");
+  g_assert_cmpuint (files, ==, 0);
+  vfp_state_close (s);
+  g_assert_cmpint (rmdir (path), ==, 0);
+  test_remove_tree (dir);
+}
+
 /* What the store reader accepts besides what vfpool writes, and how it
  * reads it: text and entities of a <note>, elements it does not know
  * (ignored, once each), nothing outside <lease>. */
@@ -380,6 +418,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/unsafe-dirs", test_unsafe_dirs);
   g_test_add_func ("/vfpool/state/unreadable-stores", test_unreadable_stores);
   g_test_add_func ("/vfpool/state/stale-temp-file", test_stale_temp_file);
+  g_test_add_func ("/vfpool/state/save-failure", test_save_failure);
   g_test_add_func ("/vfpool/state/reader-rules", test_reader_rules);
   g_test_add_func ("/vfpool/state/nothing-fetched", test_nothing_fetched);
   g_test_add_func ("/vfpool/state/huge", test_huge_store);
