@@ -207,7 +207,7 @@ print_json (GPtrArray *findings, GPtrArray *fixed, double seconds)
 /* The leases before the guests are read. The guests' XML is older than
  * the store the audit then locks, since the lock is never held while
  * libvirt works (see vfp_audit_snapshot). */
-static GHashTable *
+static VfpAuditSnapshot *
 snapshot_leases (VfpCli *cli, int *code)
 {
   g_autoptr (VfpState) state = vfp_cli_open_state (cli, FALSE, code);
@@ -258,7 +258,7 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpPool) pool = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GHashTable) before = NULL;
+  g_autoptr (VfpAuditSnapshot) before = NULL;
   int code = VFP_EXIT_OK;
   double seconds;
   guint i;

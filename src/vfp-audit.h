@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "vfp-audit-guests.h"
+#include "vfp-audit-snapshot.h"
 #include "vfp-config.h"
 #include "vfp-domxml.h"
 #include "vfp-pool.h"
@@ -42,7 +43,5 @@ typedef struct {
 
 GPtrArray *vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests);
 gboolean vfp_audit_apply (VfpPool *pool, VfpFinding *f);
-GHashTable *vfp_audit_snapshot (VfpState *state);
-gboolean vfp_audit_unchanged (GHashTable *before, VfpState *state, const char *vf);
 void vfp_finding_free (VfpFinding *f);
 const char *vfp_severity_name (VfpSeverity s);

@@ -390,8 +390,8 @@ static void
 test_audit_snapshot (void)
 {
   Fx fx;
-  g_autoptr (GHashTable) before = NULL;
-  g_autoptr (GHashTable) again = NULL;
+  g_autoptr (VfpAuditSnapshot) before = NULL;
+  g_autoptr (VfpAuditSnapshot) again = NULL;
 
   fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
   ASSERT_RESERVE (&fx, "dpdk", 1, -1, "0000:05:10.0");
