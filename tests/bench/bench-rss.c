@@ -248,10 +248,14 @@ main (int argc, char **argv)
       long kb = median_kb (kbs[i], runs);
       g_autofree char *measure = g_strdup_printf ("peak RSS, `%s`", c->label);
       g_autofree char *value = kb < 0 ? g_strdup ("failed") : g_strdup_printf ("%.1f MB", kb / 1024.0);
-      const char *met = kb >= 0 && kb <= RSS_TARGET_KB ? "yes" : "no";
+      /* libvirt's test driver runs inside vfpool here and holds the 2000
+       * guests itself (see the virsh reference row): bench-workflow
+       * measures these commands against a real libvirtd instead. */
+      const char *met = c->libvirt ? "- (test driver in-process)"
+                        : kb >= 0 && kb <= RSS_TARGET_KB ? "yes" : "no";
 
       printf ("| `%s` | %s | %s |\n", c->label, value, met);
-      bench_summary_row (measure, value, "<= 20 MB", met);
+      bench_summary_row (measure, value, c->libvirt ? "-" : "<= 20 MB", met);
     }
   {
     /* For scale: what libvirt's test driver alone holds for this host

@@ -156,6 +156,7 @@ time_vfpool (const Setup *setup, const BenchHost *host, const char *uri,
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GArray) s = g_array_new (FALSE, FALSE, sizeof (double));
+  const char *command = args[0];
   int r;
 
   *max_rss_kb = 0;
@@ -179,7 +180,7 @@ time_vfpool (const Setup *setup, const BenchHost *host, const char *uri,
       if (!bench_run ((const char *const *) argv->pdata, NULL, FALSE, &run, &error)
           || !WIFEXITED (run.status) || WEXITSTATUS (run.status) != 0)
         {
-          fprintf (stderr, "bench-workflow: vfpool %s failed\n", args[0]);
+          fprintf (stderr, "bench-workflow: vfpool %s failed\n", command);
           return -1;
         }
       t = run.wall_us / 1e6;
@@ -199,7 +200,7 @@ measure_size (const Setup *setup, BenchHost *host, int n_guests, GString *real_r
   g_autofree char *guest = bench_host_guest_name (n_guests - 1);
   g_autofree char *measure = NULL, *measure1 = NULL;
   double t_script = -1, t_session = -1, t_vfpool = -1, t_audit = -1;
-  long rss_attach = 0, rss_audit = 0;
+  long rss_attach = 0, rss_audit = 0, rss_audit_fix = 0, rss_attach_config = 0, rss_detach = 0;
   guint i;
 
   bench_host_set_guests (host, n_guests, n_guests * 3 / 4);
@@ -222,8 +223,31 @@ measure_size (const Setup *setup, BenchHost *host, int n_guests, GString *real_r
           t_vfpool = time_and_check ("vfpool attach --dry-run", vfpool, setup->runs, host);
           t_script = time_and_check ("virsh-workflow.sh", script, setup->runs, host);
           t_session = time_and_check ("virsh-workflow.sh --one-session", session, setup->runs, host);
+          const char *audit_fix[] = { "audit", "--fix", "--json", NULL };
+          const char *attach_config[] = { "--template-dir", setup->tdir, "attach", guest, "--config", NULL };
+          const char *detach_all[] = { "detach", guest, "--all", NULL };
+          int r;
+
           time_vfpool (setup, host, uri, attach, &rss_attach);
           t_audit = time_vfpool (setup, host, uri, audit, &rss_audit);
+          time_vfpool (setup, host, uri, audit_fix, &rss_audit_fix);
+          /* one VF attached to the persistent definition and detached
+           * again, RUNS times: the store and the guest end as they began */
+          for (r = 0; r < setup->runs; r++)
+            {
+              long a = 0, d = 0;
+              Setup once = *setup;
+
+              once.runs = 1;
+              if (time_vfpool (&once, host, uri, attach_config, &a) < 0
+                  || time_vfpool (&once, host, uri, detach_all, &d) < 0)
+                {
+                  rss_attach_config = rss_detach = -1;
+                  break;
+                }
+              rss_attach_config = MAX (rss_attach_config, a);
+              rss_detach = MAX (rss_detach, d);
+            }
         }
       libvirtd_call (setup, "libvirtd_stop", lv);
     }
@@ -244,8 +268,25 @@ measure_size (const Setup *setup, BenchHost *host, int n_guests, GString *real_r
       bench_summary_row (measure, "FAILED", n_guests >= 2000 ? ">= 50x" : "-", "no");
     }
   if (t_audit > 0)
-    g_string_append_printf (real_rows, "| %d (%d) | %.2f s | %.1f MB | %.1f MB |\n", n_guests, host->n_holding,
-                            t_audit, rss_audit / 1024.0, rss_attach / 1024.0);
+    g_string_append_printf (real_rows, "| %d (%d) | %.2f s | %.2f MB | %.2f MB | %.2f MB | %.2f MB | %.2f MB |\n",
+                            n_guests, host->n_holding, t_audit, rss_audit / 1024.0, rss_audit_fix / 1024.0,
+                            rss_attach / 1024.0, rss_attach_config / 1024.0, rss_detach / 1024.0);
+  if (n_guests >= 2000)
+    {
+      const struct { const char *what; long kb; } rss[] = {
+        { "attach --dry-run --print-xml", rss_attach }, { "attach --config", rss_attach_config },
+        { "detach --all", rss_detach }, { "audit --json", rss_audit }, { "audit --fix --json", rss_audit_fix },
+      };
+
+      for (i = 0; i < G_N_ELEMENTS (rss); i++)
+        {
+          g_autofree char *m = g_strdup_printf ("peak RSS against libvirtd, %d guests: %s (largest of %d)",
+                                                n_guests, rss[i].what, setup->runs);
+          g_autofree char *v = rss[i].kb > 0 ? g_strdup_printf ("%.2f MB", rss[i].kb / 1024.0) : g_strdup ("FAILED");
+
+          bench_summary_row (m, v, "<= 20 MB", rss[i].kb > 0 && rss[i].kb <= 20 * 1024 ? "yes" : "no");
+        }
+    }
   fflush (stdout);
 }
 
@@ -292,8 +333,9 @@ main (int argc, char **argv)
   /* What the test-driver figures of bench-audit and bench-rss cannot show:
    * vfpool against a daemon that has parsed its guests already. */
   printf ("\nThe same hosts against the real libvirtd (median of %d; RSS: the largest run):\n\n"
-          "| guests (holding a VF) | `audit --json` | its peak RSS | `attach --dry-run` peak RSS |\n"
-          "|---|---|---|---|\n%s", setup.runs, real_rows->str);
+          "| guests (holding a VF) | `audit --json` | peak RSS: `audit --json` | `audit --fix --json` | "
+          "`attach --dry-run` | `attach --config` | `detach --all` |\n"
+          "|---|---|---|---|---|---|---|\n%s", setup.runs, real_rows->str);
   if (g_getenv ("BENCH_KEEP") != NULL)
     fprintf (stderr, "kept %s\n", dir);
   else
