@@ -169,13 +169,25 @@ vfp_state_write_file (int dir_fd, const char *dir, GPtrArray *leases,
   vfp_state_write_xml (w, leases, generation);
   xmlFreeTextWriter (w);         /* flushes, and frees OUT */
   if (sink.error != 0)
-    step = "write", err = sink.error;
+    {
+      step = "write";
+      err = sink.error;
+    }
   else if (fsync (sink.fd) != 0)
-    step = "fsync", err = errno;
+    {
+      step = "fsync";
+      err = errno;
+    }
   if (close (sink.fd) != 0 && step == NULL)
-    step = "close", err = errno;
+    {
+      step = "close";
+      err = errno;
+    }
   if (step == NULL && renameat (dir_fd, name, dir_fd, VFP_LEASES_FILE) != 0)
-    step = "rename", err = errno;
+    {
+      step = "rename";
+      err = errno;
+    }
   if (step != NULL)
     {
       unlinkat (dir_fd, name, 0);
