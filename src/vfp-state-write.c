@@ -119,6 +119,16 @@ sink_write (void *data, const char *buf, int len)
   return s->error == 0 ? len : -1;
 }
 
+/* libxml2 reports a failed write on stderr ("I/O error : write error")
+ * before vfpool can say which file and why; vfpool's own one line is
+ * enough. */
+static void
+quiet (void *ctx, const char *msg, ...)
+{
+  (void) ctx;
+  (void) msg;
+}
+
 /* A new file DIR_FD/leases.xml.XXXXXX (the name remove_stale_temp_files
  * knows), created exclusively, not through a symlink; -1 with errno. */
 static int
@@ -166,8 +176,15 @@ vfp_state_write_file (int dir_fd, const char *dir, GPtrArray *leases,
   w = out ? xmlNewTextWriter (out) : NULL;
   if (w == NULL)
     g_error ("out of memory");
-  vfp_state_write_xml (w, leases, generation);
-  xmlFreeTextWriter (w);         /* flushes, and frees OUT */
+  {
+    xmlGenericErrorFunc saved = xmlGenericError;
+    void *saved_ctx = xmlGenericErrorContext;
+
+    xmlSetGenericErrorFunc (NULL, quiet);
+    vfp_state_write_xml (w, leases, generation);
+    xmlFreeTextWriter (w);       /* flushes, and frees OUT */
+    xmlSetGenericErrorFunc (saved_ctx, saved);
+  }
   if (sink.error != 0)
     {
       step = "write";

@@ -2,7 +2,9 @@
  * refusal of stores it cannot read, which are then left untouched. */
 #include "config.h"
 
+#include <sched.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -343,6 +345,65 @@ test_save_failure (void)
   test_remove_tree (dir);
 }
 
+/* A disk that fills up while the store is written (a 16 KB tmpfs in a
+ * private mount namespace, so root only): the save fails naming the write,
+ * the old store stays whole and no temp file is left. */
+static void
+test_save_disk_full (void)
+{
+  if (getuid () != 0)
+    {
+      g_test_skip ("needs root for a private tmpfs");
+      return;
+    }
+  if (g_test_subprocess ())
+    {
+      g_autofree char *dir = test_make_tmpdir ();
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GDir) d = NULL;
+      const char *name;
+      VfpState *s;
+      guint i, files = 0;
+
+      if (unshare (CLONE_NEWNS) != 0 || mount ("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0
+          || mount ("tmpfs", dir, "tmpfs", 0, "size=16k,mode=0755") != 0)
+        {
+          g_test_skip ("cannot mount a private tmpfs here");
+          return;
+        }
+      s = vfp_state_open (dir, 500, &error);
+      g_assert_no_error (error);
+      vfp_state_put (s, make_lease ("0000:05:10.2", VFP_LEASE_RESERVED, "first", NULL));
+      g_assert_true (vfp_state_save (s, &error));
+      for (i = 0; i < 400; i++)
+        {
+          g_autofree char *vf = g_strdup_printf ("0000:%02x:%02x.%x", 0x10 + i / 256, (i / 8) % 32, i % 8);
+
+          vfp_state_put (s, make_lease (vf, VFP_LEASE_RESERVED, "a-label-long-enough-to-fill-the-disk", NULL));
+        }
+      g_assert_false (vfp_state_save (s, &error));
+      g_assert_error (error, VFP_ERROR, VFP_ERROR_IO);
+      g_assert_nonnull (strstr (error->message, "write"));
+      vfp_state_close (s);
+      g_clear_error (&error);
+      d = g_dir_open (dir, 0, NULL);
+      while ((name = g_dir_read_name (d)) != NULL)
+        files += g_str_has_prefix (name, "leases.xml.");
+      g_assert_cmpuint (files, ==, 0);
+      s = vfp_state_open (dir, 500, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (vfp_state_count (s), ==, 1);
+      g_assert_nonnull (vfp_state_get (s, "0000:05:10.2"));
+      vfp_state_close (s);
+      umount (dir);
+      rmdir (dir);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("");
+}
+
 /* What the store reader accepts besides what vfpool writes, and how it
  * reads it: text and entities of a <note>, elements it does not know
  * (ignored, once each), nothing outside <lease>. */
@@ -419,6 +480,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/unreadable-stores", test_unreadable_stores);
   g_test_add_func ("/vfpool/state/stale-temp-file", test_stale_temp_file);
   g_test_add_func ("/vfpool/state/save-failure", test_save_failure);
+  g_test_add_func ("/vfpool/state/save-disk-full", test_save_disk_full);
   g_test_add_func ("/vfpool/state/reader-rules", test_reader_rules);
   g_test_add_func ("/vfpool/state/nothing-fetched", test_nothing_fetched);
   g_test_add_func ("/vfpool/state/huge", test_huge_store);
