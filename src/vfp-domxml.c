@@ -92,11 +92,7 @@ teaming_persistent (xmlNode *node)
       char *p = vfp_xml_prop_is (t, "type", "transient") ? vfp_xml_plain_prop (t, "persistent") : NULL;
 
       if (p != NULL)
-        {
-          if (*g_strstrip (p) == '\0')
-            g_clear_pointer (&p, g_free);
-          return p;
-        }
+        return vfp_xml_stripped_or_null (p);
     }
   return NULL;
 }

@@ -123,8 +123,8 @@ vfp_xml_next_child (xmlNode *parent, xmlNode *after, const char *name, const cha
 }
 
 /* S stripped, or NULL (and S freed) when nothing is left. */
-static char *
-stripped_or_null (char *s)
+char *
+vfp_xml_stripped_or_null (char *s)
 {
   if (s != NULL && *g_strstrip (s) == '\0')
     g_clear_pointer (&s, g_free);
@@ -136,7 +136,7 @@ stripped_or_null (char *s)
 char *
 vfp_xml_child_text (xmlNode *node, const char *name)
 {
-  return stripped_or_null (vfp_xml_content (vfp_xml_next_child (node, NULL, name, NULL)));
+  return vfp_xml_stripped_or_null (vfp_xml_content (vfp_xml_next_child (node, NULL, name, NULL)));
 }
 
 /* Attribute ATTR of NODE that has no namespace (as XPath's @ATTR), or
@@ -162,7 +162,7 @@ vfp_xml_child_prop (xmlNode *node, const char *name, const char *attr)
       char *v = vfp_xml_plain_prop (c, attr);
 
       if (v != NULL)
-        return stripped_or_null (v);
+        return vfp_xml_stripped_or_null (v);
     }
   return NULL;
 }
@@ -182,7 +182,7 @@ vfp_xml_path_prop (xmlNode *node, const char *child, const char *grandchild,
         char *v = vfp_xml_plain_prop (g, attr);
 
         if (v != NULL)
-          return stripped_or_null (v);
+          return vfp_xml_stripped_or_null (v);
         if (first_only)
           break;
       }

@@ -15,6 +15,7 @@ char *vfp_xml_prop (xmlNode *node, const char *name);
 char *vfp_xml_content (xmlNode *node);
 xmlNode *vfp_xml_child (xmlNode *node, const char *name);
 xmlNode *vfp_xml_next_child (xmlNode *parent, xmlNode *after, const char *name, const char *ns);
+char *vfp_xml_stripped_or_null (char *s);
 char *vfp_xml_child_text (xmlNode *node, const char *name);
 char *vfp_xml_plain_prop (xmlNode *node, const char *attr);
 char *vfp_xml_child_prop (xmlNode *node, const char *name, const char *attr);
