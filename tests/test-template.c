@@ -217,6 +217,59 @@ test_domain_xml_fetches_nothing (void)
   close (listener);
 }
 
+/* What the domain reader takes from a domain's XML, where libvirt's shape
+ * leaves room: several <devices>, a <source> without <address>, the first
+ * <tag> of a <vlan>, the first <vcpupin>, metadata in vfpool's namespace
+ * only, attributes without a namespace only (as XPath's @name would). */
+static void
+test_domain_reader (void)
+{
+  const char *xml =
+    "<domain type='kvm' id='7' xmlns:q='http://q'>"
+    "<name> g1 </name><uuid>c7a5fdbd-cdaf-9455-926a-d65c16db1809</uuid>"
+    "<vcpu cpuset='0-3'>2</vcpu><cputune><vcpupin vcpu='0'/><vcpupin vcpu='1' cpuset='9'/></cputune>"
+    "<numatune><memory mode='strict'/></numatune><numatune><memory nodeset=' 1 '/></numatune>"
+    "<devices><hostdev mode='subsystem' type='pci'><source/><source><address bus='0x05' slot='0x10' function='0x2'/></source>"
+    "<alias q:name='x'/><alias name='ua-vfpool-0'/></hostdev>"
+    "<hostdev mode='subsystem' type='usb'><source><address bus='1' slot='1' function='1'/></source></hostdev></devices>"
+    "<devices><interface type='hostdev'><source><address domain='0x0000' bus='0x05' slot='0x10' function='0x4'/></source>"
+    "<mac address='52:54:00:00:00:01'/><vlan><tag/><tag id='7'/></vlan><vlan><tag id='9'/></vlan>"
+    "<teaming type='persistent'/><teaming type='transient' persistent=' net0 '/><alias name='ua-vfpool-1'/></interface>"
+    "<interface type='network'><alias name='net0'/><teaming type='persistent'/></interface>"
+    "<interface type='bridge'><mac address='52:54:00:00:00:09'/></interface></devices>"
+    "<metadata><vfpool:vfpool xmlns:vfpool='" VFP_METADATA_NS "'><vfpool:vf alias='ua-vfpool-0' pool='p' vlan='5'/><vf alias='no-ns'/></vfpool:vfpool>"
+    "<o:vfpool xmlns:o='http://other'><o:vf alias='other-ns'/></o:vfpool></metadata></domain>";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpDomain) d = vfp_domxml_parse (xml, -1, &error);
+  VfpDomDevice *dev;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (d->name, ==, "g1");
+  g_assert_cmpint (d->id, ==, 7);
+  /* the first vcpupin has no cpuset: none from cputune, so vcpu's */
+  g_assert_cmpstr (d->cpuset, ==, "0-3");
+  g_assert_cmpstr (d->numa_nodeset, ==, "1");
+  g_assert_cmpuint (d->devices->len, ==, 2);
+  dev = d->devices->pdata[0];
+  g_assert_false (dev->is_interface);
+  g_assert_cmpstr (dev->alias, ==, "ua-vfpool-0");
+  g_assert_cmpint (dev->addr.slot, ==, 0x10);
+  g_assert_cmpint (dev->addr.function, ==, 2);
+  dev = d->devices->pdata[1];
+  g_assert_true (dev->is_interface);
+  g_assert_cmpint (dev->addr.function, ==, 4);
+  /* the first vlan's first tag has no id (its second does not count):
+   * the next vlan's first tag does */
+  g_assert_cmpint (dev->vlan, ==, 9);
+  g_assert_cmpstr (dev->teaming_persistent, ==, "net0");
+  g_assert_cmpstr (dev->mac, ==, "52:54:00:00:00:01");
+  g_assert_cmpuint (d->meta->len, ==, 1);
+  g_assert_cmpstr (((VfpMetaVf *) d->meta->pdata[0])->alias, ==, "ua-vfpool-0");
+  g_assert_cmpint (((VfpMetaVf *) d->meta->pdata[0])->vlan, ==, 5);
+  g_assert_cmpuint (d->nics->len, ==, 2);       /* the interfaces with an alias */
+  g_assert_cmpstr (vfp_domain_find_nic (d, "net0")->teaming, ==, "persistent");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -233,5 +286,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/template/values-are-data", test_values_are_data);
   g_test_add_func ("/vfpool/template/domain-xml-fetches-nothing", test_domain_xml_fetches_nothing);
   g_test_add_func ("/vfpool/template/overrides", test_overrides);
+  g_test_add_func ("/vfpool/template/domain-reader", test_domain_reader);
   return g_test_run ();
 }
