@@ -81,14 +81,17 @@ main (int argc, char **argv)
               1500 * scale, t, findings ? " (findings!)" : "", t / base);
       fflush (stdout);
       {
-        /* 1 s at 1x; linear growth: at most SCALE times the 1x figure. */
-        g_autofree char *measure = g_strdup_printf ("audit, %dx (%d VFs, %d guests)%s", scale,
+        /* Linear growth: at most SCALE times the 1x figure. The 1 s target
+         * is judged against a real libvirtd (bench-audit-libvirtd.sh): here
+         * libvirt's test driver runs in-process and parses the guests in
+         * vfpool's time. */
+        g_autofree char *measure = g_strdup_printf ("audit, %dx (%d VFs, %d guests), test driver in-process%s", scale,
                                                     4096 * scale, 2000 * scale, findings ? " FINDINGS" : "");
         g_autofree char *value = g_strdup_printf ("%.2f s (%.2fx the 1x)", t, t / base);
-        g_autofree char *target = scale == 1 ? g_strdup ("<= 1 s") : g_strdup_printf ("<= %dx the 1x", scale);
-        gboolean met = scale == 1 ? t <= 1.0 : t / base <= scale;
+        g_autofree char *target = scale == 1 ? g_strdup ("-") : g_strdup_printf ("<= %dx the 1x", scale);
+        const char *met = scale == 1 ? "-" : t / base <= scale ? "yes" : "no";
 
-        bench_summary_row (measure, value, target, met ? "yes" : "no");
+        bench_summary_row (measure, value, target, met);
       }
       if (g_getenv ("BENCH_KEEP") != NULL)
         {
