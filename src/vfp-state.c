@@ -12,16 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libxml/tree.h>
-#include <libxml/xmlwriter.h>
-
 #include "vfp-addr.h"
 #include "vfp-error.h"
 #include "vfp-i18n.h"
 #include "vfp-names.h"
 #include "vfp-state.h"
 #include "vfp-state-write.h"
-#include "vfp-xml.h"
 
 #define LOCK_FILE "lock"
 
@@ -361,24 +357,6 @@ vfp_state_list (VfpState *state)
     g_ptr_array_add (list, value);
   g_ptr_array_sort (list, compare_leases);
   return list;
-}
-
-/* The store as XML in memory (for tests and the fuzz target). */
-char *
-vfp_state_serialize (VfpState *state)
-{
-  g_autoptr (GPtrArray) list = vfp_state_list (state);
-  xmlBuffer *buf = xmlBufferCreate ();
-  xmlTextWriter *w = xmlNewTextWriterMemory (buf, 0);
-  char *out;
-
-  if (buf == NULL || w == NULL)
-    g_error ("out of memory");
-  vfp_state_write_xml (w, list, state->generation + (state->touched ? 1 : 0));
-  xmlFreeTextWriter (w);
-  out = g_strndup ((const char *) xmlBufferContent (buf), xmlBufferLength (buf));
-  xmlBufferFree (buf);
-  return out;
 }
 
 /* Writes the store (see vfp_state_write_file): a crash leaves the old

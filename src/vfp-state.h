@@ -67,7 +67,6 @@ const char *vfp_lease_state_label (VfpLeaseState state);
 gboolean vfp_lease_state_parse (const char *name, VfpLeaseState *state);
 const char *vfp_lease_owner (const VfpLease *lease);
 
-char *vfp_state_serialize (VfpState *state);
 gboolean vfp_state_parse (const char *text, gsize len, const char *what,
                           GHashTable *into, guint64 *generation, GError **error);
 gboolean vfp_state_parse_fd (int fd, const char *what, GHashTable *into,

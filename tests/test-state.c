@@ -310,7 +310,7 @@ test_stale_temp_file (void)
 }
 
 /* A save that cannot finish says so, leaves the old store as it was and
- * no temp file behind; the file a save writes is the file serialize gives. */
+ * no temp file behind. */
 static void
 test_save_failure (void)
 {
@@ -318,7 +318,6 @@ test_save_failure (void)
   g_autofree char *path = g_build_filename (dir, "leases.xml", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GDir) d = NULL;
-  g_autofree char *text = NULL, *written = NULL;
   VfpState *s = vfp_state_open (dir, 500, &error);
   const char *name;
   guint files = 0;
@@ -326,9 +325,6 @@ test_save_failure (void)
   g_assert_no_error (error);
   vfp_state_put (s, make_lease ("0000:05:10.2", VFP_LEASE_RESERVED, "a", NULL));
   g_assert_true (vfp_state_save (s, &error));
-  text = vfp_state_serialize (s);
-  g_assert_true (g_file_get_contents (path, &written, NULL, NULL));
-  g_assert_cmpstr (written, ==, text);
 
   /* leases.xml replaced by a directory: the rename fails */
   g_assert_cmpint (unlink (path), ==, 0);
