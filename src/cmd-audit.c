@@ -16,7 +16,7 @@
 
 static const char *const codes[] = {
   "leak", "untracked", "conflict", "stale-reservation", "stuck-detach",
-  "missing-vf", "numvfs-drift", "driver", "metadata", NULL
+  "missing-vf", "numvfs-drift", "driver", "metadata", "identity-changed", NULL
 };
 
 /* The guests as the audit needs them; NULL with ERROR when libvirt cannot
@@ -310,6 +310,7 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
           else if (vfp_audit_apply (pool, f))
             g_ptr_array_add (fixed, g_strdup_printf (_("%s %s: repaired (%s)"), f->code, f->object, f->message));
         }
+      vfp_audit_record_identities (pool);
       if (!vfp_state_save (state, &error))
         return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
       vfp_cli_print_events (cli, pool->events);

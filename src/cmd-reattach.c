@@ -48,6 +48,7 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
   g_autoptr (VfpHost) host = NULL;
   g_autoptr (GPtrArray) todo = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) meta_add = g_ptr_array_new ();
+  g_autoptr (GHashTable) refused = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (VfpJson) json = vfp_json_new ();
   g_autoptr (GError) error = NULL;
   gint64 deadline;
@@ -76,8 +77,14 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
       {
         VfpLease *l = mine->pdata[i];
 
-        if (l->state == VFP_LEASE_RESERVED && l->pid == 0 && g_strcmp0 (l->note, VFP_MIGRATION_NOTE) == 0)
-          g_ptr_array_add (todo, g_strdup (l->vf));
+        g_autoptr (GError) changed = NULL;
+
+        if (l->state != VFP_LEASE_RESERVED || l->pid != 0 || g_strcmp0 (l->note, VFP_MIGRATION_NOTE) != 0)
+          continue;
+        g_ptr_array_add (todo, g_strdup (l->vf));
+        /* reserved by the hook, but the card may have changed since */
+        if (!vfp_pool_check_pf (pool, host->sysfs->root, l->pf, FALSE, &changed))
+          g_hash_table_insert (refused, g_strdup (l->vf), g_strdup (changed->message));
       }
   }
   if (todo->len == 0)
@@ -142,7 +149,9 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
               m = guest->live->meta->pdata[j];
       }
       g_clear_error (&error);
-      if (m == NULL)
+      if (g_hash_table_contains (refused, vf))
+        why = g_strdup (g_hash_table_lookup (refused, vf));
+      else if (m == NULL)
         why = g_strdup (_("the guest's metadata does not describe it"));
       else if (!vfp_guest_attach_meta (guest, vfp_cli_template_dirs (cli), m, vf, TRUE, FALSE, &error))
         why = g_strdup (error->message);

@@ -225,6 +225,51 @@ kernel_has_vf (VfpSysfs *sysfs, VfpLease *l)
   return vfp_sysfs_find_vf (sysfs, l->vf) != NULL;
 }
 
+/* PFs that are not the card the store recorded (see vfp-identity.h). Never
+ * repaired by --fix: only a human can say that the new card may be used
+ * (vfpool adopt-hardware). */
+static void
+audit_identities (VfpPool *pool, GPtrArray *out)
+{
+  g_autoptr (VfpIdentity) id = vfp_identity_new (pool->sysfs->root);
+  g_autoptr (GPtrArray) records = vfp_state_list_pfs (pool->state);
+  guint i;
+
+  for (i = 0; i < records->len; i++)
+    {
+      const VfpPfRecord *rec = records->pdata[i];
+      g_autofree char *now = NULL;
+      g_autofree char *moved_to = NULL;
+
+      if (vfp_identity_matches (id, rec, &now, &moved_to))
+        continue;
+      add (out, "identity-changed", VFP_SEVERITY_ERROR, rec->pf, NULL, VFP_FIX_NONE,
+           vfp_identity_describe_change (rec, now, moved_to),
+           g_strdup_printf (_("Left for a human: vfpool hands out none of its VFs and starts no guest with them. Find out what changed (a card added, replaced or moved, new firmware); if the card there now is meant to be used, run 'vfpool adopt-hardware %s' (the leases of its VFs stay as they are: 'vfpool list' shows them)."),
+                            rec->pf));
+    }
+}
+
+/* Records the identity of every pool PF and every PF a lease names that
+ * the store has none for (a store an older vfpool wrote): the audit --fix
+ * is one of the first uses. The caller saves. */
+void
+vfp_audit_record_identities (VfpPool *pool)
+{
+  g_autoptr (GPtrArray) leases = vfp_state_list_unsorted (pool->state);
+  guint i, j;
+
+  for (i = 0; i < pool->config->pools->len; i++)
+    {
+      VfpPoolConfig *pc = pool->config->pools->pdata[i];
+
+      for (j = 0; j < pc->pfs->len; j++)
+        vfp_pool_check_pf (pool, pool->sysfs->root, ((VfpPf *) pc->pfs->pdata[j])->fn.address, TRUE, NULL);
+    }
+  for (i = 0; i < leases->len; i++)
+    vfp_pool_check_pf (pool, pool->sysfs->root, ((VfpLease *) leases->pdata[i])->pf, TRUE, NULL);
+}
+
 /* Runs the audit over POOL's configuration, sysfs scan and store, and the
  * GUESTS. Returns the findings (VfpFinding*). */
 GPtrArray *
@@ -256,6 +301,7 @@ vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
             }
         }
     }
+  audit_identities (pool, out);
   /* leases of VFs the kernel no longer has */
   leases = vfp_state_list (pool->state);
   for (i = 0; i < leases->len; i++)

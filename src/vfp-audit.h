@@ -28,7 +28,7 @@ typedef enum {
 
 typedef struct {
   const char *code;          /* leak, untracked, conflict, stale-reservation, stuck-detach,
-                                missing-vf, numvfs-drift, driver, metadata */
+                                missing-vf, numvfs-drift, driver, metadata, identity-changed */
   VfpSeverity severity;
   char *object;              /* owned: the VF or PF address */
   char *guest;               /* owned: the guest's name, or NULL */
@@ -43,5 +43,6 @@ typedef struct {
 
 GPtrArray *vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests);
 gboolean vfp_audit_apply (VfpPool *pool, VfpFinding *f);
+void vfp_audit_record_identities (VfpPool *pool);
 void vfp_finding_free (VfpFinding *f);
 const char *vfp_severity_name (VfpSeverity s);

@@ -71,6 +71,7 @@ int vfp_cmd_audit (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_detach (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_migrate (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_reattach (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_adopt_hardware (VfpCli *cli, int argc, char **argv);
 const char *const *vfp_cli_template_dirs (VfpCli *cli);
 
 VfpPool *vfp_cli_open_pool (VfpCli *cli, VfpHost **host, VfpState **state, int *exit_code);

@@ -97,8 +97,11 @@ save (VfpState *state, VfpPool *pool, VfpHookResult *r, int fail_code)
 }
 
 /* Leases every vfpool device of DOM to it (free, or already its own).
- * STRICT stops at the first VF someone else holds, with the reason in R;
- * otherwise such VFs are only reported. */
+ * STRICT stops at the first VF someone else holds, or whose PF is not the
+ * card the store recorded, with the reason in R; otherwise such VFs are
+ * only reported. Only guests with vfpool devices get here: the identity
+ * check (a few sysfs files, or one config space read) costs nothing to
+ * the others. */
 static gboolean
 claim_devices (const VfpHookCall *call, VfpPool *pool, VfpDomain *dom, GPtrArray *devs,
                gboolean strict, VfpHookResult *r)
@@ -115,6 +118,18 @@ claim_devices (const VfpHookCall *call, VfpPool *pool, VfpDomain *dom, GPtrArray
 
       vfp_addr_format (&d->addr, vf);
       pf = vfp_sysfs_physfn (call->sysfs_root, vf);
+      if (!vfp_pool_check_pf (pool, call->sysfs_root, pf, TRUE, &error))
+        {
+          if (strict)
+            {
+              say (r, 1, _("vfpool hook: guest %s cannot start with VF %s (%s): %s"),
+                   dom->name, vf, d->alias, error->message);
+              return FALSE;
+            }
+          /* the guest runs with it already: the lease must say so */
+          g_ptr_array_add (r->events, vfp_event_new ("warning", vf, dom->name, error->message));
+          g_clear_error (&error);
+        }
       if (vfp_pool_claim_for_start (pool, vf, pf, dom->uuid, dom->name, m ? m->pool : NULL,
                                     d->alias, d->mac, d->vlan, &error))
         continue;

@@ -185,6 +185,22 @@ vfp_pci_read_acs (VfpPci *pci, const VfpAddr *addr, VfpAcsCap *cap, GError **err
   return TRUE;
 }
 
+/* Reads the PCIe Device Serial Number of ADDR (the capability's two
+ * dwords, upper one first, as lspci prints it: 00-1b-21-ff-ff-a1-b2-c3).
+ * FALSE with VFP_ERROR_NOT_FOUND when the function has none. */
+gboolean
+vfp_pci_read_dsn (VfpPci *pci, const VfpAddr *addr, guint64 *serial, GError **error)
+{
+  guint8 r[12];
+  guint16 offset;
+
+  if (!read_ext_cap (pci, addr, PCI_EXT_CAP_ID_DSN, "Device Serial Number", &offset, r,
+                     sizeof r, error))
+    return FALSE;
+  *serial = (guint64) le32 (r + 8) << 32 | le32 (r + 4);
+  return TRUE;
+}
+
 /* Looks a name up in pci.ids only (no network, no udev hwdb, so the answer
  * does not depend on the host); NULL when unknown. */
 static char *

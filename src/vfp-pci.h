@@ -1,4 +1,5 @@
-/* libpci: the SR-IOV and ACS capabilities of a function, and pci.ids names. */
+/* libpci: the SR-IOV, ACS and serial number capabilities of a function, and
+ * pci.ids names. */
 #pragma once
 
 #include <glib.h>
@@ -38,6 +39,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpPci, vfp_pci_free)
 gboolean vfp_pci_read_sriov (VfpPci *pci, const VfpAddr *addr, VfpSriovCap *cap,
                              GError **error);
 gboolean vfp_pci_read_acs (VfpPci *pci, const VfpAddr *addr, VfpAcsCap *cap,
+                           GError **error);
+gboolean vfp_pci_read_dsn (VfpPci *pci, const VfpAddr *addr, guint64 *serial,
                            GError **error);
 char *vfp_pci_vendor_name (VfpPci *pci, guint16 vendor);
 char *vfp_pci_device_name (VfpPci *pci, guint16 vendor, guint16 device);

@@ -39,6 +39,7 @@ vfp_pool_free (VfpPool *pool)
   if (pool == NULL)
     return;
   g_ptr_array_unref (pool->events);
+  vfp_identity_free (pool->identity);
   g_free (pool);
 }
 
@@ -144,6 +145,19 @@ vfp_pool_reclaim (VfpPool *pool)
       n++;
     }
   return n;
+}
+
+/* Whether the VFs of PF (under SYSFS_ROOT) may be handed out or used: the
+ * card there is the one the store recorded, or there is no record yet
+ * (then, with RECORD, it is recorded; the caller saves). FALSE with ERROR
+ * naming both cards otherwise (see vfp-identity.h). */
+gboolean
+vfp_pool_check_pf (VfpPool *pool, const char *sysfs_root, const char *pf, gboolean record,
+                   GError **error)
+{
+  if (pool->identity == NULL)
+    pool->identity = vfp_identity_new (sysfs_root);
+  return vfp_identity_check (pool->identity, pool->state, pf, record, error);
 }
 
 typedef struct {
@@ -297,6 +311,7 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
   g_autoptr (GHashTable) chosen = g_hash_table_new (NULL, NULL);
   g_autoptr (GHashTable) unusable = g_hash_table_new (NULL, NULL);
   g_autoptr (GPtrArray) result = g_ptr_array_new ();
+  g_autoptr (GError) changed_pf = NULL;
   guint64 my_start = 0;
   guint i, j, k;
 
@@ -310,7 +325,19 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
   for (i = 0; i < pc->pfs->len; i++)
     {
       VfpPf *pf = pc->pfs->pdata[i];
+      g_autoptr (GError) changed = NULL;
 
+      /* another card at a leased address: none of its VFs is handed out */
+      if (!vfp_pool_check_pf (pool, pool->sysfs->root, pf->fn.address, !req->dry_run, &changed))
+        {
+          for (j = 0; explain != NULL && j < pf->vfs->len; j++)
+            add_explain (explain, pf->vfs->pdata[j], FALSE,
+                         g_strdup_printf (_("PF %s is not the card its VFs were leased from (see 'vfpool audit')"),
+                                          pf->fn.address));
+          if (changed_pf == NULL)
+            changed_pf = g_steal_pointer (&changed);
+          continue;
+        }
       for (j = 0; j < pf->vfs->len; j++)
         {
           VfpVf *vf = pf->vfs->pdata[j];
@@ -394,6 +421,13 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
 
   if (explain)
     g_ptr_array_sort (explain, compare_explain);
+  if (result->len < req->count && changed_pf != NULL)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
+                   _("Pool '%s' has %u usable free VFs, %u were asked for; nothing was reserved. %s"),
+                   pc->name, result->len, req->count, changed_pf->message);
+      return NULL;
+    }
   if (result->len < req->count)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,

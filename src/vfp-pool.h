@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "vfp-config.h"
+#include "vfp-identity.h"
 #include "vfp-state.h"
 #include "vfp-sysfs.h"
 
@@ -32,6 +33,7 @@ typedef struct {
   GPtrArray *events;       /* owned VfpEvent*: every change, for the log */
   VfpGuestCheck guest_check; /* how to ask libvirt about a guest's VF; NULL: cannot */
   gpointer guest_check_data;
+  VfpIdentity *identity;   /* owned: PF identities of sysfs, read on first use */
 } VfpPool;
 
 typedef struct {
@@ -64,6 +66,8 @@ guint vfp_pool_reclaim (VfpPool *pool);
 GPtrArray *vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req,
                              GPtrArray *explain, GError **error);
 gboolean vfp_pool_release (VfpPool *pool, const char *vf, GError **error);
+gboolean vfp_pool_check_pf (VfpPool *pool, const char *sysfs_root, const char *pf,
+                            gboolean record, GError **error);
 guint vfp_pool_release_owner (VfpPool *pool, const char *label);
 gboolean vfp_pool_lease_is_stale (VfpPool *pool, const VfpLease *lease);
 void vfp_explain_free (VfpExplain *e);

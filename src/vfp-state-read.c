@@ -4,7 +4,8 @@
  * reservation does. The rules are those of the tree reader it replaced: a
  * <leases version='N'> root, one <lease> per VF with a valid vf= and
  * state=, at most one <owner>, <device>, <reservation> and <note> each,
- * an owner unless quarantined; no DOCTYPE (hence no entity but the five
+ * an owner unless quarantined; optional <pf address= identity=> records
+ * of which card each PF is, one per address; no DOCTYPE (hence no entity but the five
  * predefined ones), no network. Anything else refuses the whole store. */
 #include "config.h"
 
@@ -33,6 +34,8 @@ typedef struct {
   VfpLease *lease;         /* the <lease> being read */
   GPtrArray *children;     /* element names seen in it, for the one-of-each rule */
   GString *note;           /* the text of its <note> while inside it */
+  GHashTable *pfs;         /* pf -> VfpPfRecord*, or NULL: checked, not kept */
+  GHashTable *pfs_seen;    /* owned: the <pf> addresses read, for duplicates */
 } Reader;
 
 /* Attributes as SAX2 passes them: localname, prefix, URI, value, end. */
@@ -142,6 +145,44 @@ start_lease (Reader *r, int n, Attrs a)
     bad_lease (r, g_strdup_printf (_("the lease of %s has a bad timestamp"), lease->vf));
 }
 
+/* <pf address='0000:05:00.0' identity='dsn:...' model='...' recorded='N'/>:
+ * which card a PF was when vfpool first used it. A bad one refuses the
+ * store: a lost record would silently accept another card. */
+static void
+start_pf (Reader *r, int n, Attrs a)
+{
+  g_autofree char *address = attr (n, a, "address");
+  g_autofree char *identity = attr (n, a, "identity");
+  g_autofree char *model = attr (n, a, "model");
+  g_autofree char *pf = NULL;
+  gint64 recorded = 0;
+  VfpAddr addr;
+
+  if (address == NULL || !vfp_addr_parse (address, &addr, NULL)
+      || identity == NULL || identity[0] == '\0'
+      || !attr_int64 (n, a, "recorded", 0, G_MAXINT64, &recorded))
+    {
+      bad_lease (r, g_strdup_printf (_("the identity record of PF '%s' is malformed"), address ? address : ""));
+      return;
+    }
+  pf = vfp_addr_to_string (&addr);
+  if (!g_hash_table_add (r->pfs_seen, g_strdup (pf)))
+    {
+      bad_lease (r, g_strdup_printf (_("PF %s has two identity records"), pf));
+      return;
+    }
+  if (r->pfs != NULL)
+    {
+      VfpPfRecord *rec = g_new0 (VfpPfRecord, 1);
+
+      rec->pf = g_steal_pointer (&pf);
+      rec->identity = g_steal_pointer (&identity);
+      rec->model = g_steal_pointer (&model);
+      rec->recorded = recorded;
+      g_hash_table_replace (r->pfs, rec->pf, rec);
+    }
+}
+
 /* <owner>, <device>, <reservation>, <note> of the current lease. */
 static void
 start_lease_child (Reader *r, const char *name, int n, Attrs a)
@@ -230,6 +271,8 @@ on_start (void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlC
         start_root (r, name, nb_attributes, attributes);
       else if (r->depth == 1 && strcmp (name, "lease") == 0)
         start_lease (r, nb_attributes, attributes);
+      else if (r->depth == 1 && strcmp (name, "pf") == 0)
+        start_pf (r, nb_attributes, attributes);
       else if (r->depth == 2 && r->lease != NULL)
         start_lease_child (r, name, nb_attributes, attributes);
     }
@@ -284,10 +327,10 @@ on_doctype (void *ctx, const xmlChar *name, const xmlChar *external_id, const xm
  * -1, else what FD holds, read piece by piece. WHAT names it in errors. */
 static gboolean
 parse (const char *text, gsize len, int fd, const char *what, GHashTable *into,
-       guint64 *generation, GError **error)
+       GHashTable *pfs, guint64 *generation, GError **error)
 {
   xmlSAXHandler sax;
-  Reader r = { what, into, 0, NULL, 0, FALSE, FALSE, NULL, NULL, NULL, NULL };
+  Reader r = { what, into, 0, NULL, 0, FALSE, FALSE, NULL, NULL, NULL, NULL, pfs, NULL };
   g_autofree char *problem = NULL;
   gboolean ok;
   int well_formed;
@@ -306,6 +349,7 @@ parse (const char *text, gsize len, int fd, const char *what, GHashTable *into,
   sax.cdataBlock = on_text;
   sax.internalSubset = on_doctype;
   r.children = g_ptr_array_new_with_free_func (g_free);
+  r.pfs_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   r.ctxt = xmlCreatePushParserCtxt (&sax, &r, NULL, 0, NULL);
   if (r.ctxt == NULL)
     g_error ("out of memory");
@@ -353,6 +397,7 @@ parse (const char *text, gsize len, int fd, const char *what, GHashTable *into,
   if (r.note != NULL)
     g_string_free (r.note, TRUE);
   g_ptr_array_unref (r.children);
+  g_hash_table_unref (r.pfs_seen);
   ok = problem == NULL && r.error == NULL;
   if (problem != NULL)
     g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
@@ -372,7 +417,7 @@ gboolean
 vfp_state_parse (const char *text, gsize len, const char *what, GHashTable *into,
                  guint64 *generation, GError **error)
 {
-  return parse (text, len, -1, what, into, generation, error);
+  return parse (text, len, -1, what, into, NULL, generation, error);
 }
 
 /* The same for the store FD holds, from where it stands; the caller
@@ -381,5 +426,14 @@ gboolean
 vfp_state_parse_fd (int fd, const char *what, GHashTable *into, guint64 *generation,
                     GError **error)
 {
-  return parse (NULL, 0, fd, what, into, generation, error);
+  return parse (NULL, 0, fd, what, into, NULL, generation, error);
+}
+
+/* The same, also reading the PF identity records into PFS (pf ->
+ * VfpPfRecord*). */
+gboolean
+vfp_state_parse_store_fd (int fd, const char *what, GHashTable *leases, GHashTable *pfs,
+                          guint64 *generation, GError **error)
+{
+  return parse (NULL, 0, fd, what, leases, pfs, generation, error);
 }

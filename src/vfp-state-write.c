@@ -28,11 +28,11 @@ put_attr_int (xmlTextWriter *w, const char *name, gint64 value)
   xmlTextWriterWriteAttribute (w, BAD_CAST name, BAD_CAST buf);
 }
 
-/* LEASES (VfpLease*, in the order to write) as the store's XML, with
- * libxml2's streaming writer (names and labels are data: it escapes
- * them). */
+/* LEASES (VfpLease*, in the order to write) and PFS (VfpPfRecord*, may
+ * be NULL) as the store's XML, with libxml2's streaming writer (names and
+ * labels are data: it escapes them). */
 void
-vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, guint64 generation)
+vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, GPtrArray *pfs, guint64 generation)
 {
   guint i;
 
@@ -42,6 +42,19 @@ vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, guint64 generation)
   xmlTextWriterStartElement (w, BAD_CAST "leases");
   put_attr_int (w, "version", VFP_STATE_VERSION);
   put_attr_int (w, "generation", generation);
+  /* <pf> is optional: a vfpool that does not know it skips it, so the
+   * store stays version 1 */
+  for (i = 0; pfs != NULL && i < pfs->len; i++)
+    {
+      VfpPfRecord *r = pfs->pdata[i];
+
+      xmlTextWriterStartElement (w, BAD_CAST "pf");
+      put_attr (w, "address", r->pf);
+      put_attr (w, "identity", r->identity);
+      put_attr (w, "model", r->model);
+      put_attr_int (w, "recorded", r->recorded);
+      xmlTextWriterEndElement (w);
+    }
   for (i = 0; i < leases->len; i++)
     {
       VfpLease *l = leases->pdata[i];
@@ -150,14 +163,14 @@ create_temp (int dir_fd, char name[static sizeof VFP_LEASES_FILE + 7])
   return fd;
 }
 
-/* Writes LEASES to DIR/leases.xml (DIR_FD: the checked directory): into a
+/* Writes LEASES and PFS to DIR/leases.xml (DIR_FD: the checked directory): into a
  * new file as the XML is made, fsync, rename over leases.xml, fsync of the
  * directory. A crash leaves the old store or the new one, never a mix.
  * The store is never held in memory whole: as a string it was, twice, the
  * peak of an audit --fix of 1500 leases (0.7 MB). */
 gboolean
 vfp_state_write_file (int dir_fd, const char *dir, GPtrArray *leases,
-                      guint64 generation, GError **error)
+                      GPtrArray *pfs, guint64 generation, GError **error)
 {
   char name[sizeof VFP_LEASES_FILE + 7];
   Sink sink = { create_temp (dir_fd, name), 0 };
@@ -181,7 +194,7 @@ vfp_state_write_file (int dir_fd, const char *dir, GPtrArray *leases,
     void *saved_ctx = xmlGenericErrorContext;
 
     xmlSetGenericErrorFunc (NULL, quiet);
-    vfp_state_write_xml (w, leases, generation);
+    vfp_state_write_xml (w, leases, pfs, generation);
     xmlFreeTextWriter (w);       /* flushes, and frees OUT */
     xmlSetGenericErrorFunc (saved_ctx, saved);
   }

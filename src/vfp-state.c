@@ -26,6 +26,7 @@ struct _VfpState {
   int dir_fd;              /* O_PATH-like handle on the checked directory */
   int lock_fd;             /* holds the flock while the state is open */
   GHashTable *leases;      /* owned: vf -> VfpLease* */
+  GHashTable *pfs;         /* owned: pf -> VfpPfRecord* */
   guint64 generation;      /* of the store as loaded (or last saved) */
   gboolean touched;        /* a lease was added, changed or removed since */
 };
@@ -244,7 +245,7 @@ load (VfpState *state, GError **error)
       close (fd);
       return vfp_state_parse ("", VFP_LEASES_MAX_SIZE + 1, path, state->leases, NULL, error);
     }
-  ok = vfp_state_parse_fd (fd, path, state->leases, &state->generation, error);
+  ok = vfp_state_parse_store_fd (fd, path, state->leases, state->pfs, &state->generation, error);
   close (fd);
   return ok;
 }
@@ -275,6 +276,8 @@ vfp_state_open (const char *dir, guint timeout_ms, GError **error)
   state->lock_fd = -1;
   state->leases = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                          (GDestroyNotify) vfp_lease_free);
+  state->pfs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                      (GDestroyNotify) vfp_pf_record_free);
   state->dir_fd = open_dir (dir, error);
   if (state->dir_fd < 0)
     return NULL;
@@ -314,6 +317,7 @@ vfp_state_close (VfpState *state)
   if (state->dir_fd >= 0)
     close (state->dir_fd);
   g_hash_table_unref (state->leases);
+  g_hash_table_unref (state->pfs);
   g_free (state->dir);
   g_free (state);
 }
@@ -365,8 +369,9 @@ gboolean
 vfp_state_save (VfpState *state, GError **error)
 {
   g_autoptr (GPtrArray) list = vfp_state_list (state);
+  g_autoptr (GPtrArray) pfs = vfp_state_list_pfs (state);
 
-  if (!vfp_state_write_file (state->dir_fd, state->dir, list,
+  if (!vfp_state_write_file (state->dir_fd, state->dir, list, pfs,
                              state->generation + (state->touched ? 1 : 0), error))
     return FALSE;
   if (state->touched)
@@ -425,4 +430,59 @@ vfp_state_touch (VfpState *state, VfpLease *lease)
 {
   lease->serial = state->generation + 1;
   state->touched = TRUE;
+}
+
+void
+vfp_pf_record_free (VfpPfRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->pf);
+  g_free (record->identity);
+  g_free (record->model);
+  g_free (record);
+}
+
+/* The identity recorded for PF ("0000:05:00.0"), or NULL (a PF vfpool has
+ * not used yet, or a store an older vfpool wrote). Owned by the store. */
+const VfpPfRecord *
+vfp_state_get_pf (VfpState *state, const char *pf)
+{
+  return pf != NULL ? g_hash_table_lookup (state->pfs, pf) : NULL;
+}
+
+static int
+compare_pf_records (gconstpointer a, gconstpointer b)
+{
+  return strcmp ((*(VfpPfRecord *const *) a)->pf, (*(VfpPfRecord *const *) b)->pf);
+}
+
+/* The PF identity records ordered by address; the array does not own them. */
+GPtrArray *
+vfp_state_list_pfs (VfpState *state)
+{
+  GPtrArray *list = g_ptr_array_sized_new (g_hash_table_size (state->pfs));
+  GHashTableIter it;
+  gpointer value;
+
+  g_hash_table_iter_init (&it, state->pfs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    g_ptr_array_add (list, value);
+  g_ptr_array_sort (list, compare_pf_records);
+  return list;
+}
+
+/* Records (or replaces) which card PF is; the next save writes it. Not a
+ * lease change: the generation the audit compares stays. */
+void
+vfp_state_set_pf (VfpState *state, const char *pf, const char *identity,
+                  const char *model, gint64 recorded)
+{
+  VfpPfRecord *r = g_new0 (VfpPfRecord, 1);
+
+  r->pf = g_strdup (pf);
+  r->identity = g_strdup (identity);
+  r->model = g_strdup (model);
+  r->recorded = recorded;
+  g_hash_table_replace (state->pfs, r->pf, r);
 }

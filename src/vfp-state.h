@@ -39,6 +39,15 @@ typedef struct {
   char *note;              /* owned: why quarantined, or the last event; or NULL */
 } VfpLease;
 
+/* Which card a PF was when vfpool first used it (see vfp-identity.h): a
+ * lease names a VF by PCI address, and addresses move with the hardware. */
+typedef struct {
+  char *pf;                /* owned: "0000:05:00.0"; the key */
+  char *identity;          /* owned: "dsn:...", "mac:..." or "pci:..." */
+  char *model;             /* owned: "8086:10fb:8086:000c", or NULL */
+  gint64 recorded;         /* unix seconds */
+} VfpPfRecord;
+
 typedef struct _VfpState VfpState;
 
 VfpState *vfp_state_open (const char *dir, guint timeout_ms, GError **error);
@@ -53,6 +62,12 @@ VfpLease *vfp_state_get (VfpState *state, const char *vf);
 GPtrArray *vfp_state_list (VfpState *state);
 GPtrArray *vfp_state_list_unsorted (VfpState *state);
 guint vfp_state_count (VfpState *state);
+
+const VfpPfRecord *vfp_state_get_pf (VfpState *state, const char *pf);
+GPtrArray *vfp_state_list_pfs (VfpState *state);
+void vfp_state_set_pf (VfpState *state, const char *pf, const char *identity,
+                       const char *model, gint64 recorded);
+void vfp_pf_record_free (VfpPfRecord *record);
 
 /* For vfp-pool only: the one module that changes lease state. */
 void vfp_state_put (VfpState *state, VfpLease *lease);
@@ -71,3 +86,5 @@ gboolean vfp_state_parse (const char *text, gsize len, const char *what,
                           GHashTable *into, guint64 *generation, GError **error);
 gboolean vfp_state_parse_fd (int fd, const char *what, GHashTable *into,
                              guint64 *generation, GError **error);
+gboolean vfp_state_parse_store_fd (int fd, const char *what, GHashTable *leases,
+                                   GHashTable *pfs, guint64 *generation, GError **error);

@@ -25,6 +25,7 @@ static const VfpCommand commands[] = {
   { "reserve", N_("Hold VFs for a user outside libvirt (--owner LABEL)"), vfp_cmd_reserve },
   { "release", N_("Free VFs held with reserve"), vfp_cmd_release },
   { "apply", N_("Create the VFs every pool's numvfs= asks for (at boot)"), vfp_cmd_apply },
+  { "adopt-hardware", N_("Accept the card now at a PF's address after the audit reported identity-changed"), vfp_cmd_adopt_hardware },
 };
 
 static char *

@@ -18,6 +18,7 @@
 #define CAP_PCIE 0x40
 #define ECAP_SRIOV 0x160
 #define ECAP_ACS 0x1d0
+#define ECAP_DSN 0x1f0
 
 /* The demo host of the README: an Intel 82599 (VFs at 05:10.0, 05:10.2, ...)
  * and a Mellanox ConnectX-4 Lx on another NUMA node, both under root ports
@@ -31,7 +32,8 @@ const FakePciFunction fake_demo_host[] = {
     .iommu_group = 40, .netdev = "enp5s0f0", .mac = "90:e2:ba:76:86:a8",
     .total_vfs = 64, .initial_vfs = 64, .num_vfs = 8, .vf_offset = 128,
     .vf_stride = 2, .vf_device = 0x10ed, .vf_driver = "ixgbevf",
-    .vf_netdev_fmt = "enp5s16f%u", .vf_iommu_group_base = 100 },
+    .vf_netdev_fmt = "enp5s16f%u", .vf_iommu_group_base = 100,
+    .dsn = 0x90e2baffff7686a8ULL, .subsystem_vendor = 0x8086, .subsystem_device = 0x000c },
   { .address = "0000:80:02.0", .vendor = 0x8086, .device = 0x2f04,
     .class_code = 0x060400, .driver = "pcieport", .numa_node = 1,
     .iommu_group = 31, .acs = TRUE },
@@ -41,7 +43,8 @@ const FakePciFunction fake_demo_host[] = {
     .mac = "b8:59:9f:12:34:50", .acs = TRUE, .total_vfs = 8,
     .initial_vfs = 8, .num_vfs = 4, .vf_offset = 2, .vf_stride = 1,
     .vf_device = 0x1016, .vf_driver = "mlx5_core",
-    .vf_netdev_fmt = "enp129s0f0v%u", .vf_iommu_group_base = 200 },
+    .vf_netdev_fmt = "enp129s0f0v%u", .vf_iommu_group_base = 200,
+    .subsystem_vendor = 0x15b3, .subsystem_device = 0x0003 },
 };
 const gsize fake_demo_host_len = G_N_ELEMENTS (fake_demo_host);
 const FakeHostOptions fake_demo_options = { .iommu = TRUE, .intr_remap = TRUE,
@@ -115,8 +118,8 @@ put32 (guint8 *cfg, guint off, guint32 v)
   put16 (cfg, off + 2, v >> 16);
 }
 
-/* A 4 KiB config space: header, a PCIe capability, and the extended SR-IOV
- * and ACS capabilities where the table asks for them. */
+/* A 4 KiB config space: header, a PCIe capability, and the extended SR-IOV,
+ * ACS and Device Serial Number capabilities where the table asks for them. */
 static void
 build_config (const FakePciFunction *f, gboolean is_vf, guint8 *cfg)
 {
@@ -131,6 +134,11 @@ build_config (const FakePciFunction *f, gboolean is_vf, guint8 *cfg)
   put16 (cfg, 0x06, 0x0010);                    /* status: capability list */
   put32 (cfg, 0x08, f->class_code << 8 | 0x01); /* class code, revision 1 */
   cfg[0x0e] = bridge ? 0x01 : 0x00;
+  if (!bridge && !is_vf)
+    {
+      put16 (cfg, 0x2c, f->subsystem_vendor);
+      put16 (cfg, 0x2e, f->subsystem_device);
+    }
   cfg[0x34] = CAP_PCIE;
   cfg[CAP_PCIE] = 0x10;                         /* PCI Express */
   cfg[CAP_PCIE + 1] = 0;
@@ -159,6 +167,13 @@ build_config (const FakePciFunction *f, gboolean is_vf, guint8 *cfg)
       put32 (cfg, ECAP_SRIOV + 0x1c, 0x00000553);
       put32 (cfg, ECAP_SRIOV + 0x20, 0x00000001);
       next_ecap = ECAP_SRIOV;
+    }
+  if (f->dsn != 0 && !is_vf)
+    {
+      put32 (cfg, ECAP_DSN, 0x0003 | 1 << 16 | next_ecap << 20);
+      put32 (cfg, ECAP_DSN + 4, (guint32) f->dsn);
+      put32 (cfg, ECAP_DSN + 8, (guint32) (f->dsn >> 32));
+      next_ecap = ECAP_DSN;
     }
   /* The chain starts at 0x100; a function without extended capabilities
    * still needs a null header there. */
@@ -212,6 +227,10 @@ build_function (const char *root, const FakePciFunction *f, const char *address,
       || !write_attr (dir, "resource", error,
                       "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"))
     return FALSE;
+  if (f->subsystem_vendor != 0 && !is_vf
+      && (!write_attr (dir, "subsystem_vendor", error, "0x%04x\n", f->subsystem_vendor)
+          || !write_attr (dir, "subsystem_device", error, "0x%04x\n", f->subsystem_device)))
+    return FALSE;
 
   link = g_build_filename ("bus/pci/devices", address, NULL);
   if (!make_link (root, link, rel, error))
@@ -239,7 +258,9 @@ build_function (const char *root, const FakePciFunction *f, const char *address,
     {
       g_autofree char *netdir = g_build_filename (dir, "net", netdev, NULL);
 
+      /* addr_assign_type 0: the address is the permanent one */
       if (!write_attr (netdir, "address", error, "%s\n", mac)
+          || !write_attr (netdir, "addr_assign_type", error, "0\n")
           || !write_attr (netdir, "operstate", error, "up\n"))
         return FALSE;
     }

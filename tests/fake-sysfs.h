@@ -28,6 +28,9 @@ typedef struct {
   const char *vf_netdev_fmt;   /* e.g. "enp5s0f0v%u", or NULL for non-NICs */
   int vf_iommu_group_base;     /* first VF's group; the others count up; -1: none */
   gboolean vfs_share_group;    /* put every VF in the first VF's group */
+  guint64 dsn;                 /* PCIe Device Serial Number capability; 0: none */
+  guint16 subsystem_vendor;    /* 0: no subsystem_vendor/_device files */
+  guint16 subsystem_device;
 } FakePciFunction;
 
 typedef struct {
