@@ -132,10 +132,11 @@ read_dsn (VfpIdentity *id, const char *pf)
                           (guint) (s >> 8) & 0xff, (guint) s & 0xff);
 }
 
-/* The permanent MAC of netdev NAME as the driver reports it
- * (ETHTOOL_GPERMADDR, which needs no privilege), or NULL. */
-static char *
-ethtool_perm_addr (const char *name)
+/* The permanent MAC of the kernel's netdev NAME as its driver reports it
+ * (ETHTOOL_GPERMADDR, which needs no privilege: "90:e2:ba:76:86:a8"), or
+ * NULL (no such netdev, or a driver that knows none); the caller frees it. */
+char *
+vfp_identity_permanent_mac (const char *name)
 {
   struct {
     struct ethtool_perm_addr epa;
@@ -195,7 +196,7 @@ read_mac (VfpIdentity *id, const char *pf)
   if (first == NULL)
     return NULL;
   if (id->real_sysfs)
-    mac = ethtool_perm_addr (first);
+    mac = vfp_identity_permanent_mac (first);
   if (mac == NULL)
     {
       g_autofree char *type_path = vfp_sysfs_path (dir, first, "addr_assign_type", NULL);
