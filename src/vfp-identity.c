@@ -46,6 +46,7 @@ vfp_identity_new (const char *sysfs_root)
   return id;
 }
 
+/* Frees ID and the libpci handle it may have made. */
 void
 vfp_identity_free (VfpIdentity *id)
 {
@@ -64,6 +65,7 @@ device_file (VfpIdentity *id, const char *pf, const char *name)
   return vfp_sysfs_path (id->root, "bus", "pci", "devices", pf, name, NULL);
 }
 
+/* A 16-bit hex attribute of PF ("0x8086"); FALSE when missing or bad. */
 static gboolean
 read_hex (VfpIdentity *id, const char *pf, const char *name, guint64 *out)
 {

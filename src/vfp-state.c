@@ -432,6 +432,7 @@ vfp_state_touch (VfpState *state, VfpLease *lease)
   state->touched = TRUE;
 }
 
+/* Frees a PF identity record (the store owns those it holds). */
 void
 vfp_pf_record_free (VfpPfRecord *record)
 {
