@@ -49,6 +49,23 @@ vfp_cli_print_warnings (VfpCli *cli, GPtrArray *warnings)
     vfp_cli_warn (cli, "%s", (const char *) warnings->pdata[i]);
 }
 
+/* Removes the "--" that ended the options, as virsh does: GLib keeps it
+ * when an argument after it starts with '-' (a guest named "-dash"), and
+ * the argument after it is then a name, never an option. */
+static void
+drop_separator (int *argc, char **argv)
+{
+  int i;
+
+  for (i = 1; i < *argc; i++)
+    if (strcmp (argv[i], "--") == 0)
+      {
+        memmove (argv + i, argv + i + 1, (*argc - i) * sizeof (char *));
+        (*argc)--;
+        return;
+      }
+}
+
 /* Parses a command's options (ENTRIES plus --json); FALSE when the command
  * should stop, with *EXIT_CODE set (0 after --help). */
 gboolean
@@ -76,6 +93,7 @@ vfp_cli_parse (VfpCli *cli, const char *command, const char *args,
                                   command, error->message, command);
       return FALSE;
     }
+  drop_separator (argc, *argv);
   return TRUE;
 }
 

@@ -69,6 +69,20 @@ run "$VFPOOL" -c "test:///nonexistent.xml" --sysfs-root "$root" status
 check "an unreachable libvirt only warns" equals "$run_rc" 0
 check "the warning names the URI" contains "$run_err" "test:///nonexistent.xml"
 
+# A guest whose name starts with '-' is named after "--", as with virsh.
+sed 's|</node>|<domain type="test"><name>-dash</name><uuid>dddddddd-dddd-dddd-dddd-dddddddddddd</uuid><memory>65536</memory><os><type>hvm</type></os></domain></node>|' \
+  "${uri#test://}" > "$tap_tmp/dash.xml"
+dash () { "$VFPOOL" -c "test://$tap_tmp/dash.xml" --config "$conf" --sysfs-root "$root" --template-dir "$top_srcdir/xml-templates" "$@"; }
+run dash attach --config --dry-run -- -dash
+check "attach -- -dash finds the guest named -dash" equals "$run_rc" 0
+check "and prints the device XML for it" contains "$run_out" '<interface type="hostdev"'
+run dash detach --all -- -dash
+check "detach --all -- -dash finds it too (it holds no VF)" contains "$run_err" "-dash: The guest holds no VF"
+run dash attach --config --dry-run -- -dash extra
+check "after --, a second name is still one too many" equals "$run_rc" 2
+run dash attach --config --dry-run -- --config
+check "after --, an option is a name" contains "$run_err" "There is no guest '--config'"
+
 # Pools and leases, with the demo's configuration (one pool over both PFs).
 p () { "$VFPOOL" --config "$conf" --sysfs-root "$root" "$@"; }
 run p reserve --owner dpdk-a --count 2
