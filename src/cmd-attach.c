@@ -245,6 +245,8 @@ print_result (VfpCli *cli, VfpGuest *guest, GPtrArray *items, gboolean live, gbo
       vfp_cli_print_json (json);
       return;
     }
+  if (cli->quiet)
+    return;
   for (i = 0; i < items->len; i++)
     {
       Item *it = items->pdata[i];

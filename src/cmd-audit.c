@@ -165,8 +165,10 @@ print_text (GPtrArray *findings, GPtrArray *fixed)
             findings->len, errors, warnings, fixable);
 }
 
+/* The report as one JSON document; ERROR, when not NULL, is what went
+ * wrong after the audit itself (the metrics file). */
 static void
-print_json (GPtrArray *findings, GPtrArray *fixed, double seconds)
+print_json (GPtrArray *findings, GPtrArray *fixed, double seconds, const char *error)
 {
   g_autoptr (VfpJson) json = vfp_json_new ();
   guint i;
@@ -200,6 +202,8 @@ print_json (GPtrArray *findings, GPtrArray *fixed, double seconds)
   vfp_json_end_array (json);
   vfp_json_key (json, "duration_seconds");
   vfp_json_int (json, (gint64) (seconds * 1000) / 1000);
+  if (error != NULL)
+    vfp_json_member_string (json, "error", error);
   vfp_json_end_object (json);
   vfp_cli_print_json (json);
 }
@@ -259,6 +263,7 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   g_autoptr (VfpPool) pool = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (VfpAuditSnapshot) before = NULL;
+  g_autofree char *metrics_error = NULL;
   int code = VFP_EXIT_OK;
   double seconds;
   guint i;
@@ -338,11 +343,16 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
     }
   g_ptr_array_sort (findings, compare_findings);
   seconds = (g_get_monotonic_time () - t0) / 1e6;
+  /* The timer runs the audit with -q: metrics that were not written are
+   * an error everyone sees, and the unit fails (exit 2), or the dashboard
+   * would show the last good night for ever. */
   if (prometheus && !write_prometheus (cli, prometheus, state, findings, now, seconds, &error))
-    vfp_cli_warn (cli, _("Cannot write %s: %s"), prometheus, error->message);
+    metrics_error = g_strdup_printf (_("Cannot write the metrics file %s: %s"), prometheus, error->message);
   if (cli->json)
-    print_json (findings, fixed, seconds);
+    print_json (findings, fixed, seconds, metrics_error);
   else
     print_text (findings, fixed);
+  if (metrics_error != NULL)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", metrics_error);
   return findings->len > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;
 }

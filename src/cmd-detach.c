@@ -200,7 +200,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
         step.gone = !still_mine (cli, host->sysfs, &step);
       if (step.gone)
         {
-          if (!cli->json)
+          if (!cli->json && !cli->quiet)
             printf (_("VF %s was detached from %s by another vfpool meanwhile\n"), l->vf, vfp_virt_domain_name (guest->dom));
           outcome = "free";
         }
@@ -240,7 +240,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
           vfp_guest_reload (guest, NULL);
           if (!step.gone && !vfp_guest_write_metadata (guest, NULL, l->alias, guest->active, guest->persistent, &e))
             vfp_cli_warn (cli, "%s", e->message);
-          if (!cli->json)
+          if (!cli->json && !cli->quiet)
             printf (_("VF %s detached from %s (%s)\n"), l->vf, vfp_virt_domain_name (guest->dom), l->alias);
           outcome = "free";
         }

@@ -200,7 +200,7 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
       vfp_json_end_object (json);
       vfp_cli_print_json (json);
     }
-  else
+  else if (!cli->quiet)
     printf (_("Guest %s migrated to %s; VFs that will be attached again there once it runs: %u.\n"),
             vfp_virt_domain_name (guest->dom), argv[2], moving->len);
   return VFP_EXIT_OK;

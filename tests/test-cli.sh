@@ -183,6 +183,15 @@ check "the reservation stands, so release --owner can free it" equals \
   "$(p list --json | jq '[.[] | select(.owner == "full-disk")] | length')" 1
 p -q release --owner full-disk
 
+# The nightly timer runs the audit with -q: metrics that cannot be written
+# are an error that -q does not hide, and the unit fails.
+run p -q -c "$uri" audit --prometheus /nonexistent/dir/vfpool.prom
+check "-q audit whose metrics file cannot be written exits 2" equals "$run_rc" 2
+check "and says so despite -q" contains "$run_err" "Cannot write the metrics file /nonexistent/dir/vfpool.prom"
+run p -q -c "$uri" audit --prometheus "$tap_tmp/vfpool.prom"
+check "-q audit that writes its metrics file: no error" equals "$run_rc/$run_err" "0/"
+check "the metrics file is written" contains "$(cat "$tap_tmp/vfpool.prom")" "vfpool_audit_last_run_timestamp_seconds"
+
 # Chinese, from the catalog built in the tree.
 if locale -a 2>/dev/null | grep -qi '^zh_CN.utf-\?8$'; then
   mkdir -p "$tap_tmp/locale/zh_CN/LC_MESSAGES"
