@@ -91,11 +91,15 @@ write_prometheus (VfpCli *cli, const char *path, VfpState *state, GPtrArray *fin
           VfpPf *pf = pc->pfs->pdata[j];
           guint counts[VFP_LEASE_QUARANTINED + 1] = { 0 };
 
+          /* as vfpool status counts: free VFs only where vfs= and
+           * exclude= let the pool hand them out */
           for (k = 0; k < pf->vfs->len; k++)
             {
-              VfpLease *l = state ? vfp_state_get (state, ((VfpVf *) pf->vfs->pdata[k])->fn.address) : NULL;
+              VfpVf *vf = pf->vfs->pdata[k];
+              VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
 
-              counts[l ? l->state : VFP_LEASE_FREE]++;
+              if (l != NULL || vfp_pool_config_covers (pc, vf))
+                counts[l ? l->state : VFP_LEASE_FREE]++;
             }
           for (k = 0; k <= VFP_LEASE_QUARANTINED; k++)
             g_string_append_printf (s, "vfpool_vfs{pool=\"%s\",pf=\"%s\",state=\"%s\"} %u\n",

@@ -154,6 +154,16 @@ typedef struct {
   gboolean pf_taken;       /* this request already took a VF of its PF */
 } Candidate;
 
+/* Whether VF is one of the VFs pool PC may hand out at all: its index is in
+ * vfs= (when given) and exclude= names neither its index nor its address.
+ * What status, list and the metrics count as the pool's. */
+gboolean
+vfp_pool_config_covers (const VfpPoolConfig *pc, const VfpVf *vf)
+{
+  return vfp_pool_config_has_index (pc, vf->index)
+         && !vfp_pool_config_excludes (pc, vf->index, vf->fn.address);
+}
+
 /* Whether VF (holding LEASE, or none) can be handed out from PC by what
  * the configuration and the store say; if not and WHY is not NULL, *WHY
  * receives the reason. Most VFs of a busy pool are taken: only --explain

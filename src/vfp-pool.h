@@ -56,6 +56,7 @@ typedef struct {
   char *reason;            /* owned, translated */
 } VfpExplain;
 
+gboolean vfp_pool_config_covers (const VfpPoolConfig *pc, const VfpVf *vf);
 VfpPool *vfp_pool_new (VfpConfig *config, VfpSysfs *sysfs, VfpState *state);
 void vfp_pool_free (VfpPool *pool);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpPool, vfp_pool_free)
