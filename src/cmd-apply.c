@@ -71,6 +71,6 @@ vfp_cmd_apply (VfpCli *cli, int argc, char **argv)
   vfp_json_end_array (json);
   vfp_cli_print_events (cli, pool->events);
   if (cli->json)
-    vfp_cli_print_json (json);
+    vfp_cli_print_json (cli, json);
   return failed > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;
 }

@@ -172,7 +172,7 @@ print_text (GPtrArray *findings, GPtrArray *fixed)
 /* The report as one JSON document; ERROR, when not NULL, is what went
  * wrong after the audit itself (the metrics file). */
 static void
-print_json (GPtrArray *findings, GPtrArray *fixed, double seconds, const char *error)
+print_json (VfpCli *cli, GPtrArray *findings, GPtrArray *fixed, double seconds, const char *error)
 {
   g_autoptr (VfpJson) json = vfp_json_new ();
   guint i;
@@ -209,7 +209,7 @@ print_json (GPtrArray *findings, GPtrArray *fixed, double seconds, const char *e
   if (error != NULL)
     vfp_json_member_string (json, "error", error);
   vfp_json_end_object (json);
-  vfp_cli_print_json (json);
+  vfp_cli_print_json (cli, json);
 }
 
 /* The leases before the guests are read. The guests' XML is older than
@@ -353,7 +353,7 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   if (prometheus && !write_prometheus (cli, prometheus, state, findings, now, seconds, &error))
     metrics_error = g_strdup_printf (_("Cannot write the metrics file %s: %s"), prometheus, error->message);
   if (cli->json)
-    print_json (findings, fixed, seconds, metrics_error);
+    print_json (cli, findings, fixed, seconds, metrics_error);
   else
     print_text (findings, fixed);
   if (metrics_error != NULL)

@@ -55,7 +55,7 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
         }
     }
   vfp_json_end_array (json);
-  vfp_cli_print_json (json);
+  vfp_cli_print_json (cli, json);
 }
 
 int

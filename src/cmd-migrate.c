@@ -198,7 +198,7 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
         vfp_json_string (json, ((Moving *) moving->pdata[i])->alias);
       vfp_json_end_array (json);
       vfp_json_end_object (json);
-      vfp_cli_print_json (json);
+      vfp_cli_print_json (cli, json);
     }
   else if (!cli->quiet)
     printf (_("Guest %s migrated to %s; VFs that will be attached again there once it runs: %u.\n"),

@@ -9,7 +9,7 @@
 #include "vfp-pool.h"
 
 static void
-print_json (VfpHost *host, VfpHostPf *hpf)
+print_json (VfpCli *cli, VfpHost *host, VfpHostPf *hpf)
 {
   g_autoptr (VfpJson) json = vfp_json_new ();
   VfpPf *pf = hpf->pf;
@@ -58,7 +58,7 @@ print_json (VfpHost *host, VfpHostPf *hpf)
     vfp_json_string (json, ((VfpVf *) pf->vfs->pdata[j])->fn.address);
   vfp_json_end_array (json);
   vfp_json_end_object (json);
-  vfp_cli_print_json (json);
+  vfp_cli_print_json (cli, json);
 }
 
 static void
@@ -132,7 +132,7 @@ pf_show (VfpCli *cli, int argc, char **argv)
                           _("No SR-IOV PF '%s' under %s; 'vfpool status' lists the PFs."),
                           argv[1], host->sysfs->root);
   if (cli->json)
-    print_json (host, hpf);
+    print_json (cli, host, hpf);
   else
     print_text (host, hpf);
   return VFP_EXIT_OK;
@@ -188,7 +188,7 @@ pf_set_numvfs (VfpCli *cli, int argc, char **argv)
       vfp_json_member_int (json, "num_vfs_before", hpf->pf->num_vfs);
       vfp_json_member_int (json, "num_vfs", n);
       vfp_json_end_object (json);
-      vfp_cli_print_json (json);
+      vfp_cli_print_json (cli, json);
     }
   else if (!cli->quiet)
     printf (_("PF %s: %u VFs (was %u).\n"), hpf->pf->fn.address, (guint) n, hpf->pf->num_vfs);

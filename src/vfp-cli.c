@@ -11,7 +11,9 @@
 #include "vfp-virt.h"
 
 /* Prints "vfpool: MESSAGE" on stderr and returns CODE, so commands can
- * `return vfp_cli_error (...)`. Errors are shown even with -q. */
+ * `return vfp_cli_error (...)`. Errors are shown even with -q. The last
+ * one is kept: with --json, a command that fails before it printed its
+ * document prints {"error": MESSAGE} instead. */
 int
 vfp_cli_error (VfpCli *cli, int code, const char *fmt, ...)
 {
@@ -22,6 +24,8 @@ vfp_cli_error (VfpCli *cli, int code, const char *fmt, ...)
   msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
   fprintf (stderr, "vfpool: %s\n", msg);
+  g_free (cli->last_error);
+  cli->last_error = g_steal_pointer (&msg);
   return code;
 }
 
@@ -133,12 +137,48 @@ vfp_cli_load_host (VfpCli *cli, VfpHostDetail detail, int *exit_code)
   return g_steal_pointer (&host);
 }
 
+/* Prints the command's one JSON document (a streamed one is finished). */
 void
-vfp_cli_print_json (VfpJson *json)
+vfp_cli_print_json (VfpCli *cli, VfpJson *json)
 {
   g_autofree char *text = vfp_json_finish (json);
 
   fputs (text, stdout);
+  cli->json_printed = TRUE;
+}
+
+/* With --json, a command that ends with CODE (not 0) before it printed its
+ * document prints {"error": ...} instead: a script that reads standard
+ * output always gets exactly one document. */
+void
+vfp_cli_print_json_error (VfpCli *cli, int code)
+{
+  g_autoptr (VfpJson) json = NULL;
+  g_autofree char *fallback = NULL;
+
+  if (!cli->json || cli->json_printed || code == VFP_EXIT_OK)
+    return;
+  if (cli->last_error == NULL)
+    fallback = g_strdup_printf (_("vfpool failed with exit status %d; standard error says why."), code);
+  json = vfp_json_new ();
+  vfp_json_begin_object (json);
+  vfp_json_member_string (json, "error", cli->last_error ? cli->last_error : fallback);
+  vfp_json_end_object (json);
+  vfp_cli_print_json (cli, json);
+}
+
+/* Whether the command line asks for --json (before a "--"): known before
+ * the options are parsed, so that an error in them, in the global options
+ * or in the configuration is a JSON document too. */
+gboolean
+vfp_cli_wants_json (int argc, char **argv)
+{
+  int i;
+
+  for (i = 1; i < argc && strcmp (argv[i], "--") != 0; i++)
+    if (strcmp (argv[i], "--json") == 0)
+      return TRUE;
+  return FALSE;
 }
 
 const char *
