@@ -96,6 +96,26 @@ save (VfpState *state, VfpPool *pool, VfpHookResult *r, int fail_code)
   return TRUE;
 }
 
+/* The pool of a VF of PF the guest's metadata does not place (an attach
+ * killed before its metadata write, a definition copied without it): the
+ * configured pool of PF. Pools are resolved against a lazy sysfs scan, made
+ * only on the first such VF and kept in *SYSFS for the caller to free. */
+static const char *
+configured_pool (const VfpHookCall *call, VfpSysfs **sysfs, gboolean *resolved, const char *pf)
+{
+  VfpPoolConfig *pc;
+
+  if (pf == NULL || call->config->pools->len == 0)
+    return NULL;
+  if (*sysfs == NULL)
+    {
+      *sysfs = vfp_sysfs_scan_mode (call->sysfs_root, VFP_SYSFS_LAZY, NULL);
+      *resolved = *sysfs != NULL && vfp_config_resolve (call->config, *sysfs, NULL);
+    }
+  pc = *resolved ? vfp_config_pool_of_pf (call->config, pf) : NULL;
+  return pc ? pc->name : NULL;
+}
+
 /* Leases every vfpool device of DOM to it (free, or already its own).
  * STRICT stops at the first VF someone else holds, with the reason in R;
  * otherwise such VFs are only reported. */
@@ -103,6 +123,8 @@ static gboolean
 claim_devices (const VfpHookCall *call, VfpPool *pool, VfpDomain *dom, GPtrArray *devs,
                gboolean strict, VfpHookResult *r)
 {
+  g_autoptr (VfpSysfs) sysfs = NULL;
+  gboolean resolved = FALSE;
   guint i;
 
   for (i = 0; i < devs->len; i++)
@@ -111,11 +133,15 @@ claim_devices (const VfpHookCall *call, VfpPool *pool, VfpDomain *dom, GPtrArray
       VfpMetaVf *m = vfp_domain_find_meta (dom, d->alias);
       g_autoptr (GError) error = NULL;
       g_autofree char *pf = NULL;
+      const char *pool_name;
       char vf[VFP_ADDR_STRLEN];
 
       vfp_addr_format (&d->addr, vf);
       pf = vfp_sysfs_physfn (call->sysfs_root, vf);
-      if (vfp_pool_claim_for_start (pool, vf, pf, dom->uuid, dom->name, m ? m->pool : NULL,
+      pool_name = m && m->pool ? m->pool
+                  : vfp_state_get (pool->state, vf) == NULL ? configured_pool (call, &sysfs, &resolved, pf)
+                  : NULL;
+      if (vfp_pool_claim_for_start (pool, vf, pf, dom->uuid, dom->name, pool_name,
                                     d->alias, d->mac, d->vlan, &error))
         continue;
       if (strict)

@@ -177,4 +177,14 @@ hook g3 migrate begin - < "$tap_tmp/g3.xml" > /dev/full 2> "$tap_tmp/stderr"
 check "migrate begin whose XML cannot be written: exit 1" equals "$?" 1
 check "saying so" contains "$(cat "$tap_tmp/stderr")" "cannot write the XML of guest g3 for libvirt"
 
+# A guest whose definition names a VF without vfpool's metadata (an attach
+# killed before its metadata write, a copied definition): the lease that
+# prepare makes names the pool of the VF's PF all the same.
+guest g6 66666666-6666-6666-6666-666666666666 "$(vf_iface ua-vfpool-0 0x05 0x11 0x6)" "" > "$tap_tmp/g6.xml"
+hookrun "$tap_tmp/g6.xml" g6 prepare begin -
+check "prepare without metadata: exit 0" equals "$run_rc" 0
+check "the lease names the pool of the VF's PF" equals \
+  "$("$VFPOOL" --config "$conf" --state-dir "$state" --sysfs-root "$root" list --json | jq -c '.[] | select(.address == "0000:05:11.6") | [.state, .owner, .pool]')" \
+  '["attached","g6","physnet1"]'
+
 done_testing
