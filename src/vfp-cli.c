@@ -354,6 +354,50 @@ vfp_cli_with_pool (VfpCli *cli, VfpSysfs *sysfs, VfpPoolStep step, gpointer data
   return TRUE;
 }
 
+/* Sets PF's VF count to N: 0 first when changing a non-zero count, as the
+ * kernel requires, then N, then waits up to WAIT_MS (0: not at all) for
+ * the kernel to create the VFs. The store's lock is held only to check
+ * that no VF of PF is in use; the writes and the wait (seconds) happen
+ * under PF's own lock, which allocations and the hook test without waiting
+ * and which is taken before that check: no VF of PF is handed out from the
+ * check to the end, and a guest starting on another PF meanwhile is not
+ * kept waiting. */
+gboolean
+vfp_cli_set_numvfs (VfpCli *cli, VfpSysfs *sysfs, VfpPf *pf, guint n, guint wait_ms, GError **error)
+{
+  g_autoptr (GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_event_free);
+  g_autofree char *msg = NULL;
+  const char *root = sysfs->root;
+  gboolean ok;
+  int pf_lock;
+
+  pf_lock = vfp_pool_lock_pf (cli->state_dir, pf->fn.address, STATE_LOCK_TIMEOUT_MS, error);
+  if (pf_lock < 0)
+    return FALSE;
+  {
+    g_autoptr (VfpState) state = vfp_state_open (cli->state_dir, STATE_LOCK_TIMEOUT_MS, error);
+    g_autoptr (VfpPool) pool = state ? vfp_pool_new (cli->config, sysfs, state) : NULL;
+
+    ok = pool != NULL && vfp_pool_check_numvfs (pool, pf, n, error);
+  }
+  if (!ok || n == pf->num_vfs)
+    {
+      close (pf_lock);
+      return ok;
+    }
+  ok = (pf->num_vfs == 0 || vfp_sysfs_write_numvfs (root, pf->fn.address, 0, error))
+       && (n == 0 || vfp_sysfs_write_numvfs (root, pf->fn.address, n, error));
+  if (ok)
+    {
+      msg = g_strdup_printf (_("Set the VF count of PF %s from %u to %u."), pf->fn.address, pf->num_vfs, n);
+      g_ptr_array_add (events, vfp_event_new ("set-numvfs", pf->fn.address, NULL, msg));
+      vfp_cli_print_events (cli, events);
+      ok = wait_ms == 0 || vfp_sysfs_wait_virtfn (root, pf->fn.address, n, wait_ms, error);
+    }
+  close (pf_lock);
+  return ok;
+}
+
 /* What a long operation is waiting for, on a terminal only: scripts and
  * the journal get the outcome, not the waiting. */
 void

@@ -82,3 +82,5 @@ VfpPool *vfp_cli_open_pool (VfpCli *cli, VfpHost **host, VfpState **state, int *
 /* One change of lease state, under the store's lock, saved and logged. */
 typedef void (*VfpPoolStep) (VfpPool *pool, gpointer data);
 gboolean vfp_cli_with_pool (VfpCli *cli, VfpSysfs *sysfs, VfpPoolStep step, gpointer data);
+gboolean vfp_cli_set_numvfs (VfpCli *cli, VfpSysfs *sysfs, VfpPf *pf, guint n, guint wait_ms,
+                             GError **error);

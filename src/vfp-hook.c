@@ -59,17 +59,27 @@ vfpool_devices (VfpDomain *dom)
   return devs;
 }
 
-/* Opens the store and a pool manager without sysfs (the hook never scans). */
+/* Opens the store and a pool manager without sysfs (the hook never scans).
+ * A store it cannot open (locked for longer than the hook may wait,
+ * unreadable) is said in a line libvirt shows as it is: it names vfpool's
+ * hook and the guest, and what this means for it. */
 static gboolean
 open_pool (const VfpHookCall *call, VfpHookResult *r, VfpState **state, VfpPool **pool,
            int fail_code)
 {
   g_autoptr (GError) error = NULL;
+  const char *guest = call->guest ? call->guest : "-";
 
   *state = vfp_state_open (call->state_dir, call->lock_timeout_ms, &error);
   if (*state == NULL)
     {
-      say (r, fail_code, "%s", error->message);
+      if (g_str_equal (call->op, "prepare"))
+        say (r, fail_code, _("vfpool hook: guest %s cannot start: %s"), guest, error->message);
+      else if (g_str_equal (call->op, "migrate"))
+        say (r, fail_code, _("vfpool hook: guest %s cannot migrate to this host: %s"), guest, error->message);
+      else
+        say (r, fail_code, _("vfpool hook: %s %s of guest %s left its leases as they were: %s"),
+             call->op, call->subop, guest, error->message);
       return FALSE;
     }
   *pool = vfp_pool_new (call->config, NULL, *state);

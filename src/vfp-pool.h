@@ -78,5 +78,6 @@ gboolean vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf
                                    const char *name, const char *pool_name, const char *alias,
                                    const char *mac, int vlan, GError **error);
 guint vfp_pool_guest_stopped (VfpPool *pool, const char *uuid);
-gboolean vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms,
-                              GError **error);
+int vfp_pool_lock_pf (const char *state_dir, const char *pf, guint timeout_ms, GError **error);
+gboolean vfp_pool_pf_is_changing (VfpPool *pool, const char *pf);
+gboolean vfp_pool_check_numvfs (VfpPool *pool, VfpPf *pf, guint n, GError **error);
