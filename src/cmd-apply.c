@@ -17,8 +17,6 @@ vfp_cmd_apply (VfpCli *cli, int argc, char **argv)
     { NULL }
   };
   g_autoptr (VfpHost) host = NULL;
-  g_autoptr (VfpState) state = NULL;
-  g_autoptr (VfpPool) pool = NULL;
   g_autoptr (VfpJson) json = vfp_json_new ();
   int code = VFP_EXIT_OK;
   guint failed = 0, i, j;
@@ -29,8 +27,8 @@ vfp_cmd_apply (VfpCli *cli, int argc, char **argv)
     return code;
   if (argc > 1 || wait_s < 0)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("apply takes no arguments and a --wait of 0 or more; see 'vfpool apply --help'."));
-  pool = vfp_cli_open_pool (cli, &host, &state, &code);
-  if (pool == NULL)
+  host = vfp_cli_load_host (cli, VFP_HOST_LAZY_VFS, &code);
+  if (host == NULL)
     return code;
   vfp_json_begin_array (json);
   for (i = 0; i < cli->config->pools->len; i++)
@@ -47,7 +45,7 @@ vfp_cmd_apply (VfpCli *cli, int argc, char **argv)
           if (wait_s > 0 && pf->num_vfs != (guint) pc->numvfs)
             vfp_cli_progress (cli, _("setting %d VFs on PF %s and waiting up to %d s for the kernel..."),
                               pc->numvfs, pf->fn.address, wait_s);
-          ok = vfp_pool_set_numvfs (pool, pf, pc->numvfs, wait_s * 1000, &error);
+          ok = vfp_cli_set_numvfs (cli, host->sysfs, pf, pc->numvfs, wait_s * 1000, &error);
 
           vfp_json_begin_object (json);
           vfp_json_member_string (json, "pool", pc->name);
@@ -69,8 +67,7 @@ vfp_cmd_apply (VfpCli *cli, int argc, char **argv)
         }
     }
   vfp_json_end_array (json);
-  vfp_cli_print_events (cli, pool->events);
   if (cli->json)
-    vfp_cli_print_json (json);
+    vfp_cli_print_json (cli, json);
   return failed > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;
 }

@@ -210,41 +210,70 @@ rollback (VfpCli *cli, VfpSysfs *sysfs, VfpGuest *guest, GPtrArray *items,
   return clean;
 }
 
+/* The outcome as one JSON document: the VFs (with their device XML for
+ * --print-xml and --dry-run), and --explain's reasons. */
 static void
-print_result (VfpCli *cli, VfpGuest *guest, GPtrArray *items, gboolean live, gboolean config)
+print_json (VfpCli *cli, VfpGuest *guest, GPtrArray *items, gboolean live, gboolean config,
+            gboolean dry_run, gboolean with_xml, GPtrArray *why)
 {
+  g_autoptr (VfpJson) json = vfp_json_new ();
   guint i;
 
-  if (cli->json)
+  vfp_json_begin_object (json);
+  vfp_json_member_string (json, "guest", vfp_virt_domain_name (guest->dom));
+  vfp_json_member_string (json, "uuid", vfp_virt_domain_uuid (guest->dom));
+  vfp_json_member_bool (json, "live", live);
+  vfp_json_member_bool (json, "config", config);
+  vfp_json_member_bool (json, "dry_run", dry_run);
+  vfp_json_key (json, "vfs");
+  vfp_json_begin_array (json);
+  for (i = 0; i < items->len; i++)
     {
-      g_autoptr (VfpJson) json = vfp_json_new ();
+      Item *it = items->pdata[i];
 
       vfp_json_begin_object (json);
-      vfp_json_member_string (json, "guest", vfp_virt_domain_name (guest->dom));
-      vfp_json_member_string (json, "uuid", vfp_virt_domain_uuid (guest->dom));
-      vfp_json_member_bool (json, "live", live);
-      vfp_json_member_bool (json, "config", config);
-      vfp_json_key (json, "vfs");
+      vfp_json_member_string (json, "address", it->vf);
+      vfp_json_member_string (json, "pf", it->pf);
+      vfp_json_member_string (json, "pool", it->pool);
+      vfp_json_member_string (json, "alias", it->alias);
+      vfp_json_member_string (json, "mac", it->mac);
+      vfp_json_key (json, "vlan");
+      it->vlan >= 0 ? vfp_json_int (json, it->vlan) : vfp_json_null (json);
+      if (with_xml)
+        vfp_json_member_string (json, "xml", it->xml);
+      vfp_json_end_object (json);
+    }
+  vfp_json_end_array (json);
+  if (why != NULL)
+    {
+      vfp_json_key (json, "explain");
       vfp_json_begin_array (json);
-      for (i = 0; i < items->len; i++)
+      for (i = 0; i < why->len; i++)
         {
-          Item *it = items->pdata[i];
+          VfpExplain *e = why->pdata[i];
 
           vfp_json_begin_object (json);
-          vfp_json_member_string (json, "address", it->vf);
-          vfp_json_member_string (json, "pf", it->pf);
-          vfp_json_member_string (json, "pool", it->pool);
-          vfp_json_member_string (json, "alias", it->alias);
-          vfp_json_member_string (json, "mac", it->mac);
-          vfp_json_key (json, "vlan");
-          it->vlan >= 0 ? vfp_json_int (json, it->vlan) : vfp_json_null (json);
+          vfp_json_member_string (json, "address", e->vf);
+          vfp_json_member_string (json, "pf", e->pf);
+          vfp_json_member_int (json, "index", e->index);
+          vfp_json_member_bool (json, "chosen", e->chosen);
+          vfp_json_member_string (json, "reason", e->reason);
           vfp_json_end_object (json);
         }
       vfp_json_end_array (json);
-      vfp_json_end_object (json);
-      vfp_cli_print_json (json);
-      return;
     }
+  vfp_json_end_object (json);
+  vfp_cli_print_json (cli, json);
+}
+
+/* The confirmation of an attach, one line per VF (none with -q). */
+static void
+print_text (VfpCli *cli, VfpGuest *guest, GPtrArray *items, gboolean live, gboolean config)
+{
+  guint i;
+
+  if (cli->quiet)
+    return;
   for (i = 0; i < items->len; i++)
     {
       Item *it = items->pdata[i];
@@ -412,6 +441,11 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
                                 error->message);
         }
     }
+  if (cli->json && dry_run)
+    {
+      print_json (cli, guest, items, live, config, TRUE, TRUE, why);
+      return VFP_EXIT_OK;
+    }
   if (why != NULL && !cli->json)
     for (i = 0; i < why->len; i++)
       {
@@ -419,7 +453,8 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
 
         printf ("%s  %s  %s\n", e->vf, e->chosen ? "*" : " ", e->reason);
       }
-  if (print_xml || dry_run)
+  /* with --json, the XML is in the document */
+  if ((print_xml || dry_run) && !cli->json)
     for (i = 0; i < items->len; i++)
       fputs (((Item *) items->pdata[i])->xml, stdout);
   if (dry_run)
@@ -484,6 +519,9 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
     if (!vfp_cli_with_pool (cli, host->sysfs, step_mark_attached, &done))
       return VFP_EXIT_ERROR;
   }
-  print_result (cli, guest, items, live, config);
+  if (cli->json)
+    print_json (cli, guest, items, live, config, FALSE, print_xml, why);
+  else
+    print_text (cli, guest, items, live, config);
   return VFP_EXIT_OK;
 }

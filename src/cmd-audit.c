@@ -91,11 +91,15 @@ write_prometheus (VfpCli *cli, const char *path, VfpState *state, GPtrArray *fin
           VfpPf *pf = pc->pfs->pdata[j];
           guint counts[VFP_LEASE_QUARANTINED + 1] = { 0 };
 
+          /* as vfpool status counts: free VFs only where vfs= and
+           * exclude= let the pool hand them out */
           for (k = 0; k < pf->vfs->len; k++)
             {
-              VfpLease *l = state ? vfp_state_get (state, ((VfpVf *) pf->vfs->pdata[k])->fn.address) : NULL;
+              VfpVf *vf = pf->vfs->pdata[k];
+              VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
 
-              counts[l ? l->state : VFP_LEASE_FREE]++;
+              if (l != NULL || vfp_pool_config_covers (pc, vf))
+                counts[l ? l->state : VFP_LEASE_FREE]++;
             }
           for (k = 0; k <= VFP_LEASE_QUARANTINED; k++)
             g_string_append_printf (s, "vfpool_vfs{pool=\"%s\",pf=\"%s\",state=\"%s\"} %u\n",
@@ -165,8 +169,10 @@ print_text (GPtrArray *findings, GPtrArray *fixed)
             findings->len, errors, warnings, fixable);
 }
 
+/* The report as one JSON document; ERROR, when not NULL, is what went
+ * wrong after the audit itself (the metrics file). */
 static void
-print_json (GPtrArray *findings, GPtrArray *fixed, double seconds)
+print_json (VfpCli *cli, GPtrArray *findings, GPtrArray *fixed, double seconds, const char *error)
 {
   g_autoptr (VfpJson) json = vfp_json_new ();
   guint i;
@@ -200,8 +206,10 @@ print_json (GPtrArray *findings, GPtrArray *fixed, double seconds)
   vfp_json_end_array (json);
   vfp_json_key (json, "duration_seconds");
   vfp_json_int (json, (gint64) (seconds * 1000) / 1000);
+  if (error != NULL)
+    vfp_json_member_string (json, "error", error);
   vfp_json_end_object (json);
-  vfp_cli_print_json (json);
+  vfp_cli_print_json (cli, json);
 }
 
 /* The leases before the guests are read. The guests' XML is older than
@@ -259,6 +267,7 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   g_autoptr (VfpPool) pool = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (VfpAuditSnapshot) before = NULL;
+  g_autofree char *metrics_error = NULL;
   int code = VFP_EXIT_OK;
   double seconds;
   guint i;
@@ -339,11 +348,16 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
     }
   g_ptr_array_sort (findings, compare_findings);
   seconds = (g_get_monotonic_time () - t0) / 1e6;
+  /* The timer runs the audit with -q: metrics that were not written are
+   * an error everyone sees, and the unit fails (exit 2), or the dashboard
+   * would show the last good night for ever. */
   if (prometheus && !write_prometheus (cli, prometheus, state, findings, now, seconds, &error))
-    vfp_cli_warn (cli, _("Cannot write %s: %s"), prometheus, error->message);
+    metrics_error = g_strdup_printf (_("Cannot write the metrics file %s: %s"), prometheus, error->message);
   if (cli->json)
-    print_json (findings, fixed, seconds);
+    print_json (cli, findings, fixed, seconds, metrics_error);
   else
     print_text (findings, fixed);
+  if (metrics_error != NULL)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", metrics_error);
   return findings->len > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;
 }

@@ -9,7 +9,7 @@
 #include "vfp-i18n.h"
 
 static void
-print_json (GPtrArray *results, gboolean ready)
+print_json (VfpCli *cli, GPtrArray *results, gboolean ready)
 {
   g_autoptr (VfpJson) json = vfp_json_new ();
   guint i;
@@ -32,7 +32,7 @@ print_json (GPtrArray *results, gboolean ready)
     }
   vfp_json_end_array (json);
   vfp_json_end_object (json);
-  vfp_cli_print_json (json);
+  vfp_cli_print_json (cli, json);
 }
 
 int
@@ -70,7 +70,7 @@ vfp_cmd_check (VfpCli *cli, int argc, char **argv)
       n_warn += r->status == VFP_CHECK_WARN;
     }
   if (cli->json)
-    print_json (results, n_fail == 0);
+    print_json (cli, results, n_fail == 0);
   else
     {
       for (i = 0; i < results->len; i++)

@@ -184,6 +184,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
       Step step = { l->vf, vfp_virt_domain_uuid (guest->dom), l->alias, FALSE, NULL, FALSE, FALSE };
       VfpAddr addr;
       g_autoptr (GError) e = NULL;
+      g_autofree char *failure = NULL;
       const char *outcome;
 
       /* detaching is durable before libvirt is asked */
@@ -200,7 +201,7 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
         step.gone = !still_mine (cli, host->sysfs, &step);
       if (step.gone)
         {
-          if (!cli->json)
+          if (!cli->json && !cli->quiet)
             printf (_("VF %s was detached from %s by another vfpool meanwhile\n"), l->vf, vfp_virt_domain_name (guest->dom));
           outcome = "free";
         }
@@ -208,15 +209,15 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
                && (!vfp_guest_reload (guest, NULL) || has_vf (guest->live, l->alias, l->vf)
                    || has_vf (guest->config, l->alias, l->vf)))
         {
-          vfp_cli_error (cli, VFP_EXIT_FAILED, _("%s; VF %s stays detaching."), e->message, l->vf);
+          failure = g_strdup_printf (_("%s; VF %s stays detaching."), e->message, l->vf);
           stuck++;
           outcome = "error";
         }
       else if (elsewhere)
         {
           /* under another alias than its lease says: not this lease's device */
-          vfp_cli_error (cli, VFP_EXIT_FAILED, _("Guest '%s' has VF %s under another alias than %s; the lease stays detaching ('vfpool audit' settles it)."),
-                         vfp_virt_domain_name (guest->dom), l->vf, l->alias);
+          failure = g_strdup_printf (_("Guest '%s' has VF %s under another alias than %s; the lease stays detaching ('vfpool audit' settles it)."),
+                                     vfp_virt_domain_name (guest->dom), l->vf, l->alias);
           stuck++;
           outcome = "error";
         }
@@ -224,9 +225,8 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
                                              timeout_s, vfp_virt_domain_name (guest->dom), l->vf),
                            !vfp_virt_wait_removed (guest->dom, l->alias, timeout_s * 1000)))
         {
-          vfp_cli_error (cli, VFP_EXIT_FAILED,
-                         _("Guest '%s' did not release VF %s (%s) within %d s; the lease stays detaching. It is freed when the guest lets go or stops ('vfpool audit' settles it)."),
-                         vfp_virt_domain_name (guest->dom), l->vf, l->alias, timeout_s);
+          failure = g_strdup_printf (_("Guest '%s' did not release VF %s (%s) within %d s; the lease stays detaching. It is freed when the guest lets go or stops ('vfpool audit' settles it)."),
+                                     vfp_virt_domain_name (guest->dom), l->vf, l->alias, timeout_s);
           stuck++;
           outcome = "detaching";
         }
@@ -240,18 +240,21 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
           vfp_guest_reload (guest, NULL);
           if (!step.gone && !vfp_guest_write_metadata (guest, NULL, l->alias, guest->active, guest->persistent, &e))
             vfp_cli_warn (cli, "%s", e->message);
-          if (!cli->json)
+          if (!cli->json && !cli->quiet)
             printf (_("VF %s detached from %s (%s)\n"), l->vf, vfp_virt_domain_name (guest->dom), l->alias);
           outcome = "free";
         }
+      if (failure != NULL)
+        vfp_cli_error (cli, VFP_EXIT_FAILED, "%s", failure);
       vfp_json_begin_object (json);
       vfp_json_member_string (json, "address", l->vf);
       vfp_json_member_string (json, "alias", l->alias);
       vfp_json_member_string (json, "state", outcome);
+      vfp_json_member_string (json, "error", failure);
       vfp_json_end_object (json);
     }
   vfp_json_end_array (json);
   if (cli->json)
-    vfp_cli_print_json (json);
+    vfp_cli_print_json (cli, json);
   return stuck > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;
 }

@@ -7,6 +7,16 @@
 #include "vfp-i18n.h"
 #include "vfp-table.h"
 
+/* The pool of VF on a PF of pool PC: its lease's, else PC's when vfs= and
+ * exclude= let the pool hand it out, else none. */
+static const char *
+pool_of (VfpPoolConfig *pc, VfpVf *vf, VfpLease *l)
+{
+  if (l != NULL)
+    return l->pool;
+  return pc != NULL && vfp_pool_config_covers (pc, vf) ? pc->name : NULL;
+}
+
 static void
 print_json (VfpCli *cli, VfpHost *host, VfpState *state)
 {
@@ -31,7 +41,7 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
           vfp_cli_json_function (json, host, &vf->fn);
           vfp_json_member_string (json, "pf", pf->fn.address);
           vfp_json_member_int (json, "index", vf->index);
-          vfp_json_member_string (json, "pool", l ? l->pool : pc ? pc->name : NULL);
+          vfp_json_member_string (json, "pool", pool_of (pc, vf, l));
           vfp_json_member_string (json, "state", vfp_lease_state_name (l ? l->state : VFP_LEASE_FREE));
           vfp_json_member_string (json, "owner", l ? vfp_lease_owner (l) : NULL);
           vfp_json_member_string (json, "owner_uuid", l ? l->owner_uuid : NULL);
@@ -45,7 +55,7 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
         }
     }
   vfp_json_end_array (json);
-  vfp_cli_print_json (json);
+  vfp_cli_print_json (cli, json);
 }
 
 int
@@ -103,7 +113,7 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
             group = g_strdup_printf ("%d", vf->fn.iommu_group);
           vfp_table_add_row (table, vf->fn.address, pf->fn.address, index,
                              vfp_cli_netdev (&vf->fn), vfp_cli_or_dash (vf->fn.driver),
-                             group, numa, vfp_cli_or_dash (l ? l->pool : pc ? pc->name : NULL),
+                             group, numa, vfp_cli_or_dash (pool_of (pc, vf, l)),
                              vfp_lease_state_name (l ? l->state : VFP_LEASE_FREE),
                              vfp_cli_or_dash (l ? vfp_lease_owner (l) : NULL),
                              vfp_cli_or_dash (l ? l->mac : NULL), vlan, NULL);

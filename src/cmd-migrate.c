@@ -198,9 +198,9 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
         vfp_json_string (json, ((Moving *) moving->pdata[i])->alias);
       vfp_json_end_array (json);
       vfp_json_end_object (json);
-      vfp_cli_print_json (json);
+      vfp_cli_print_json (cli, json);
     }
-  else
+  else if (!cli->quiet)
     printf (_("Guest %s migrated to %s; VFs that will be attached again there once it runs: %u.\n"),
             vfp_virt_domain_name (guest->dom), argv[2], moving->len);
   return VFP_EXIT_OK;

@@ -9,7 +9,7 @@
 #include "vfp-pool.h"
 
 static void
-print_json (VfpHost *host, VfpHostPf *hpf)
+print_json (VfpCli *cli, VfpHost *host, VfpHostPf *hpf)
 {
   g_autoptr (VfpJson) json = vfp_json_new ();
   VfpPf *pf = hpf->pf;
@@ -58,7 +58,7 @@ print_json (VfpHost *host, VfpHostPf *hpf)
     vfp_json_string (json, ((VfpVf *) pf->vfs->pdata[j])->fn.address);
   vfp_json_end_array (json);
   vfp_json_end_object (json);
-  vfp_cli_print_json (json);
+  vfp_cli_print_json (cli, json);
 }
 
 static void
@@ -132,7 +132,7 @@ pf_show (VfpCli *cli, int argc, char **argv)
                           _("No SR-IOV PF '%s' under %s; 'vfpool status' lists the PFs."),
                           argv[1], host->sysfs->root);
   if (cli->json)
-    print_json (host, hpf);
+    print_json (cli, host, hpf);
   else
     print_text (host, hpf);
   return VFP_EXIT_OK;
@@ -148,8 +148,6 @@ pf_set_numvfs (VfpCli *cli, int argc, char **argv)
     { NULL }
   };
   g_autoptr (VfpHost) host = NULL;
-  g_autoptr (VfpState) state = NULL;
-  g_autoptr (VfpPool) pool = NULL;
   g_autoptr (GError) error = NULL;
   VfpHostPf *hpf;
   guint64 n;
@@ -163,9 +161,8 @@ pf_set_numvfs (VfpCli *cli, int argc, char **argv)
   if (argc != 3 || !g_ascii_string_to_unsigned (argv[2], 10, 0, 65535, &n, NULL) || wait_s < 0)
     return vfp_cli_error (cli, VFP_EXIT_ERROR,
                           _("pf set-numvfs needs a PF and a number: vfpool pf set-numvfs 0000:05:00.0 8"));
-  /* The lock keeps reservations out while VFs come and go. */
-  pool = vfp_cli_open_pool (cli, &host, &state, &code);
-  if (pool == NULL)
+  host = vfp_cli_load_host (cli, VFP_HOST_LAZY_VFS, &code);
+  if (host == NULL)
     return code;
   hpf = vfp_host_find_pf (host, argv[1]);
   if (hpf == NULL)
@@ -175,8 +172,7 @@ pf_set_numvfs (VfpCli *cli, int argc, char **argv)
   if (wait_s > 0)
     vfp_cli_progress (cli, _("setting %u VFs on PF %s and waiting up to %d s for the kernel..."),
                       (guint) n, hpf->pf->fn.address, wait_s);
-  ok = vfp_pool_set_numvfs (pool, hpf->pf, n, wait_s * 1000, &error);
-  vfp_cli_print_events (cli, pool->events);
+  ok = vfp_cli_set_numvfs (cli, host->sysfs, hpf->pf, n, wait_s * 1000, &error);
   if (!ok)
     return vfp_cli_error (cli, VFP_EXIT_FAILED, "%s", error->message);
   if (cli->json)
@@ -188,7 +184,7 @@ pf_set_numvfs (VfpCli *cli, int argc, char **argv)
       vfp_json_member_int (json, "num_vfs_before", hpf->pf->num_vfs);
       vfp_json_member_int (json, "num_vfs", n);
       vfp_json_end_object (json);
-      vfp_cli_print_json (json);
+      vfp_cli_print_json (cli, json);
     }
   else if (!cli->quiet)
     printf (_("PF %s: %u VFs (was %u).\n"), hpf->pf->fn.address, (guint) n, hpf->pf->num_vfs);

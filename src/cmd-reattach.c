@@ -97,7 +97,7 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
           vfp_json_begin_array (json);
           vfp_json_end_array (json);
           vfp_json_end_object (json);
-          vfp_cli_print_json (json);
+          vfp_cli_print_json (cli, json);
         }
       return VFP_EXIT_OK;
     }
@@ -182,7 +182,7 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
   vfp_json_end_array (json);
   vfp_json_end_object (json);
   if (cli->json)
-    vfp_cli_print_json (json);
+    vfp_cli_print_json (cli, json);
   if (meta_add->len > 0 && !vfp_guest_write_metadata (guest, meta_add, NULL, TRUE, FALSE, &error))
     vfp_cli_warn (cli, "%s", error->message);
   return failed > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;

@@ -65,7 +65,7 @@ vfp_cmd_release (VfpCli *cli, int argc, char **argv)
         vfp_json_string (json, failures->pdata[j]);
       vfp_json_end_array (json);
       vfp_json_end_object (json);
-      vfp_cli_print_json (json);
+      vfp_cli_print_json (cli, json);
     }
   for (i = 0; i < (int) failures->len; i++)
     vfp_cli_error (cli, VFP_EXIT_FAILED, "%s", (const char *) failures->pdata[i]);

@@ -25,8 +25,10 @@ print_explain_text (GPtrArray *explain)
   vfp_table_print (table, stdout);
 }
 
+/* The outcome as one JSON document; ERROR, when the reservation failed. */
 static void
-print_json (GPtrArray *leases, GPtrArray *explain, const char *owner, gboolean dry_run)
+print_json (VfpCli *cli, GPtrArray *leases, GPtrArray *explain, const char *owner, gboolean dry_run,
+            const char *error)
 {
   g_autoptr (VfpJson) json = vfp_json_new ();
   guint i;
@@ -67,8 +69,10 @@ print_json (GPtrArray *leases, GPtrArray *explain, const char *owner, gboolean d
         }
       vfp_json_end_array (json);
     }
+  if (error != NULL)
+    vfp_json_member_string (json, "error", error);
   vfp_json_end_object (json);
-  vfp_cli_print_json (json);
+  vfp_cli_print_json (cli, json);
 }
 
 int
@@ -127,7 +131,7 @@ vfp_cmd_reserve (VfpCli *cli, int argc, char **argv)
     g_clear_pointer (&leases, g_ptr_array_unref);
   vfp_cli_print_events (cli, pool->events);
   if (cli->json)
-    print_json (leases, why, owner, dry_run);
+    print_json (cli, leases, why, owner, dry_run, leases ? NULL : error->message);
   else
     {
       if (why != NULL)

@@ -9,16 +9,22 @@
 
 #define N_STATES (VFP_LEASE_QUARANTINED + 1)
 
-/* Counts the VFs of PF by lease state (no lease: free). */
+/* Counts the VFs of PF by lease state (no lease: free). A PF of pool PC
+ * counts only the free VFs the pool may hand out (vfs=, exclude=): a pool
+ * of 2 VFs on a PF of 16 has 2 free. Leased VFs always count, also those
+ * a changed vfs= no longer covers: they are still in use. */
 static void
-count_pf (VfpState *state, VfpPf *pf, guint counts[N_STATES])
+count_pf (VfpState *state, VfpPoolConfig *pc, VfpPf *pf, guint counts[N_STATES])
 {
   guint j;
 
   for (j = 0; j < pf->vfs->len; j++)
     {
-      VfpLease *l = state ? vfp_state_get (state, ((VfpVf *) pf->vfs->pdata[j])->fn.address) : NULL;
+      VfpVf *vf = pf->vfs->pdata[j];
+      VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
 
+      if (l == NULL && pc != NULL && !vfp_pool_config_covers (pc, vf))
+        continue;
       counts[l ? l->state : VFP_LEASE_FREE]++;
     }
 }
@@ -54,7 +60,7 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
       VfpPoolConfig *pc = vfp_config_pool_of_pf (cli->config, hpf->pf->fn.address);
       guint counts[N_STATES] = { 0 };
 
-      count_pf (state, hpf->pf, counts);
+      count_pf (state, pc, hpf->pf, counts);
       vfp_json_begin_object (json);
       vfp_cli_json_function (json, host, &hpf->pf->fn);
       vfp_json_member_string (json, "vendor", hpf->vendor_name);
@@ -81,7 +87,7 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
       for (j = 0; j < pc->pfs->len; j++)
         {
           vfp_json_string (json, ((VfpPf *) pc->pfs->pdata[j])->fn.address);
-          count_pf (state, pc->pfs->pdata[j], counts);
+          count_pf (state, pc, pc->pfs->pdata[j], counts);
         }
       vfp_json_end_array (json);
       json_counts (json, counts);
@@ -89,7 +95,7 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
     }
   vfp_json_end_array (json);
   vfp_json_end_object (json);
-  vfp_cli_print_json (json);
+  vfp_cli_print_json (cli, json);
 }
 
 static void
@@ -146,7 +152,7 @@ vfp_cmd_status (VfpCli *cli, int argc, char **argv)
       g_autoptr (GPtrArray) c = g_ptr_array_new_with_free_func (g_free);
       guint counts[N_STATES] = { 0 };
 
-      count_pf (state, pf, counts);
+      count_pf (state, pc, pf, counts);
       add_count_cells (c, counts);
       vfp_table_add_row (table, pf->fn.address, vfp_cli_netdev (&pf->fn),
                          vfp_cli_or_dash (pf->fn.driver), vfs, numa,
@@ -169,7 +175,7 @@ vfp_cmd_status (VfpCli *cli, int argc, char **argv)
           guint counts[N_STATES] = { 0 };
 
           for (j = 0; j < pc->pfs->len; j++)
-            count_pf (state, pc->pfs->pdata[j], counts);
+            count_pf (state, pc, pc->pfs->pdata[j], counts);
           add_count_cells (c, counts);
           vfp_table_add_row (pools, pc->name, n_pfs, vfp_policy_name (pc->policy),
                              c->pdata[0], c->pdata[1], c->pdata[2], c->pdata[3], c->pdata[4], NULL);

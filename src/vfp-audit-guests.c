@@ -64,6 +64,22 @@ vfp_audit_guests_free (VfpAuditGuests *gs)
   g_free (gs);
 }
 
+/* Keeps U's MAC and VLAN from DEV, or from vfpool's metadata entry for
+ * its alias: what an adopted lease records (the first definition that
+ * says, the live one before the persistent one). */
+static void
+note_device (VfpAuditGuests *gs, VfpAuditUse *u, VfpDomDevice *dev, VfpDomain *d)
+{
+  VfpMetaVf *m = u->alias ? vfp_domain_find_meta (d, u->alias) : NULL;
+  const char *mac = dev->mac ? dev->mac : m ? m->mac : NULL;
+  int vlan = dev->vlan >= 0 ? dev->vlan : m ? m->vlan : -1;
+
+  if (u->mac == NULL && mac != NULL)
+    u->mac = g_string_chunk_insert_const (gs->strings, mac);
+  if (u->vlan < 0)
+    u->vlan = vlan;
+}
+
 /* Notes that guest INDEX names the devices of D (its live definition when
  * LIVE). The live one is noted first, so a use's alias is the live one's. */
 static void
@@ -86,11 +102,13 @@ note_uses (VfpAuditGuests *gs, guint index, VfpDomain *d, gboolean live)
           u->vf = dev->addr;
           u->guest = index;
           u->alias = dev->alias ? g_string_chunk_insert_const (gs->strings, dev->alias) : NULL;
+          u->vlan = -1;
           if (last)
             last->next = u;
           else
             g_hash_table_add (gs->uses, u);
         }
+      note_device (gs, u, dev, d);
       if (live)
         {
           u->live = TRUE;

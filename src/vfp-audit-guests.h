@@ -24,6 +24,8 @@ struct _VfpAuditUse {
   VfpAddr vf;
   guint guest;               /* index of the guest */
   const char *alias;         /* the device's alias (the live one's first), or NULL */
+  const char *mac;           /* its MAC, from the device or else the metadata, or NULL */
+  int vlan;                  /* its VLAN, likewise; -1: none */
   guint live : 1;
   guint config : 1;
   guint live_meta : 1;       /* the live metadata has an entry for ALIAS */

@@ -20,6 +20,7 @@ vfp_finding_free (VfpFinding *f)
   g_free (f->message);
   g_free (f->repair);
   g_free (f->alias);
+  g_free (f->mac);
   g_free (f);
 }
 
@@ -41,6 +42,7 @@ add (GPtrArray *out, const char *code, VfpSeverity sev, const char *object, cons
   f->guest = g ? g_strdup (g->name) : NULL;
   f->uuid = g ? g_strdup (g->uuid) : NULL;
   f->fix = fix;
+  f->vlan = -1;
   f->message = message;
   f->repair = repair;
   g_ptr_array_add (out, f);
@@ -59,13 +61,16 @@ find_use (VfpAuditUse *list, const VfpAuditGuest *owner, guint index)
   return NULL;
 }
 
-/* F adopts the device MINE: the lease becomes attached where it is. */
+/* F adopts the device MINE: the lease becomes attached where it is, with
+ * the MAC and VLAN the guest has it with. */
 static void
 adopted (VfpFinding *f, VfpAuditUse *mine)
 {
   f->live = mine->live;
   f->config = mine->config;
   f->alias = g_strdup (mine->alias);
+  f->mac = g_strdup (mine->mac);
+  f->vlan = mine->vlan;
 }
 
 /* OWNER has VF A (MINE): its metadata must describe vfpool's devices. Also
@@ -339,7 +344,7 @@ vfp_audit_apply (VfpPool *pool, VfpFinding *f)
       if (!vfp_pool_claim_for_start (pool, f->object, vf ? vf->pf->fn.address : NULL, f->uuid, f->guest,
                                      vfp_config_pool_of_pf (pool->config, vf ? vf->pf->fn.address : "")
                                      ? vfp_config_pool_of_pf (pool->config, vf->pf->fn.address)->name : NULL,
-                                     f->alias, NULL, -1, &error))
+                                     f->alias, f->mac, f->vlan, &error))
         return FALSE;
       {
         VfpLease *l = vfp_state_get (pool->state, f->object);

@@ -39,6 +39,8 @@ typedef struct {
   gboolean live;             /* for ADOPT and METADATA: the running guest has it */
   gboolean config;           /* ... the persistent definition has it */
   char *alias;               /* owned: the device alias, for ADOPT and METADATA */
+  char *mac;                 /* owned: for ADOPT, the MAC the guest has the VF with, or NULL */
+  int vlan;                  /* for ADOPT, its VLAN; -1: none */
 } VfpFinding;
 
 GPtrArray *vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests);

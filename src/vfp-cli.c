@@ -11,7 +11,9 @@
 #include "vfp-virt.h"
 
 /* Prints "vfpool: MESSAGE" on stderr and returns CODE, so commands can
- * `return vfp_cli_error (...)`. Errors are shown even with -q. */
+ * `return vfp_cli_error (...)`. Errors are shown even with -q. The last
+ * one is kept: with --json, a command that fails before it printed its
+ * document prints {"error": MESSAGE} instead. */
 int
 vfp_cli_error (VfpCli *cli, int code, const char *fmt, ...)
 {
@@ -22,6 +24,8 @@ vfp_cli_error (VfpCli *cli, int code, const char *fmt, ...)
   msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
   fprintf (stderr, "vfpool: %s\n", msg);
+  g_free (cli->last_error);
+  cli->last_error = g_steal_pointer (&msg);
   return code;
 }
 
@@ -47,6 +51,23 @@ vfp_cli_print_warnings (VfpCli *cli, GPtrArray *warnings)
 
   for (i = 0; i < warnings->len; i++)
     vfp_cli_warn (cli, "%s", (const char *) warnings->pdata[i]);
+}
+
+/* Removes the "--" that ended the options, as virsh does: GLib keeps it
+ * when an argument after it starts with '-' (a guest named "-dash"), and
+ * the argument after it is then a name, never an option. */
+static void
+drop_separator (int *argc, char **argv)
+{
+  int i;
+
+  for (i = 1; i < *argc; i++)
+    if (strcmp (argv[i], "--") == 0)
+      {
+        memmove (argv + i, argv + i + 1, (*argc - i) * sizeof (char *));
+        (*argc)--;
+        return;
+      }
 }
 
 /* Parses a command's options (ENTRIES plus --json); FALSE when the command
@@ -76,6 +97,7 @@ vfp_cli_parse (VfpCli *cli, const char *command, const char *args,
                                   command, error->message, command);
       return FALSE;
     }
+  drop_separator (argc, *argv);
   return TRUE;
 }
 
@@ -115,12 +137,48 @@ vfp_cli_load_host (VfpCli *cli, VfpHostDetail detail, int *exit_code)
   return g_steal_pointer (&host);
 }
 
+/* Prints the command's one JSON document (a streamed one is finished). */
 void
-vfp_cli_print_json (VfpJson *json)
+vfp_cli_print_json (VfpCli *cli, VfpJson *json)
 {
   g_autofree char *text = vfp_json_finish (json);
 
   fputs (text, stdout);
+  cli->json_printed = TRUE;
+}
+
+/* With --json, a command that ends with CODE (not 0) before it printed its
+ * document prints {"error": ...} instead: a script that reads standard
+ * output always gets exactly one document. */
+void
+vfp_cli_print_json_error (VfpCli *cli, int code)
+{
+  g_autoptr (VfpJson) json = NULL;
+  g_autofree char *fallback = NULL;
+
+  if (!cli->json || cli->json_printed || code == VFP_EXIT_OK)
+    return;
+  if (cli->last_error == NULL)
+    fallback = g_strdup_printf (_("vfpool failed with exit status %d; standard error says why."), code);
+  json = vfp_json_new ();
+  vfp_json_begin_object (json);
+  vfp_json_member_string (json, "error", cli->last_error ? cli->last_error : fallback);
+  vfp_json_end_object (json);
+  vfp_cli_print_json (cli, json);
+}
+
+/* Whether the command line asks for --json (before a "--"): known before
+ * the options are parsed, so that an error in them, in the global options
+ * or in the configuration is a JSON document too. */
+gboolean
+vfp_cli_wants_json (int argc, char **argv)
+{
+  int i;
+
+  for (i = 1; i < argc && strcmp (argv[i], "--") != 0; i++)
+    if (strcmp (argv[i], "--json") == 0)
+      return TRUE;
+  return FALSE;
 }
 
 const char *
@@ -294,6 +352,50 @@ vfp_cli_with_pool (VfpCli *cli, VfpSysfs *sysfs, VfpPoolStep step, gpointer data
     }
   vfp_cli_print_events (cli, pool->events);
   return TRUE;
+}
+
+/* Sets PF's VF count to N: 0 first when changing a non-zero count, as the
+ * kernel requires, then N, then waits up to WAIT_MS (0: not at all) for
+ * the kernel to create the VFs. The store's lock is held only to check
+ * that no VF of PF is in use; the writes and the wait (seconds) happen
+ * under PF's own lock, which allocations and the hook test without waiting
+ * and which is taken before that check: no VF of PF is handed out from the
+ * check to the end, and a guest starting on another PF meanwhile is not
+ * kept waiting. */
+gboolean
+vfp_cli_set_numvfs (VfpCli *cli, VfpSysfs *sysfs, VfpPf *pf, guint n, guint wait_ms, GError **error)
+{
+  g_autoptr (GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_event_free);
+  g_autofree char *msg = NULL;
+  const char *root = sysfs->root;
+  gboolean ok;
+  int pf_lock;
+
+  pf_lock = vfp_pool_lock_pf (cli->state_dir, pf->fn.address, STATE_LOCK_TIMEOUT_MS, error);
+  if (pf_lock < 0)
+    return FALSE;
+  {
+    g_autoptr (VfpState) state = vfp_state_open (cli->state_dir, STATE_LOCK_TIMEOUT_MS, error);
+    g_autoptr (VfpPool) pool = state ? vfp_pool_new (cli->config, sysfs, state) : NULL;
+
+    ok = pool != NULL && vfp_pool_check_numvfs (pool, pf, n, error);
+  }
+  if (!ok || n == pf->num_vfs)
+    {
+      close (pf_lock);
+      return ok;
+    }
+  ok = (pf->num_vfs == 0 || vfp_sysfs_write_numvfs (root, pf->fn.address, 0, error))
+       && (n == 0 || vfp_sysfs_write_numvfs (root, pf->fn.address, n, error));
+  if (ok)
+    {
+      msg = g_strdup_printf (_("Set the VF count of PF %s from %u to %u."), pf->fn.address, pf->num_vfs, n);
+      g_ptr_array_add (events, vfp_event_new ("set-numvfs", pf->fn.address, NULL, msg));
+      vfp_cli_print_events (cli, events);
+      ok = wait_ms == 0 || vfp_sysfs_wait_virtfn (root, pf->fn.address, n, wait_ms, error);
+    }
+  close (pf_lock);
+  return ok;
 }
 
 /* What a long operation is waiting for, on a terminal only: scripts and

@@ -29,6 +29,8 @@ typedef struct {
   gboolean quiet;
   gboolean verbose;
   gboolean json;         /* the command's --json */
+  gboolean json_printed; /* the command's JSON document is out */
+  char *last_error;      /* owned: the last error printed, for the JSON error document */
 } VfpCli;
 
 typedef int (*VfpCommandFunc) (VfpCli *cli, int argc, char **argv);
@@ -47,7 +49,9 @@ gboolean vfp_cli_parse (VfpCli *cli, const char *command, const char *args,
                         const char *summary, GOptionEntry *entries,
                         int *argc, char ***argv, int *exit_code);
 VfpHost *vfp_cli_load_host (VfpCli *cli, VfpHostDetail detail, int *exit_code);
-void vfp_cli_print_json (VfpJson *json);
+void vfp_cli_print_json (VfpCli *cli, VfpJson *json);
+void vfp_cli_print_json_error (VfpCli *cli, int code);
+gboolean vfp_cli_wants_json (int argc, char **argv);
 VfpState *vfp_cli_open_state (VfpCli *cli, gboolean only_if_exists, int *exit_code);
 gboolean vfp_cli_parse_duration (const char *text, gint64 *seconds);
 void vfp_cli_print_events (VfpCli *cli, GPtrArray *events);
@@ -79,3 +83,5 @@ VfpPool *vfp_cli_open_pool (VfpCli *cli, VfpHost **host, VfpState **state, int *
 /* One change of lease state, under the store's lock, saved and logged. */
 typedef void (*VfpPoolStep) (VfpPool *pool, gpointer data);
 gboolean vfp_cli_with_pool (VfpCli *cli, VfpSysfs *sysfs, VfpPoolStep step, gpointer data);
+gboolean vfp_cli_set_numvfs (VfpCli *cli, VfpSysfs *sysfs, VfpPf *pf, guint n, guint wait_ms,
+                             GError **error);

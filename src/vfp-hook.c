@@ -59,17 +59,27 @@ vfpool_devices (VfpDomain *dom)
   return devs;
 }
 
-/* Opens the store and a pool manager without sysfs (the hook never scans). */
+/* Opens the store and a pool manager without sysfs (the hook never scans).
+ * A store it cannot open (locked for longer than the hook may wait,
+ * unreadable) is said in a line libvirt shows as it is: it names vfpool's
+ * hook and the guest, and what this means for it. */
 static gboolean
 open_pool (const VfpHookCall *call, VfpHookResult *r, VfpState **state, VfpPool **pool,
            int fail_code)
 {
   g_autoptr (GError) error = NULL;
+  const char *guest = call->guest ? call->guest : "-";
 
   *state = vfp_state_open (call->state_dir, call->lock_timeout_ms, &error);
   if (*state == NULL)
     {
-      say (r, fail_code, "%s", error->message);
+      if (g_str_equal (call->op, "prepare"))
+        say (r, fail_code, _("vfpool hook: guest %s cannot start: %s"), guest, error->message);
+      else if (g_str_equal (call->op, "migrate"))
+        say (r, fail_code, _("vfpool hook: guest %s cannot migrate to this host: %s"), guest, error->message);
+      else
+        say (r, fail_code, _("vfpool hook: %s %s of guest %s left its leases as they were: %s"),
+             call->op, call->subop, guest, error->message);
       return FALSE;
     }
   *pool = vfp_pool_new (call->config, NULL, *state);
@@ -96,6 +106,26 @@ save (VfpState *state, VfpPool *pool, VfpHookResult *r, int fail_code)
   return TRUE;
 }
 
+/* The pool of a VF of PF the guest's metadata does not place (an attach
+ * killed before its metadata write, a definition copied without it): the
+ * configured pool of PF. Pools are resolved against a lazy sysfs scan, made
+ * only on the first such VF and kept in *SYSFS for the caller to free. */
+static const char *
+configured_pool (const VfpHookCall *call, VfpSysfs **sysfs, gboolean *resolved, const char *pf)
+{
+  VfpPoolConfig *pc;
+
+  if (pf == NULL || call->config->pools->len == 0)
+    return NULL;
+  if (*sysfs == NULL)
+    {
+      *sysfs = vfp_sysfs_scan_mode (call->sysfs_root, VFP_SYSFS_LAZY, NULL);
+      *resolved = *sysfs != NULL && vfp_config_resolve (call->config, *sysfs, NULL);
+    }
+  pc = *resolved ? vfp_config_pool_of_pf (call->config, pf) : NULL;
+  return pc ? pc->name : NULL;
+}
+
 /* Leases every vfpool device of DOM to it (free, or already its own).
  * STRICT stops at the first VF someone else holds, or whose PF is not the
  * card the store recorded, with the reason in R; otherwise such VFs are
@@ -106,6 +136,8 @@ static gboolean
 claim_devices (const VfpHookCall *call, VfpPool *pool, VfpDomain *dom, GPtrArray *devs,
                gboolean strict, VfpHookResult *r)
 {
+  g_autoptr (VfpSysfs) sysfs = NULL;
+  gboolean resolved = FALSE;
   guint i;
 
   for (i = 0; i < devs->len; i++)
@@ -114,6 +146,7 @@ claim_devices (const VfpHookCall *call, VfpPool *pool, VfpDomain *dom, GPtrArray
       VfpMetaVf *m = vfp_domain_find_meta (dom, d->alias);
       g_autoptr (GError) error = NULL;
       g_autofree char *pf = NULL;
+      const char *pool_name;
       char vf[VFP_ADDR_STRLEN];
 
       vfp_addr_format (&d->addr, vf);
@@ -130,7 +163,10 @@ claim_devices (const VfpHookCall *call, VfpPool *pool, VfpDomain *dom, GPtrArray
           g_ptr_array_add (r->events, vfp_event_new ("warning", vf, dom->name, error->message));
           g_clear_error (&error);
         }
-      if (vfp_pool_claim_for_start (pool, vf, pf, dom->uuid, dom->name, m ? m->pool : NULL,
+      pool_name = m && m->pool ? m->pool
+                  : vfp_state_get (pool->state, vf) == NULL ? configured_pool (call, &sysfs, &resolved, pf)
+                  : NULL;
+      if (vfp_pool_claim_for_start (pool, vf, pf, dom->uuid, dom->name, pool_name,
                                     d->alias, d->mac, d->vlan, &error))
         continue;
       if (strict)

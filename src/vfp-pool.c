@@ -4,7 +4,11 @@
  * are taken back by the next allocation, with an event saying so. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vfp-error.h"
@@ -168,6 +172,16 @@ typedef struct {
   gboolean pf_taken;       /* this request already took a VF of its PF */
 } Candidate;
 
+/* Whether VF is one of the VFs pool PC may hand out at all: its index is in
+ * vfs= (when given) and exclude= names neither its index nor its address.
+ * What status, list and the metrics count as the pool's. */
+gboolean
+vfp_pool_config_covers (const VfpPoolConfig *pc, const VfpVf *vf)
+{
+  return vfp_pool_config_has_index (pc, vf->index)
+         && !vfp_pool_config_excludes (pc, vf->index, vf->fn.address);
+}
+
 /* Whether VF (holding LEASE, or none) can be handed out from PC by what
  * the configuration and the store say; if not and WHY is not NULL, *WHY
  * receives the reason. Most VFs of a busy pool are taken: only --explain
@@ -326,6 +340,7 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
     {
       VfpPf *pf = pc->pfs->pdata[i];
       g_autoptr (GError) changed = NULL;
+      gboolean changing = vfp_pool_pf_is_changing (pool, pf->fn.address);
 
       /* another card at a leased address: none of its VFs is handed out */
       if (!vfp_pool_check_pf (pool, pool->sysfs->root, pf->fn.address, !req->dry_run, &changed))
@@ -343,6 +358,15 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
           VfpVf *vf = pf->vfs->pdata[j];
           VfpLease *lease = vfp_state_get (pool->state, vf->fn.address);
           g_autofree char *why = NULL;
+
+          if (changing)
+            {
+              if (explain)
+                add_explain (explain, vf, FALSE,
+                             g_strdup_printf (_("PF %s is changing its VF count (vfpool pf set-numvfs)"),
+                                              pf->fn.address));
+              continue;
+            }
           Candidate c = { vf, i, req->numa_node >= 0 && vf->fn.numa_node == req->numa_node, 0, FALSE };
 
           /* a dry run reclaims nothing, so it sees stale leases as free,
@@ -538,16 +562,56 @@ vfp_pool_release_owner (VfpPool *pool, const char *label)
   return n;
 }
 
-/* Sets the PF's VF count to N the way the kernel requires (0 first when
- * changing a non-zero count, which destroys every VF of the PF), refusing
- * while any of those VFs holds a lease or is bound to vfio-pci. Then waits
- * up to WAIT_MS (0: not at all) for the kernel to create the VFs. */
+/* The lock file that 'pf set-numvfs' holds on PF while the kernel removes
+ * and creates its VFs. */
+static char *
+pf_lock_name (const char *pf)
+{
+  return g_strdup_printf ("numvfs-%s.lock", pf);
+}
+
+/* Takes PF's own lock in STATE_DIR (waiting up to TIMEOUT_MS for another
+ * set-numvfs of it), for the kernel's work on its VFs, which takes seconds
+ * and so must not hold the store's lock: allocations and the hook would
+ * wait for it. Take it before the store's lock. Returns the descriptor;
+ * closing it unlocks. */
+int
+vfp_pool_lock_pf (const char *state_dir, const char *pf, guint timeout_ms, GError **error)
+{
+  g_autofree char *name = pf_lock_name (pf);
+
+  return vfp_state_lock (state_dir, name, timeout_ms, error);
+}
+
+/* Whether 'pf set-numvfs' is changing PF's VF count now: its VFs come and
+ * go, so none is handed out. Never waits (the hook asks it); a lock file
+ * that is missing or not a regular file means no. */
 gboolean
-vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms, GError **error)
+vfp_pool_pf_is_changing (VfpPool *pool, const char *pf)
+{
+  g_autofree char *name = pf_lock_name (pf);
+  g_autofree char *path = g_build_filename (vfp_state_dir (pool->state), name, NULL);
+  struct stat st;
+  gboolean held;
+  int fd;
+
+  fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0)
+    return FALSE;
+  held = fstat (fd, &st) == 0 && S_ISREG (st.st_mode)
+         && flock (fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close (fd);
+  return held;
+}
+
+/* Whether PF may change to N VFs now, by the store (held locked by the
+ * caller): refused while any of its VFs holds a lease or is bound to
+ * vfio-pci, as a change that is not to or from 0 passes through 0, which
+ * destroys every VF of the PF. */
+gboolean
+vfp_pool_check_numvfs (VfpPool *pool, VfpPf *pf, guint n, GError **error)
 {
   g_autoptr (GString) busy = g_string_new (NULL);
-  const char *root = pool->sysfs->root;
-  gint64 deadline;
   guint i;
 
   if (n > pf->total_vfs)
@@ -575,25 +639,6 @@ vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms, GError **
                    _("Changing the VF count of PF %s removes all its VFs first, and these are in use: %s. Detach or release them first."),
                    pf->fn.address, busy->str);
       return FALSE;
-    }
-  if (pf->num_vfs > 0 && !vfp_sysfs_write_numvfs (root, pf->fn.address, 0, error))
-    return FALSE;
-  if (n > 0 && !vfp_sysfs_write_numvfs (root, pf->fn.address, n, error))
-    return FALSE;
-  event (pool, "set-numvfs", pf->fn.address, NULL, _("Set the VF count of PF %s from %u to %u."), pf->fn.address, pf->num_vfs, n);
-  if (wait_ms == 0)
-    return TRUE;
-  deadline = g_get_monotonic_time () + (gint64) wait_ms * 1000;
-  while (vfp_sysfs_count_virtfn (root, pf->fn.address) != n)
-    {
-      if (g_get_monotonic_time () >= deadline)
-        {
-          g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
-                       _("sriov_numvfs of PF %s is now %u, but the kernel has not created the VFs within %u ms; check dmesg."),
-                       pf->fn.address, n, wait_ms);
-          return FALSE;
-        }
-      g_usleep (50 * 1000);
     }
   return TRUE;
 }
@@ -704,6 +749,13 @@ vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const c
 {
   VfpLease *l = vfp_state_get (pool->state, vf);
 
+  if (pf != NULL && vfp_pool_pf_is_changing (pool, pf))
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("VF %s (%s) is on PF %s, whose VF count 'vfpool pf set-numvfs' is changing; guest %s cannot start with it now. Start it again once that is done."),
+                   vf, alias, pf, name);
+      return FALSE;
+    }
   if (l != NULL && l->state == VFP_LEASE_QUARANTINED)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,

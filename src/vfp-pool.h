@@ -58,6 +58,7 @@ typedef struct {
   char *reason;            /* owned, translated */
 } VfpExplain;
 
+gboolean vfp_pool_config_covers (const VfpPoolConfig *pc, const VfpVf *vf);
 VfpPool *vfp_pool_new (VfpConfig *config, VfpSysfs *sysfs, VfpState *state);
 void vfp_pool_free (VfpPool *pool);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpPool, vfp_pool_free)
@@ -81,5 +82,6 @@ gboolean vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf
                                    const char *name, const char *pool_name, const char *alias,
                                    const char *mac, int vlan, GError **error);
 guint vfp_pool_guest_stopped (VfpPool *pool, const char *uuid);
-gboolean vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms,
-                              GError **error);
+int vfp_pool_lock_pf (const char *state_dir, const char *pf, guint timeout_ms, GError **error);
+gboolean vfp_pool_pf_is_changing (VfpPool *pool, const char *pf);
+gboolean vfp_pool_check_numvfs (VfpPool *pool, VfpPf *pf, guint n, GError **error);

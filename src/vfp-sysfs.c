@@ -1027,6 +1027,28 @@ vfp_sysfs_write_numvfs (const char *root, const char *pf_address, guint n, GErro
   return TRUE;
 }
 
+/* Waits up to WAIT_MS for the kernel to show N virtfn links on the PF
+ * after sriov_numvfs was written; FALSE with ERROR when it does not. */
+gboolean
+vfp_sysfs_wait_virtfn (const char *root, const char *pf_address, guint n, guint wait_ms,
+                       GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) wait_ms * 1000;
+
+  while (vfp_sysfs_count_virtfn (root, pf_address) != n)
+    {
+      if (g_get_monotonic_time () >= deadline)
+        {
+          g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                       _("sriov_numvfs of PF %s is now %u, but the kernel has not created the VFs within %u ms; check dmesg."),
+                       pf_address, n, wait_ms);
+          return FALSE;
+        }
+      g_usleep (50 * 1000);
+    }
+  return TRUE;
+}
+
 /* The PF of VF_ADDRESS from its physfn link (one readlink, no scan), or NULL. */
 char *
 vfp_sysfs_physfn (const char *root, const char *vf_address)

@@ -87,3 +87,5 @@ gboolean vfp_sysfs_write_numvfs (const char *root, const char *pf_address, guint
                                  GError **error);
 char *vfp_sysfs_physfn (const char *root, const char *vf_address);
 guint vfp_sysfs_count_virtfn (const char *root, const char *pf_address);
+gboolean vfp_sysfs_wait_virtfn (const char *root, const char *pf_address, guint n,
+                                guint wait_ms, GError **error);

@@ -60,6 +60,7 @@ cli_clear (VfpCli *cli)
   g_free (cli->sysfs_root);
   g_free (cli->state_dir);
   g_free (cli->template_dir);
+  g_free (cli->last_error);
   vfp_config_free (cli->config);
 }
 
@@ -118,6 +119,7 @@ run (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   /* Stop at the command name: what follows is the command's. */
   g_option_context_set_strict_posix (ctx, TRUE);
+  cli.json = vfp_cli_wants_json (argc, argv);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       status = vfp_cli_error (&cli, VFP_EXIT_ERROR, _("%s (see 'vfpool --help')"), error->message);
@@ -176,6 +178,7 @@ run (int argc, char **argv)
   status = vfp_cli_error (&cli, VFP_EXIT_ERROR,
                           _("'%s' is not a vfpool command; see 'vfpool --help'."), argv[1]);
 out:
+  vfp_cli_print_json_error (&cli, status);
   /* What vfpool prints is what scripts keep (reserve's addresses): output
    * that never reached its file or pipe (a full disk) must not look like
    * a success that printed nothing. stdout is flushed here, while errors

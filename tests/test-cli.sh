@@ -69,6 +69,20 @@ run "$VFPOOL" -c "test:///nonexistent.xml" --sysfs-root "$root" status
 check "an unreachable libvirt only warns" equals "$run_rc" 0
 check "the warning names the URI" contains "$run_err" "test:///nonexistent.xml"
 
+# A guest whose name starts with '-' is named after "--", as with virsh.
+sed 's|</node>|<domain type="test"><name>-dash</name><uuid>dddddddd-dddd-dddd-dddd-dddddddddddd</uuid><memory>65536</memory><os><type>hvm</type></os></domain></node>|' \
+  "${uri#test://}" > "$tap_tmp/dash.xml"
+dash () { "$VFPOOL" -c "test://$tap_tmp/dash.xml" --config "$conf" --sysfs-root "$root" --template-dir "$top_srcdir/xml-templates" "$@"; }
+run dash attach --config --dry-run -- -dash
+check "attach -- -dash finds the guest named -dash" equals "$run_rc" 0
+check "and prints the device XML for it" contains "$run_out" '<interface type="hostdev"'
+run dash detach --all -- -dash
+check "detach --all -- -dash finds it too (it holds no VF)" contains "$run_err" "-dash: The guest holds no VF"
+run dash attach --config --dry-run -- -dash extra
+check "after --, a second name is still one too many" equals "$run_rc" 2
+run dash attach --config --dry-run -- --config
+check "after --, an option is a name" contains "$run_err" "There is no guest '--config'"
+
 # Pools and leases, with the demo's configuration (one pool over both PFs).
 p () { "$VFPOOL" --config "$conf" --sysfs-root "$root" "$@"; }
 run p reserve --owner dpdk-a --count 2
@@ -120,6 +134,31 @@ check "an owner label that is not UTF-8 is refused" equals "$run_rc" 2
 check "and the message says why" contains "$run_err" "not valid UTF-8"
 check "and the store is unchanged" equals "$(cat "$(dirname "$conf")/state/leases.xml")" "$before"
 
+# status and list count only the VFs a pool may hand out (vfs=, exclude=):
+# indexes 0-3 less index 1 and the address of index 3 leave two VFs.
+printf '[vfpool]\nstate-dir=%s\n[pool small]\npfs=enp5s0f0\nvfs=0-3\nexclude=1,0000:05:10.6\n' "$tap_tmp/small-state" > "$tap_tmp/small.conf"
+small () { "$VFPOOL" --config "$tap_tmp/small.conf" --sysfs-root "$root" "$@"; }
+run small status --json
+check "status --json: a pool limited to 2 VFs counts 2 free" equals "$(echo "$run_out" | jq -c '.pools[0] | [.name, .vfs_by_state.free]')" '["small",2]'
+check "status --json: so does its PF" equals "$(echo "$run_out" | jq -c '.pfs[] | select(.address == "0000:05:00.0") | .vfs_by_state.free')" 2
+check "status --json: a PF in no pool counts all its VFs" equals "$(echo "$run_out" | jq -c '.pfs[] | select(.address == "0000:81:00.0") | .vfs_by_state.free')" 4
+run small status
+check "status: the pool's line says 2 free" contains "$(echo "$run_out" | grep '^small ')" "small  1    spread  2 "
+run small list --json
+check "list --json: only the pool's VFs name the pool" equals \
+  "$(echo "$run_out" | jq -c '[.[] | select(.pool == "small") | .address]')" '["0000:05:10.0","0000:05:10.4"]'
+run small list
+check "list: a VF outside vfs= shows no pool" equals "$(echo "$run_out" | awk '$1 == "0000:05:11.0" { print $8 }')" "-"
+check "list: a VF in the pool shows it" equals "$(echo "$run_out" | awk '$1 == "0000:05:10.4" { print $8 }')" small
+small -q reserve --owner one > /dev/null
+sed -i 's/vfs=0-3/vfs=2-3/' "$tap_tmp/small.conf"
+run small status --json
+check "a leased VF the pool no longer covers still counts, as reserved" equals \
+  "$(echo "$run_out" | jq -c '.pools[0].vfs_by_state | [.free, .reserved]')" '[1,1]'
+small -c "$uri" audit --prometheus "$tap_tmp/small.prom" > /dev/null
+check "the audit's metrics count the same" equals \
+  "$(grep -c -e 'pool="small",pf="0000:05:00.0",state="free"} 1$' -e 'pool="small",pf="0000:05:00.0",state="reserved"} 1$' "$tap_tmp/small.prom")" 2
+
 # A broken configuration stops everything, naming file, group and key.
 bad=$(dirname "$conf")/bad.conf
 printf '[pool physnet1]\npfs=enp5s0f0\nvlan=9000\n' > "$bad"
@@ -168,6 +207,15 @@ check "reserve whose addresses cannot be written exits 2" equals "$run_rc" 2
 check "the reservation stands, so release --owner can free it" equals \
   "$(p list --json | jq '[.[] | select(.owner == "full-disk")] | length')" 1
 p -q release --owner full-disk
+
+# The nightly timer runs the audit with -q: metrics that cannot be written
+# are an error that -q does not hide, and the unit fails.
+run p -q -c "$uri" audit --prometheus /nonexistent/dir/vfpool.prom
+check "-q audit whose metrics file cannot be written exits 2" equals "$run_rc" 2
+check "and says so despite -q" contains "$run_err" "Cannot write the metrics file /nonexistent/dir/vfpool.prom"
+run p -q -c "$uri" audit --prometheus "$tap_tmp/vfpool.prom"
+check "-q audit that writes its metrics file: no error" equals "$run_rc/$run_err" "0/"
+check "the metrics file is written" contains "$(cat "$tap_tmp/vfpool.prom")" "vfpool_audit_last_run_timestamp_seconds"
 
 # Chinese, from the catalog built in the tree.
 if locale -a 2>/dev/null | grep -qi '^zh_CN.utf-\?8$'; then

@@ -177,4 +177,54 @@ hook g3 migrate begin - < "$tap_tmp/g3.xml" > /dev/full 2> "$tap_tmp/stderr"
 check "migrate begin whose XML cannot be written: exit 1" equals "$?" 1
 check "saying so" contains "$(cat "$tap_tmp/stderr")" "cannot write the XML of guest g3 for libvirt"
 
+# A guest whose definition names a VF without vfpool's metadata (an attach
+# killed before its metadata write, a copied definition): the lease that
+# prepare makes names the pool of the VF's PF all the same.
+guest g6 66666666-6666-6666-6666-666666666666 "$(vf_iface ua-vfpool-0 0x05 0x11 0x6)" "" > "$tap_tmp/g6.xml"
+hookrun "$tap_tmp/g6.xml" g6 prepare begin -
+check "prepare without metadata: exit 0" equals "$run_rc" 0
+check "the lease names the pool of the VF's PF" equals \
+  "$("$VFPOOL" --config "$conf" --state-dir "$state" --sysfs-root "$root" list --json | jq -c '.[] | select(.address == "0000:05:11.6") | [.state, .owner, .pool]')" \
+  '["attached","g6","physnet1"]'
+
+# pf set-numvfs waits for the kernel (here: for ever; the fake tree gets
+# no new links) without the store's lock: a guest starting with a VF of
+# another PF meanwhile is not refused after the hook's 3 s. VFs of the PF
+# being changed are neither reserved nor let into a starting guest.
+st2=$tap_tmp/numvfs-state
+v2 () { "$VFPOOL" --config "$conf" --state-dir "$st2" --sysfs-root "$root" "$@"; }
+hook2 () { "$HOOK" --hook-core "$CORE" --config "$conf" --state-dir "$st2" --sysfs-root "$root" "$@"; }
+numvfs=$root/bus/pci/devices/0000:81:00.0/sriov_numvfs
+v2 pf set-numvfs 0000:81:00.0 2 --wait 6 > /dev/null 2> "$tap_tmp/set-numvfs.err" &
+setter=$!
+i=0; while [ "$(cat "$numvfs")" != 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "(set-numvfs has written sriov_numvfs and waits for the kernel)" equals "$(cat "$numvfs")" 2
+hook2 g1 prepare begin - < "$tap_tmp/g1.xml" 2> "$tap_tmp/stderr"
+check "meanwhile a guest with a VF of another PF starts" equals "$?/$(cat "$tap_tmp/stderr")" "0/"
+run v2 reserve --owner during --dry-run --explain --json
+check "a reservation meanwhile takes no VF of the PF being changed" equals "$(echo "$run_out" | jq -r '.vfs[0].pf')" 0000:05:00.0
+check "and --explain says why" contains "$(echo "$run_out" | jq -r '.explain[] | select(.address == "0000:81:00.2") | .reason')" "set-numvfs"
+guest g7 77777777-7777-7777-7777-777777777777 "$(vf_iface ua-vfpool-0 0x81 0x00 0x3)" "" > "$tap_tmp/g7.xml"
+hook2 g7 prepare begin - < "$tap_tmp/g7.xml" 2> "$tap_tmp/stderr"
+check "a guest starting with a VF of the PF being changed is refused" equals "$?" 1
+check "saying why, in one line" contains "$(cat "$tap_tmp/stderr")" "0000:81:00.3 (ua-vfpool-0) is on PF 0000:81:00.0, whose VF count"
+check "(set-numvfs was still waiting)" kill -0 $setter
+wait $setter
+check "set-numvfs ends when the kernel does not create the VFs in time" contains "$(cat "$tap_tmp/set-numvfs.err")" "has not created the VFs"
+hook2 g7 prepare begin - < "$tap_tmp/g7.xml" 2> "$tap_tmp/stderr"
+check "afterwards that guest starts" equals "$?/$(cat "$tap_tmp/stderr")" "0/"
+echo 4 > "$numvfs"
+
+# A store locked for longer than the hook may wait: the message libvirt
+# shows says it is vfpool's hook, and which guest.
+flock "$st2/lock" sleep 5 &
+locker=$!
+sleep 0.3
+guest g8 88888888-8888-8888-8888-888888888888 "$(vf_iface ua-vfpool-0 0x05 0x11 0x4)" "" > "$tap_tmp/g8.xml"
+hook2 g8 prepare begin - < "$tap_tmp/g8.xml" 2> "$tap_tmp/stderr"
+check "prepare while the store stays locked: refused after the hook's wait" equals "$?" 1
+check "with a message that says it is vfpool's hook, and names the guest" \
+  contains "$(cat "$tap_tmp/stderr")" "vfpool hook: guest g8 cannot start: "
+kill $locker 2>/dev/null; wait $locker 2>/dev/null
+
 done_testing

@@ -355,26 +355,50 @@ test_set_numvfs (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *path = NULL;
   g_autofree char *text = NULL;
+  g_autoptr (GPtrArray) got = NULL;
+  VfpReserveRequest req = { .count = 1, .owner_label = "late", .numa_node = -1 };
+  int lock;
 
   fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
   pf = vfp_sysfs_find_pf (fx.sysfs, "enp5s0f0");
   ASSERT_RESERVE (&fx, "dpdk", 1, -1, "0000:05:10.0");
   /* going from 8 to 16 passes through 0: the leased VF would vanish */
-  g_assert_false (vfp_pool_set_numvfs (fx.pool, pf, 16, 0, &error));
+  g_assert_false (vfp_pool_check_numvfs (fx.pool, pf, 16, &error));
   g_assert_nonnull (strstr (error->message, "0000:05:10.0 (reserved by dpdk)"));
   g_clear_error (&error);
-  g_assert_false (vfp_pool_set_numvfs (fx.pool, pf, 65, 0, &error));
+  g_assert_false (vfp_pool_check_numvfs (fx.pool, pf, 65, &error));
   g_assert_nonnull (strstr (error->message, "at most 64"));
   g_clear_error (&error);
   g_assert_true (vfp_pool_release_owner (fx.pool, "dpdk") == 1);
-  g_assert_true (vfp_pool_set_numvfs (fx.pool, pf, 16, 0, &error));
+  g_assert_true (vfp_pool_check_numvfs (fx.pool, pf, 16, &error));
   g_assert_no_error (error);
+
+  /* while set-numvfs holds the PF's own lock, its VFs are not handed out
+   * nor let into a starting guest, and nobody waits for it */
+  g_assert_false (vfp_pool_pf_is_changing (fx.pool, pf->fn.address));
+  lock = vfp_pool_lock_pf (vfp_state_dir (fx.state), pf->fn.address, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (lock, >=, 0);
+  g_assert_true (vfp_pool_pf_is_changing (fx.pool, pf->fn.address));
+  g_assert_null (vfp_pool_reserve (fx.pool, &req, NULL, &error));
+  g_assert_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (vfp_pool_claim_for_start (fx.pool, "0000:05:10.2", pf->fn.address, "uuid-1", "g1",
+                                            "p", "ua-vfpool-0", NULL, -1, &error));
+  g_assert_nonnull (strstr (error->message, "whose VF count 'vfpool pf set-numvfs' is changing"));
+  g_clear_error (&error);
+  close (lock);
+  g_assert_false (vfp_pool_pf_is_changing (fx.pool, pf->fn.address));
+  got = vfp_pool_reserve (fx.pool, &req, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (got->len, ==, 1);
+
+  g_assert_true (vfp_sysfs_write_numvfs (fx.sysfs->root, pf->fn.address, 16, &error));
   path = vfp_sysfs_path (fx.sysfs->root, "bus/pci/devices/0000:05:00.0/sriov_numvfs", NULL);
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
   g_assert_cmpstr (text, ==, "16\n");
   /* the kernel (here: nobody) did not create the links: a clear timeout */
-  pf->num_vfs = 0;
-  g_assert_false (vfp_pool_set_numvfs (fx.pool, pf, 4, 200, &error));
+  g_assert_false (vfp_sysfs_wait_virtfn (fx.sysfs->root, pf->fn.address, 16, 200, &error));
   g_assert_nonnull (strstr (error->message, "has not created the VFs"));
   fx_teardown (&fx);
 }

@@ -176,4 +176,10 @@ check "a MAC with quotes or markup is refused" equals "$run_rc" 2
 check "saying what a MAC looks like" contains "$run_err" "must be one unicast MAC like 52:54:00:12:34:56"
 check "and the guest is unchanged" equals "$(xml --inactive g1 | grep -c "<alias name='ua-vfpool-")" 3
 
+# -q: errors only; no confirmation of an attach or a detach.
+run V -q attach g2 --config
+check "-q attach prints no confirmation" equals "$run_rc/$run_out/$run_err" "0//"
+run V -q detach g2 --all
+check "-q detach prints no confirmation" equals "$run_rc/$run_out/$run_err" "0//"
+
 done_testing

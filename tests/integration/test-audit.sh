@@ -117,12 +117,26 @@ sed -i "s|\(vf=\"$g8vf\".*\)state=\"attached\"|\1state=\"detaching\"|" "$state/l
 sed -i "/vf=\"$g8vf\"/,/<\/lease>/ s|alias=\"ua-vfpool-0\"|alias=\"ua-vfpool-7\"|" "$state/leases.xml"
 # An attach killed after libvirt took the VF, before the metadata and the
 # lease said so.
-libvirtd_define_guest g9; V -q attach g9 --config > /dev/null
+libvirtd_define_guest g9; V -q attach g9 --config --vlan 9 > /dev/null
 g9vf=$(V list --json | jq -r '.[] | select(.owner == "g9") | .address')
+g9mac=$(V list --json | jq -r '.[] | select(.owner == "g9") | .mac')
 virsh -q -c "$LIBVIRTD_URI" metadata g9 http://vfpool.org/xmlns/vfpool/1 --remove --config > /dev/null
 sed -i "s|\(vf=\"$g9vf\".*\)state=\"attached\"\(.*\)>|\1state=\"reserved\"\2><reservation pid=\"999999\" start=\"1\" expires=\"$(( $(date +%s) + 300 ))\"/>|" "$state/leases.xml"
+# (its lease had no MAC yet: libvirt chooses it during the attach)
+sed -i "/vf=\"$g9vf\"/,/<\/lease>/ s| mac=\"[^\"]*\" vlan=\"9\"||" "$state/leases.xml"
+check "(planted: g9's lease has neither MAC nor VLAN)" equals \
+  "$(V list --json | jq -c ".[] | select(.address == \"$g9vf\") | [.mac, .vlan]")" '[null,null]'
+# A guest given a pool VF behind vfpool's back, with a MAC and a VLAN.
+g10vf=$(V list --json | jq -r '[.[] | select(.state == "free" and .driver != "vfio-pci")][0].address')
+libvirtd_define_guest g10 > /dev/null
+echo "$g10vf" | sed 's/^\(....\):\(..\):\(..\)\.\(.\)$/<interface type="hostdev" managed="yes"><mac address="52:54:00:10:00:10"\/><source><address type="pci" domain="0x\1" bus="0x\2" slot="0x\3" function="0x\4"\/><\/source><vlan><tag id="10"\/><\/vlan><\/interface>/' \
+  | virsh -q -c "$LIBVIRTD_URI" attach-device g10 --config /dev/stdin > /dev/null
 run V audit --fix --json
-check "one --fix repairs both" equals "$(echo "$run_out" | jq -c '[.fixed[] | split(" ")[0]] | sort')" '["metadata","stale-reservation","stuck-detach"]'
+check "one --fix repairs all" equals "$(echo "$run_out" | jq -c '[.fixed[] | split(" ")[0]] | sort')" '["metadata","stale-reservation","stuck-detach","untracked"]'
+check "an adopted VF's lease has the MAC and VLAN of the guest's XML" equals \
+  "$(V list --json | jq -c ".[] | select(.address == \"$g10vf\") | [.state, .owner, .mac, .vlan]")" '["attached","g10","52:54:00:10:00:10",10]'
+check "so has a stale reservation recorded as attached" equals \
+  "$(V list --json | jq -c ".[] | select(.address == \"$g9vf\") | [.mac, .vlan]")" "[\"$g9mac\",9]"
 check "an interrupted detach whose VF is still defined is attached again, not freed" equals \
   "$(V list --json | jq -c "[.[] | select(.address == \"$g8vf\") | [.state, .owner]]")" '[["attached","g8"]]'
 check "under the alias the guest has it under" equals \
@@ -133,6 +147,7 @@ check "and its metadata written by the same --fix" contains \
   "$(virsh -q -c "$LIBVIRTD_URI" metadata g9 http://vfpool.org/xmlns/vfpool/1 --config)" "address=\"$g9vf\""
 run V audit
 check "the audit is clean again" equals "$run_rc" 0
+V -q detach g10 --all
 run V detach g8 --all
 check "and the interrupted detach can be done again" equals "$(V list --json | jq -c "[.[] | select(.address == \"$g8vf\") | .state]")" '["free"]'
 
