@@ -88,7 +88,7 @@ vfp_cmd_adopt_hardware (VfpCli *cli, int argc, char **argv)
       vfp_json_member_bool (json, "changed", g_strcmp0 (previous, identity) != 0);
       vfp_json_member_int (json, "leases", leased);
       vfp_json_end_object (json);
-      vfp_cli_print_json (json);
+      vfp_cli_print_json (cli, json);
     }
   else if (!cli->quiet)
     {
