@@ -48,6 +48,20 @@ run v pf show 0000:42:00.0
 check "pf show of an unknown PF exits 1" equals "$run_rc" 1
 check "pf show of an unknown PF names it" contains "$run_err" "'0000:42:00.0'"
 
+# pf vf-settings asks the real kernel over netlink: the demo host's PF
+# netdev does not exist on this machine, and the error says so by name.
+run v pf vf-settings 0000:05:00.0
+check "pf vf-settings of a netdev the kernel lacks exits 1" equals "$run_rc" 1
+check "pf vf-settings names the missing netdev" contains "$run_err" "no network interface 'enp5s0f0'"
+run v pf vf-settings 0000:42:00.0 --json
+check "pf vf-settings of an unknown PF exits 1" equals "$run_rc" 1
+check "pf vf-settings of an unknown PF names it" contains "$run_err" "'0000:42:00.0'"
+run v pf vf-settings
+check "pf vf-settings without a PF is a usage error" equals "$run_rc" 2
+check "pf vf-settings without a PF shows an example" contains "$run_err" "vfpool pf vf-settings enp5s0f0"
+run v pf
+check "pf without a subcommand lists vf-settings" contains "$run_err" "vfpool pf vf-settings PF"
+
 run v check
 check "check passes on the demo host" equals "$run_rc" 0
 check "check says ready" contains "$run_out" "Ready for VF passthrough"
