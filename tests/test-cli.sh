@@ -32,6 +32,26 @@ check "list --json keys of a VF" equals \
   '["0000:05:10.2","0000:05:00.0",1,"ixgbevf",101,0]'
 check "list --json VF of the second PF" equals \
   "$(echo "$run_out" | jq -c '.[8] | [.address, .netdevs[0], .numa_node]')" '["0000:81:00.2","enp129s0f0v0",1]'
+check "list --json: no VF settings without a lease" equals "$(echo "$run_out" | jq -c '.[1].vf_settings')" null
+
+# The VF settings a lease records (what vfpool applied through the PF).
+vfst=$tap_tmp/vf-settings-state
+mkdir -m 0700 "$vfst"
+cat > "$vfst/leases.xml" <<'EOF'
+<?xml version="1.0"?>
+<leases version="1" generation="1">
+  <lease vf="0000:05:10.2" pf="0000:05:00.0" pool="physnet1" state="attached" created="1" changed="1">
+    <owner uuid="c7a5fdbd-cdaf-9455-926a-d65c16db1809" name="g1"/>
+    <device mac="52:54:00:12:34:56" vlan="100" alias="ua-vfpool-0" live="yes" config="no"/>
+    <vf-settings spoofchk="off" trust="on" max-tx-rate="1000"/>
+  </lease>
+</leases>
+EOF
+run v --state-dir "$vfst" list --json
+check "list --json shows the VF settings of a lease" equals \
+  "$(echo "$run_out" | jq -c '.[1].vf_settings | [.vf, .spoofchk, .trust, .link_state, .max_tx_rate, .min_tx_rate]')" \
+  '[1,false,true,null,1000,null]'
+check "list --json: VF settings only where a lease records them" equals "$(echo "$run_out" | jq -c '.[2].vf_settings')" null
 
 run v pf show 0000:05:00.0 --json
 check "pf show --json exits 0" equals "$run_rc" 0
