@@ -316,3 +316,21 @@ vfp_vf_settings_json (VfpJson *json, const VfpVfSettings *s)
   (s->fields & VFP_VF_QUERY_RSS) ? vfp_json_bool (json, s->query_rss) : vfp_json_null (json);
   vfp_json_end_object (json);
 }
+
+/* The fields S holds as "spoofchk=off trust=on max-tx-rate=100" (the
+ * config's keys), or "" when none; the caller frees. */
+char *
+vfp_vf_settings_describe (const VfpVfSettings *s)
+{
+  GString *out = g_string_new (NULL);
+  guint f;
+
+  for (f = 1; f <= VFP_VF_ALL_FIELDS; f <<= 1)
+    if (s->fields & f)
+      {
+        g_autofree char *value = vfp_vf_settings_value (s, f);
+
+        g_string_append_printf (out, "%s%s=%s", out->len ? " " : "", vfp_vf_field_name (f), value);
+      }
+  return g_string_free (out, FALSE);
+}

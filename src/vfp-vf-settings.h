@@ -56,3 +56,4 @@ guint vfp_vf_settings_differ (const VfpVfSettings *want, const VfpVfSettings *ha
 void vfp_vf_settings_merge (VfpVfSettings *into, const VfpVfSettings *over);
 gboolean vfp_vf_settings_check (const VfpVfSettings *s, GError **error);
 void vfp_vf_settings_json (VfpJson *json, const VfpVfSettings *s);
+char *vfp_vf_settings_describe (const VfpVfSettings *s);

@@ -175,5 +175,96 @@ done
 P read "$dev"; diag $work/out
 ip link show "$dev" | diag
 P restore "$dev" 1; ok $? "restore of a VF already at the baseline sends nothing and verifies"
+for i in 0 3; do "$probe" restore "$dev" $i > /dev/null; done
+
+# --- memcheck: the netlink paths under valgrind (libnl's objects freed) ---------
+if command -v valgrind > /dev/null; then
+  vg () { valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 "$probe" "$@"; }
+  vg apply "$dev" 3 mac=52:54:00:aa:bb:03 vlan=300 trust=on spoofchk=off > $work/vg.out 2>&1; r1=$?
+  vg restore "$dev" 3 >> $work/vg.out 2>&1; r2=$?
+  vg read "$dev" > /dev/null 2>> $work/vg.out; r3=$?
+  [ $r1 = 0 ] && [ $r2 = 0 ] && [ $r3 = 0 ]
+  ok $? "valgrind: apply, restore and read leak nothing and touch no bad memory (exits $r1 $r2 $r3)"
+  [ $r1 = 0 ] && [ $r2 = 0 ] && [ $r3 = 0 ] || diag $work/vg.out
+fi
+
+# --- attach: the pool's settings through the PF, before libvirt; rollback -------
+case ${pfdir##*/} in [0-9a-f][0-9a-f][0-9a-f][0-9a-f]:*) ;; *) exit 0 ;; esac
+command -v libvirtd > /dev/null || { echo "SKIP attach part: no libvirtd in L1"; exit 0; }
+src=${LAB_SRC:-$build}
+uri="qemu+unix:///system?socket=/run/libvirt/libvirt-sock"
+mkdir -p -m 0700 $work/state
+conf=$work/vfpool.conf
+cat > $conf <<EOC
+[vfpool]
+state-dir=$work/state
+uri=$uri
+
+[pool nic]
+pfs=${pfdir##*/}
+template=interface
+allow-shared-iommu-group=on
+spoofchk=off
+trust=on
+max-tx-rate=100
+EOC
+chmod 0644 $conf
+V () { "$build/src/vfpool" --config "$conf" --template-dir "$src/xml-templates" "$@"; }
+[ -d /sys/fs/cgroup ] || mkdir -p /sys/fs/cgroup
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2> /dev/null
+mkdir -p /etc/libvirt /var/log/libvirt/qemu /var/lib/libvirt /var/cache/libvirt /run/libvirt
+printf '%s\n' 'unix_sock_rw_perms = "0700"' 'auth_unix_ro = "none"' 'auth_unix_rw = "none"' \
+  'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"' > /etc/libvirt/libvirtd.conf
+printf '%s\n' 'user = "root"' 'group = "root"' 'dynamic_ownership = 0' 'security_driver = "none"' \
+  'cgroup_controllers = [ ]' 'namespaces = [ ]' 'stdio_handler = "file"' > /etc/libvirt/qemu.conf
+setsid libvirtd -f /etc/libvirt/libvirtd.conf -p /run/libvirt/libvirtd.pid < /dev/null > $work/libvirtd.out 2>&1 &
+lvpid=$!
+i=0 up=1
+while [ $i -lt 240 ]; do
+  if [ -S /run/libvirt/libvirt-sock ] && virsh -q -c "$uri" uri > /dev/null 2>&1; then up=0; break; fi
+  kill -0 $lvpid 2> /dev/null || break
+  sleep 0.5; i=$((i + 1))
+done
+ok $up "libvirtd starts in L1"
+[ $up = 0 ] || { diag $work/libvirtd.out; exit 0; }
+printf '%s\n' "<domain type='qemu'><name>g1</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>" \
+  "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>" \
+  "<emulator>/usr/bin/qemu-system-x86_64</emulator><controller type='pci' model='pcie-root'/>" \
+  "<controller type='pci' model='pcie-root-port'/><controller type='usb' model='none'/>" \
+  "<memballoon model='none'/></devices></domain>" > $work/g1.xml
+virsh -q -c "$uri" define $work/g1.xml > $work/define.out 2>&1; ok $? "an OS-less guest g1 is defined"
+
+V attach g1 --config --json > $work/attach.json 2> $work/attach.err; rc=$?
+diag $work/attach.json; diag $work/attach.err
+vfa=$(jq -r '.vfs[0].address' $work/attach.json)
+idx=
+for n in 0 1 2 3; do [ "$(basename "$(readlink $pfdir/virtfn$n)")" = "$vfa" ] && idx=$n; done
+line=$(iplink "$idx")
+case $line in *"max_tx_rate 100Mbps"*"spoof checking off"*"trust on"*) r=0 ;; *) r=1 ;; esac
+[ $rc = 0 ] && [ $r = 0 ]
+ok $? "attach --config applies the pool's spoofchk=off trust=on max-tx-rate=100 to VF $idx ($vfa) through $dev (${line# })"
+[ "$(jq -c '.vfs[0].vf_settings | [.spoofchk, .trust, .max_tx_rate, .link_state]' $work/attach.json)" = '[false,true,100,null]' ]
+ok $? "attach --json reports the settings it applied"
+V list --json > $work/list.json
+[ "$(jq -c ".[] | select(.address == \"$vfa\") | [.state, .vf_settings.spoofchk, .vf_settings.trust, .vf_settings.max_tx_rate]" $work/list.json)" = '["attached",false,true,100]' ]
+ok $? "the lease records them (list --json)"
+
+# igb has no link-state: the attach fails after trust was set on the next
+# VF; the rollback gives that VF its old settings back.
+V attach g1 --config --link-state enable > $work/attach2.out 2>&1; rc=$?
+diag $work/attach2.out
+ntrust=$(ip link show "$dev" | grep -c "trust on")
+case $(cat $work/attach2.out) in *"does not support link-state on VF"*"nothing was attached and the reservation was released"*) r=0 ;; *) r=1 ;; esac
+if [ "$drv" = igb ]; then
+  [ $rc = 1 ] && [ $r = 0 ] && [ "$ntrust" = 1 ]
+  ok $? "igb refuses --link-state: attach fails, names it, and the VF it had changed is back to trust off (VFs with trust on: $ntrust)"
+  [ "$(V list --json | jq '[.[] | select(.state != "free")] | length')" = 1 ]
+  ok $? "and the reservation was released"
+fi
+ip link show "$dev" | diag
+V detach g1 --all > $work/detach.out 2>&1; ok $? "detach g1 --all"
+virsh -q -c "$uri" undefine g1 > /dev/null 2>&1
+kill $lvpid 2> /dev/null
+sleep 1
 echo 0 > $pfdir/sriov_numvfs
 exit 0
