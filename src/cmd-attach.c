@@ -510,7 +510,8 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
   if (!dry_run && !apply_vf_settings (items, &error))
     {
       rollback (cli, host->sysfs, guest, items, live, config, timeout_s * 1000);
-      return vfp_cli_error (cli, VFP_EXIT_FAILED, _("%s; nothing was attached and the reservation was released."),
+      /* vfnet's messages are whole sentences */
+      return vfp_cli_error (cli, VFP_EXIT_FAILED, _("%s Nothing was attached and the reservation was released."),
                             error->message);
     }
 

@@ -71,7 +71,7 @@ defs=$(xml --inactive g1 | grep -c 'ua-vfpool')
 run V attach g1 --config --trust on --max-tx-rate 100
 check "attach --trust on a PF the kernel does not have fails" equals "$run_rc" 1
 check "naming the PF's netdev" contains "$run_err" "no network interface 'enp"
-check "and what vfpool did" contains "$run_err" "nothing was attached and the reservation was released"
+check "and what vfpool did" contains "$run_err" "as 'ip link' shows it. Nothing was attached and the reservation was released."
 check "the leases are as they were" equals "$(leases)" "$before"
 check "the definition is as it was" equals "$(xml --inactive g1 | grep -c 'ua-vfpool')" "$defs"
 run V attach g1 --config --trust maybe

@@ -249,12 +249,29 @@ V list --json > $work/list.json
 [ "$(jq -c ".[] | select(.address == \"$vfa\") | [.state, .vf_settings.spoofchk, .vf_settings.trust, .vf_settings.max_tx_rate]" $work/list.json)" = '["attached",false,true,100]' ]
 ok $? "the lease records them (list --json)"
 
+# The PF loses a setting behind vfpool's back: the audit sees it (over
+# netlink), --fix applies the lease's settings again.
+ip link set "$dev" vf "$idx" trust off
+V audit --json > $work/audit.json 2>&1; rc=$?
+diag $work/audit.json
+[ $rc = 1 ] && [ "$(jq -c "[.findings[] | select(.code == \"vf-settings\") | [.object, .guest, .fixable]]" $work/audit.json)" = "[[\"$vfa\",\"g1\",true]]" ] \
+  && jq -r '.findings[] | select(.code == "vf-settings") | .message' $work/audit.json | grep -q "reports trust off for VF $vfa where its lease says on"
+ok $? "audit finds vf-settings when the PF no longer has trust on for $vfa (exit $rc)"
+V audit --fix > $work/fix.out 2>&1; rc=$?
+diag $work/fix.out
+line=$(iplink "$idx")
+case $line in *"trust on"*) r=0 ;; *) r=1 ;; esac
+[ $r = 0 ]; ok $? "audit --fix applies trust on again (exit $rc; ${line# })"
+V audit > $work/audit2.out 2>&1; rc=$?
+grep -q vf-settings $work/audit2.out; [ $? = 1 ]; ok $? "and the next audit has no vf-settings finding (exit $rc)"
+[ $rc = 0 ] || diag $work/audit2.out
+
 # igb has no link-state: the attach fails after trust was set on the next
 # VF; the rollback gives that VF its old settings back.
 V attach g1 --config --link-state enable > $work/attach2.out 2>&1; rc=$?
 diag $work/attach2.out
 ntrust=$(ip link show "$dev" | grep -c "trust on")
-case $(cat $work/attach2.out) in *"does not support link-state on VF"*"nothing was attached and the reservation was released"*) r=0 ;; *) r=1 ;; esac
+case $(cat $work/attach2.out) in *"does not support link-state on VF"*". Nothing was attached and the reservation was released."*) r=0 ;; *) r=1 ;; esac
 if [ "$drv" = igb ]; then
   [ $rc = 1 ] && [ $r = 0 ] && [ "$ntrust" = 1 ]
   ok $? "igb refuses --link-state: attach fails, names it, and the VF it had changed is back to trust off (VFs with trust on: $ntrust)"
