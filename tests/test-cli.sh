@@ -123,6 +123,12 @@ check "list --json has state, owner, mac, vlan on every VF" equals \
 run p status --json
 check "status counts per PF" equals "$(echo "$run_out" | jq -c '[.pfs[].vfs_by_state | [.free, .reserved]]')" '[[6,2],[3,1]]'
 check "status counts per pool" equals "$(echo "$run_out" | jq -c '.pools[0] | [.name, .vfs_by_state.free, .vfs_by_state.reserved, .vfs_by_state.attached, .vfs_by_state.quarantined]')" '["physnet1",9,3,0,0]'
+check "status --json: a pool without VF settings" equals "$(echo "$run_out" | jq -c '.pools[0].vf_settings')" null
+printf '[pool nic]\npfs=enp5s0f0\ntrust=on\nmax-tx-rate=100\n' > "$tap_tmp/vfset.conf"
+run v --config "$tap_tmp/vfset.conf" status --json
+check "status --json: the VF settings attach applies" equals "$(echo "$run_out" | jq -r '.pools[0].vf_settings')" "trust=on max-tx-rate=100"
+run v --config "$tap_tmp/vfset.conf" status
+check "status: the pool table shows them" contains "$run_out" "trust=on max-tx-rate=100"
 run p reserve --owner greedy --count 10
 check "reserve beyond the free VFs fails" equals "$run_rc" 1
 check "and says how many were free" contains "$run_err" "has 9 usable free VFs, 10 were asked for"
