@@ -1,6 +1,7 @@
 /* vfpool attach GUEST: a free VF from a pool, live and/or persistent.
- * Order (DESIGN.md §2): reserve (durable) -> attach -> read back what
- * libvirt chose -> metadata -> attached. A failure at any step undoes the
+ * Order (DESIGN.md §2): reserve (durable, with the VF settings to apply)
+ * -> VF settings through the PF -> attach -> read back what libvirt chose
+ * -> metadata -> attached. A failure at any step undoes the
  * steps before it, and the user hears libvirt's reason and what vfpool did. */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include "vfp-nodedev.h"
 #include "vfp-pool.h"
 #include "vfp-template.h"
+#include "vfp-vfnet.h"
 
 /* One VF of this attach, from reservation to result. */
 typedef struct {
@@ -27,6 +29,11 @@ typedef struct {
   VfpTemplateKind kind;
   char *xml;                /* owned: the device XML */
   gboolean attached;        /* libvirt accepted it */
+  VfpVfSettings want;       /* the pool's VF settings under this attach's
+                             * options (spoofchk, trust, ...); no fields: none */
+  VfpVfSettings before;     /* what the PF held for the VF before vfpool changed it */
+  char *netdev;             /* owned: the PF's netdev, when there are settings */
+  gboolean settings_applied; /* some of WANT may be on the VF: undo on rollback */
 } Item;
 
 static void
@@ -38,6 +45,7 @@ item_free (Item *it)
   g_free (it->alias);
   g_free (it->mac);
   g_free (it->xml);
+  g_free (it->netdev);
   g_free (it);
 }
 
@@ -170,9 +178,57 @@ step_after_rollback (VfpPool *pool, gpointer data)
     vfp_pool_mark_detaching (pool, one->vf, &e);
 }
 
+/* Gives the VF of IT back the settings it had before this attach changed
+ * them; a warning when the PF refuses. */
+static void
+undo_vf_settings (VfpCli *cli, Item *it)
+{
+  g_autoptr (GError) e = NULL;
+  VfpVfSettings back = it->before;
+
+  if (!it->settings_applied)
+    return;
+  back.fields &= it->want.fields;
+  if (!vfp_vfnet_apply (it->netdev, &back, &e))
+    vfp_cli_warn (cli, _("VF %s keeps some of the settings vfpool applied: %s"), it->vf, e->message);
+  it->settings_applied = FALSE;
+}
+
+/* Applies each item's VF settings through its PF (after the reservation
+ * that records them is on disk, before libvirt sees the VF). */
+static gboolean
+apply_vf_settings (GPtrArray *items, GError **error)
+{
+  guint i;
+
+  for (i = 0; i < items->len; i++)
+    {
+      Item *it = items->pdata[i];
+
+      if (it->want.fields == 0)
+        continue;
+      if (it->netdev == NULL)
+        {
+          g_autofree char *what = vfp_vf_settings_describe (&it->want);
+
+          g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                       _("PF %s of VF %s has no network interface, so its driver cannot take the VF settings %s; remove them from pool '%s' or from the command line."),
+                       it->pf, it->vf, what, it->pool);
+          return FALSE;
+        }
+      if (!vfp_vfnet_read_vf (it->netdev, it->want.index, &it->before, error))
+        return FALSE;
+      it->settings_applied = TRUE;
+      if (!vfp_vfnet_apply (it->netdev, &it->want, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Undoes what this attach did: devices libvirt accepted are detached (a
  * live one only counts as gone on DEVICE_REMOVED; if the guest does not let
- * go, its lease stays detaching), reservations are freed. */
+ * go, its lease stays detaching), VF settings go back to what they were on
+ * every VF the guest does not keep, reservations are freed. */
 static gboolean
 rollback (VfpCli *cli, VfpSysfs *sysfs, VfpGuest *guest, GPtrArray *items,
           gboolean live, gboolean config, guint timeout_ms)
@@ -199,9 +255,14 @@ rollback (VfpCli *cli, VfpSysfs *sysfs, VfpGuest *guest, GPtrArray *items,
       if (!one.removed)
         vfp_cli_warn (cli, _("VF %s could not be taken back from guest '%s'; its lease stays detaching until 'vfpool audit' settles it."),
                       it->vf, vfp_virt_domain_name (guest->dom));
+      else
+        undo_vf_settings (cli, it);
       vfp_cli_with_pool (cli, sysfs, step_after_rollback, &one);
       it->attached = TRUE;  /* handled: not freed again below */
     }
+  for (i = 0; i < items->len; i++)
+    if (!((Item *) items->pdata[i])->attached)
+      undo_vf_settings (cli, items->pdata[i]);
   {
     Batch b = { items, _("the attach failed") };
 
@@ -239,6 +300,8 @@ print_json (VfpCli *cli, VfpGuest *guest, GPtrArray *items, gboolean live, gbool
       vfp_json_member_string (json, "mac", it->mac);
       vfp_json_key (json, "vlan");
       it->vlan >= 0 ? vfp_json_int (json, it->vlan) : vfp_json_null (json);
+      vfp_json_key (json, "vf_settings");
+      it->want.fields ? vfp_vf_settings_json (json, &it->want) : vfp_json_null (json);
       if (with_xml)
         vfp_json_member_string (json, "xml", it->xml);
       vfp_json_end_object (json);
@@ -286,6 +349,12 @@ print_text (VfpCli *cli, VfpGuest *guest, GPtrArray *items, gboolean live, gbool
       else
         printf (_("VF %s attached to %s as %s (%s)\n"), it->vf,
                 vfp_virt_domain_name (guest->dom), it->alias, where);
+      if (it->want.fields)
+        {
+          g_autofree char *what = vfp_vf_settings_describe (&it->want);
+
+          printf (_("  with %s, set through PF %s and read back\n"), what, it->netdev);
+        }
     }
 }
 
@@ -293,6 +362,8 @@ int
 vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
 {
   g_autofree char *pool_name = NULL, *mac = NULL, *failover_of = NULL;
+  g_autofree char *opt_spoofchk = NULL, *opt_trust = NULL, *opt_link_state = NULL;
+  g_autofree char *opt_max_rate = NULL, *opt_min_rate = NULL, *opt_query_rss = NULL;
   int count = 1, vlan = -1, timeout_s = 30;
   gboolean opt_live = FALSE, opt_config = FALSE, opt_persistent = FALSE;
   gboolean dry_run = FALSE, print_xml = FALSE, explain = FALSE;
@@ -309,8 +380,15 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
     { "print-xml", 0, 0, G_OPTION_ARG_NONE, &print_xml, N_("Print the device XML"), NULL },
     { "explain", 0, 0, G_OPTION_ARG_NONE, &explain, N_("Say for every VF of the pool why it was or was not chosen"), NULL },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, N_("Seconds to wait for the guest when a rollback must detach (default 30)"), N_("S") },
+    { "spoofchk", 0, 0, G_OPTION_ARG_FILENAME, &opt_spoofchk, N_("MAC spoof checking of the VF, on or off (default: the pool's spoofchk=)"), N_("on|off") },
+    { "trust", 0, 0, G_OPTION_ARG_FILENAME, &opt_trust, N_("Trust of the VF, on or off (default: the pool's trust=)"), N_("on|off") },
+    { "link-state", 0, 0, G_OPTION_ARG_FILENAME, &opt_link_state, N_("Link state of the VF (default: the pool's link-state=)"), N_("auto|enable|disable") },
+    { "max-tx-rate", 0, 0, G_OPTION_ARG_FILENAME, &opt_max_rate, N_("Transmit rate limit of the VF in Mbit/s, 0: none (default: the pool's max-tx-rate=)"), N_("MBITS") },
+    { "min-tx-rate", 0, 0, G_OPTION_ARG_FILENAME, &opt_min_rate, N_("Guaranteed transmit rate of the VF in Mbit/s, 0: none (default: the pool's min-tx-rate=)"), N_("MBITS") },
+    { "query-rss", 0, 0, G_OPTION_ARG_FILENAME, &opt_query_rss, N_("Whether the VF may query the PF's RSS key and table, on or off (default: the pool's query-rss=)"), N_("on|off") },
     { NULL }
   };
+  VfpVfSettings over = { 0 };
   g_autoptr (VfpVirt) virt = NULL;
   g_autoptr (VfpGuest) guest = NULL;
   g_autoptr (VfpHost) host = NULL;
@@ -341,6 +419,24 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--failover-of gives one VF the MAC of its virtio-net partner; do not add --mac or a --count above 1."));
   if (timeout_s < 0)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--timeout must be 0 or more."));
+  {
+    const struct { const char *value; VfpVfField field; } vf_opts[] = {
+      { opt_spoofchk, VFP_VF_SPOOFCHK }, { opt_trust, VFP_VF_TRUST },
+      { opt_link_state, VFP_VF_LINK_STATE }, { opt_max_rate, VFP_VF_MAX_TX_RATE },
+      { opt_min_rate, VFP_VF_MIN_TX_RATE }, { opt_query_rss, VFP_VF_QUERY_RSS },
+    };
+    VfpPoolConfig *pc = vfp_config_pool_for (cli->config, pool_name, NULL);
+    VfpVfSettings merged = { 0 };
+
+    for (i = 0; i < G_N_ELEMENTS (vf_opts); i++)
+      if (vf_opts[i].value != NULL && !vfp_vf_settings_parse (&over, vf_opts[i].field, vf_opts[i].value, &error))
+        return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--%s: %s."), vfp_vf_field_name (vf_opts[i].field), error->message);
+    if (pc != NULL)
+      merged = pc->vf;
+    vfp_vf_settings_merge (&merged, &over);
+    if (!vfp_vf_settings_check (&merged, &error))
+      return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
+  }
 
   guest = vfp_cli_open_guest (cli, argv[1], &virt, &code);
   if (guest == NULL)
@@ -416,14 +512,37 @@ vfp_cmd_attach (VfpCli *cli, int argc, char **argv)
         it->vlan = vlan >= 0 ? vlan : pc->vlan;
         if (it->kind == VFP_TEMPLATE_HOSTDEV)
           it->vlan = vlan;  /* a pool VLAN does not apply to non-NIC VFs */
+        it->want = pc->vf;
+        vfp_vf_settings_merge (&it->want, &over);
+        if (it->want.fields != 0)
+          {
+            VfpPf *pf = vfp_sysfs_find_pf (host->sysfs, l->pf);
+            VfpVf *v = vfp_sysfs_find_vf (host->sysfs, l->vf);
+
+            if (pf != NULL && pf->fn.netdevs != NULL && pf->fn.netdevs[0] != NULL)
+              it->netdev = g_strdup (pf->fn.netdevs[0]);
+            it->want.index = v ? v->index : 0;
+          }
         g_ptr_array_add (items, it);
         if (!dry_run)
-          vfp_pool_set_device (pool, l->vf, it->mac, it->vlan, it->alias, live, config);
+          {
+            vfp_pool_set_device (pool, l->vf, it->mac, it->vlan, it->alias, live, config);
+            vfp_pool_set_vf_settings (pool, l->vf, &it->want);
+          }
       }
     if (!dry_run && !vfp_state_save (state, &error))
       return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
     vfp_cli_print_events (cli, pool->events);
   }
+
+  /* 1b. The VF settings libvirt does not apply, through the PF. */
+  if (!dry_run && !apply_vf_settings (items, &error))
+    {
+      rollback (cli, host->sysfs, guest, items, live, config, timeout_s * 1000);
+      /* vfnet's messages are whole sentences */
+      return vfp_cli_error (cli, VFP_EXIT_FAILED, _("%s Nothing was attached and the reservation was released."),
+                            error->message);
+    }
 
   /* 2. The device XML, from the node device and the template. */
   for (i = 0; i < items->len; i++)

@@ -51,6 +51,17 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
           vfp_json_member_string (json, "alias", l ? l->alias : NULL);
           vfp_json_key (json, "expires");
           l && l->expires > 0 ? vfp_json_int (json, l->expires) : vfp_json_null (json);
+          /* what vfpool applied through the PF; a setting it left alone is null */
+          vfp_json_key (json, "vf_settings");
+          if (l && l->vf_settings)
+            {
+              VfpVfSettings s = *l->vf_settings;
+
+              s.index = vf->index;
+              vfp_vf_settings_json (json, &s);
+            }
+          else
+            vfp_json_null (json);
           vfp_json_end_object (json);
         }
     }

@@ -7,6 +7,8 @@
 #include "vfp-cli.h"
 #include "vfp-i18n.h"
 #include "vfp-pool.h"
+#include "vfp-table.h"
+#include "vfp-vfnet.h"
 
 static void
 print_json (VfpCli *cli, VfpHost *host, VfpHostPf *hpf)
@@ -191,6 +193,99 @@ pf_set_numvfs (VfpCli *cli, int argc, char **argv)
   return VFP_EXIT_OK;
 }
 
+/* The PCI address of VF INDEX of PF, or "-" when sysfs has no such VF. */
+static const char *
+vf_address (VfpPf *pf, guint index)
+{
+  guint j;
+
+  for (j = 0; j < pf->vfs->len; j++)
+    if (((VfpVf *) pf->vfs->pdata[j])->index == index)
+      return ((VfpVf *) pf->vfs->pdata[j])->fn.address;
+  return "-";
+}
+
+/* vfpool pf vf-settings PF: what the PF's driver holds for each VF (MAC,
+ * VLAN, spoofchk, trust, link state, rates, RSS query), read over netlink
+ * as `ip link show PF` does. */
+static int
+pf_vf_settings (VfpCli *cli, int argc, char **argv)
+{
+  g_autoptr (VfpHost) host = NULL;
+  g_autoptr (GArray) vfs = NULL;
+  g_autoptr (GError) error = NULL;
+  VfpHostPf *hpf;
+  const char *netdev;
+  int code = VFP_EXIT_OK;
+  guint i;
+
+  if (!vfp_cli_parse (cli, "pf vf-settings", N_("PF"),
+                      N_("Show the settings the PF's driver holds for each of its VFs (MAC, VLAN, spoofchk, trust, link state, rates, RSS query)."),
+                      NULL, &argc, &argv, &code))
+    return code;
+  if (argc != 2)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR,
+                          _("pf vf-settings needs exactly one PF, by PCI address or netdev name: vfpool pf vf-settings enp5s0f0"));
+  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
+  if (host == NULL)
+    return code;
+  hpf = vfp_host_find_pf (host, argv[1]);
+  if (hpf == NULL)
+    return vfp_cli_error (cli, VFP_EXIT_FAILED,
+                          _("No SR-IOV PF '%s' under %s; 'vfpool status' lists the PFs."),
+                          argv[1], host->sysfs->root);
+  netdev = hpf->pf->fn.netdevs && hpf->pf->fn.netdevs[0] ? hpf->pf->fn.netdevs[0] : NULL;
+  if (netdev == NULL)
+    return vfp_cli_error (cli, VFP_EXIT_FAILED,
+                          _("PF %s has no network interface: only a NIC's driver holds VF settings."),
+                          hpf->pf->fn.address);
+  vfs = vfp_vfnet_read (netdev, &error);
+  if (vfs == NULL)
+    return vfp_cli_error (cli, VFP_EXIT_FAILED, "%s", error->message);
+  if (cli->json)
+    {
+      g_autoptr (VfpJson) json = vfp_json_new ();
+
+      vfp_json_begin_object (json);
+      vfp_json_member_string (json, "pf", hpf->pf->fn.address);
+      vfp_json_member_string (json, "netdev", netdev);
+      vfp_json_key (json, "vfs");
+      vfp_json_begin_array (json);
+      for (i = 0; i < vfs->len; i++)
+        vfp_vf_settings_json (json, &g_array_index (vfs, VfpVfSettings, i));
+      vfp_json_end_array (json);
+      vfp_json_end_object (json);
+      vfp_cli_print_json (cli, json);
+      return VFP_EXIT_OK;
+    }
+  {
+    g_autoptr (VfpTable) table = vfp_table_new (_("INDEX"), _("VF"), _("MAC"), _("VLAN"), _("SPOOFCHK"),
+                                                _("TRUST"), _("LINK-STATE"), _("MAX-TX-RATE"),
+                                                _("MIN-TX-RATE"), _("QUERY-RSS"), NULL);
+
+    for (i = 0; i < vfs->len; i++)
+      {
+        VfpVfSettings *s = &g_array_index (vfs, VfpVfSettings, i);
+        g_autofree char *index = g_strdup_printf ("%u", s->index);
+        g_autofree char *mac = vfp_vf_settings_value (s, VFP_VF_MAC);
+        g_autofree char *vlan = vfp_vf_settings_value (s, VFP_VF_VLAN);
+        g_autofree char *spoofchk = vfp_vf_settings_value (s, VFP_VF_SPOOFCHK);
+        g_autofree char *trust = vfp_vf_settings_value (s, VFP_VF_TRUST);
+        g_autofree char *link = vfp_vf_settings_value (s, VFP_VF_LINK_STATE);
+        g_autofree char *max = vfp_vf_settings_value (s, VFP_VF_MAX_TX_RATE);
+        g_autofree char *min = vfp_vf_settings_value (s, VFP_VF_MIN_TX_RATE);
+        g_autofree char *rss = vfp_vf_settings_value (s, VFP_VF_QUERY_RSS);
+
+        vfp_table_add_row (table, index, vf_address (hpf->pf, s->index), mac, vlan, spoofchk,
+                           trust, link, max, min, rss, NULL);
+      }
+    printf (_("PF %s (%s): %u VFs; rates in Mbit/s, 0: none; '-': the driver does not report it.\n"),
+            hpf->pf->fn.address, netdev, vfs->len);
+    vfp_table_print (table, stdout);
+  }
+  return VFP_EXIT_OK;
+}
+
 /* vfpool pf SUBCOMMAND: dispatches to the PF subcommands. */
 int
 vfp_cmd_pf (VfpCli *cli, int argc, char **argv)
@@ -199,11 +294,13 @@ vfp_cmd_pf (VfpCli *cli, int argc, char **argv)
     return pf_show (cli, argc - 1, argv + 1);
   if (argc >= 2 && strcmp (argv[1], "set-numvfs") == 0)
     return pf_set_numvfs (cli, argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "vf-settings") == 0)
+    return pf_vf_settings (cli, argc - 1, argv + 1);
   if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
     {
-      printf (_("Usage: vfpool pf show PF [--json]\n       vfpool pf set-numvfs PF N [--wait S] [--json]\n"));
+      printf (_("Usage: vfpool pf show PF [--json]\n       vfpool pf set-numvfs PF N [--wait S] [--json]\n       vfpool pf vf-settings PF [--json]\n"));
       return VFP_EXIT_OK;
     }
   return vfp_cli_error (cli, VFP_EXIT_ERROR,
-                        _("'pf' needs a subcommand: vfpool pf show PF, or vfpool pf set-numvfs PF N"));
+                        _("'pf' needs a subcommand: vfpool pf show PF, vfpool pf set-numvfs PF N, or vfpool pf vf-settings PF"));
 }

@@ -91,6 +91,16 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
         }
       vfp_json_end_array (json);
       json_counts (json, counts);
+      /* what attach applies through the PF; null: the driver's settings stay */
+      vfp_json_key (json, "vf_settings");
+      if (pc->vf.fields != 0)
+        {
+          g_autofree char *what = vfp_vf_settings_describe (&pc->vf);
+
+          vfp_json_string (json, what);
+        }
+      else
+        vfp_json_null (json);
       vfp_json_end_object (json);
     }
   vfp_json_end_array (json);
@@ -165,20 +175,22 @@ vfp_cmd_status (VfpCli *cli, int argc, char **argv)
     {
       g_autoptr (VfpTable) pools = vfp_table_new (_("POOL"), _("PFS"), _("POLICY"), _("FREE"),
                                                   _("RESERVED"), _("ATTACHED"), _("DETACHING"),
-                                                  _("QUARANTINED"), NULL);
+                                                  _("QUARANTINED"), _("VF SETTINGS"), NULL);
 
       for (i = 0; i < cli->config->pools->len; i++)
         {
           VfpPoolConfig *pc = cli->config->pools->pdata[i];
           g_autoptr (GPtrArray) c = g_ptr_array_new_with_free_func (g_free);
           g_autofree char *n_pfs = g_strdup_printf ("%u", pc->pfs->len);
+          g_autofree char *vf_settings = vfp_vf_settings_describe (&pc->vf);
           guint counts[N_STATES] = { 0 };
 
           for (j = 0; j < pc->pfs->len; j++)
             count_pf (state, pc, pc->pfs->pdata[j], counts);
           add_count_cells (c, counts);
           vfp_table_add_row (pools, pc->name, n_pfs, vfp_policy_name (pc->policy),
-                             c->pdata[0], c->pdata[1], c->pdata[2], c->pdata[3], c->pdata[4], NULL);
+                             c->pdata[0], c->pdata[1], c->pdata[2], c->pdata[3], c->pdata[4],
+                             *vf_settings ? vf_settings : "-", NULL);
         }
       printf ("\n");
       vfp_table_print (pools, stdout);

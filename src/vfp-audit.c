@@ -1,15 +1,18 @@
 /* The audit. Findings are computed VF by VF from three sources; a repair is
  * offered only where it is provably safe, i.e. where the store is the only
  * thing that is wrong: a lease nobody uses, a guest using a VF with no
- * lease, a finished detach, a missing metadata entry. Nothing here touches
- * a guest's devices. */
+ * lease, a finished detach, a missing metadata entry; or where the PF lost
+ * the VF settings its lease records (they are set again through the PF).
+ * Nothing here touches a guest's devices. */
 #include "config.h"
 
 #include <string.h>
 
 #include "vfp-audit.h"
 #include "vfp-i18n.h"
+#include "vfp-log.h"
 #include "vfp-proc.h"
+#include "vfp-vfnet.h"
 
 void
 vfp_finding_free (VfpFinding *f)
@@ -47,6 +50,54 @@ add (GPtrArray *out, const char *code, VfpSeverity sev, const char *object, cons
   f->repair = repair;
   g_ptr_array_add (out, f);
   return f;
+}
+
+/* The PF's netdev of VF, or NULL. */
+static const char *
+pf_netdev (VfpVf *vf)
+{
+  return vf->pf->fn.netdevs && vf->pf->fn.netdevs[0] ? vf->pf->fn.netdevs[0] : NULL;
+}
+
+/* vf-settings: what the PF holds for VF against what its lease L says
+ * vfpool applied (one netlink request, only for leases that record
+ * settings). */
+static void
+check_vf_settings (GPtrArray *out, VfpVf *vf, VfpLease *l, const VfpAuditGuest *owner)
+{
+  const char *a = vf->fn.address;
+  const char *netdev = pf_netdev (vf);
+  g_autoptr (GError) e = NULL;
+  VfpVfSettings have, want;
+  guint diff, f;
+
+  if (l->vf_settings == NULL || l->vf_settings->fields == 0)
+    return;
+  want = *l->vf_settings;
+  want.index = vf->index;
+  if (netdev == NULL || !vfp_vfnet_read_vf (netdev, vf->index, &have, &e))
+    {
+      add (out, "vf-settings", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_NONE,
+           g_strdup_printf (_("vfpool cannot read the settings of VF %s from its PF: %s"), a,
+                            e ? e->message : _("The PF has no network interface.")),
+           g_strdup_printf (_("Check that PF %s has its driver and its netdev ('vfpool pf vf-settings %s')."),
+                            vf->pf->fn.address, vf->pf->fn.address));
+      return;
+    }
+  diff = vfp_vf_settings_differ (&want, &have);
+  if (diff == 0)
+    return;
+  for (f = 1; (diff & f) == 0; f <<= 1)
+    ;
+  {
+    g_autofree char *wanted = vfp_vf_settings_value (&want, f);
+    g_autofree char *got = vfp_vf_settings_value (&have, f);
+
+    add (out, "vf-settings", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_VF_SETTINGS,
+         g_strdup_printf (_("PF %s reports %s %s for VF %s where its lease says %s."),
+                          netdev, vfp_vf_field_name (f), got, a, wanted),
+         g_strdup (_("--fix applies the lease's VF settings again through the PF.")));
+  }
 }
 
 /* The use of LIST by guest INDEX, or NULL. */
@@ -214,6 +265,7 @@ audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
       return;
     }
   check_metadata (out, a, owner, mine);
+  check_vf_settings (out, vf, l, owner);
 }
 
 /* Whether the kernel has the VF of lease L, looked for among the VFs of
@@ -359,6 +411,21 @@ vfp_audit_apply (VfpPool *pool, VfpFinding *f)
           }
       }
       return TRUE;
+    case VFP_FIX_VF_SETTINGS:
+      {
+        VfpLease *l = vfp_state_get (pool->state, f->object);
+        VfpVfSettings want;
+
+        vf = vfp_sysfs_find_vf (pool->sysfs, f->object);
+        if (l == NULL || l->vf_settings == NULL || vf == NULL || pf_netdev (vf) == NULL)
+          return FALSE;
+        want = *l->vf_settings;
+        want.index = vf->index;
+        if (vfp_vfnet_apply (pf_netdev (vf), &want, &error))
+          return TRUE;
+        g_ptr_array_add (pool->events, vfp_event_new ("warning", f->object, f->guest, error->message));
+      }
+      break;
     case VFP_FIX_NONE:
     case VFP_FIX_METADATA:
       break;

@@ -24,11 +24,13 @@ typedef enum {
   VFP_FIX_FREE,              /* free the lease */
   VFP_FIX_ADOPT,             /* lease the VF to the guest that uses it */
   VFP_FIX_METADATA,          /* write the lease's entry into the guest's metadata */
+  VFP_FIX_VF_SETTINGS,       /* apply the lease's VF settings through the PF again */
 } VfpFix;
 
 typedef struct {
   const char *code;          /* leak, untracked, conflict, stale-reservation, stuck-detach,
-                                missing-vf, numvfs-drift, driver, metadata, identity-changed */
+                                missing-vf, numvfs-drift, driver, metadata, identity-changed,
+                                vf-settings */
   VfpSeverity severity;
   char *object;              /* owned: the VF or PF address */
   char *guest;               /* owned: the guest's name, or NULL */

@@ -14,6 +14,7 @@
 #include "vfp-config.h"
 #include "vfp-error.h"
 #include "vfp-i18n.h"
+#include "vfp-vf-settings.h"
 
 #define POOL_PREFIX "pool "
 #define CONFIG_MAX_SIZE (1024 * 1024)
@@ -289,6 +290,18 @@ parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
             pool->trust = sw;
           else
             pool->allow_shared_group = sw;
+          if (strcmp (*k, "allow-shared-iommu-group") != 0)
+            vfp_vf_settings_parse (&pool->vf, vfp_vf_field_from_name (*k), v, NULL);
+        }
+      else if (strcmp (*k, "link-state") == 0 || strcmp (*k, "max-tx-rate") == 0
+               || strcmp (*k, "min-tx-rate") == 0 || strcmp (*k, "query-rss") == 0)
+        {
+          if (!vfp_vf_settings_parse (&pool->vf, vfp_vf_field_from_name (*k), v, &e))
+            {
+              bad (error, file, group, *k, "%s", e->message);
+              pool_free (pool);
+              return NULL;
+            }
         }
       else if (strcmp (*k, "policy") == 0)
         {
@@ -321,7 +334,7 @@ parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
       else
         {
           bad (error, file, group, *k,
-               _("unknown key; a pool knows pfs, vfs, exclude, numvfs, template, vlan, spoofchk, trust, policy, numa and allow-shared-iommu-group"));
+               _("unknown key; a pool knows pfs, vfs, exclude, numvfs, template, vlan, spoofchk, trust, link-state, max-tx-rate, min-tx-rate, query-rss, policy, numa and allow-shared-iommu-group"));
           pool_free (pool);
           return NULL;
         }
@@ -334,6 +347,12 @@ parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
   if (pool->pf_specs == NULL)
     {
       bad (error, file, group, "pfs", _("missing; a pool needs at least one PF"));
+      pool_free (pool);
+      return NULL;
+    }
+  if (!vfp_vf_settings_check (&pool->vf, &e))
+    {
+      bad (error, file, group, "min-tx-rate", "%s", e->message);
       pool_free (pool);
       return NULL;
     }

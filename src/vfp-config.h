@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "vfp-sysfs.h"
+#include "vfp-vf-settings.h"
 
 typedef enum { VFP_POLICY_SPREAD, VFP_POLICY_PACK } VfpPolicy;
 typedef enum { VFP_NUMA_PREFER, VFP_NUMA_REQUIRE, VFP_NUMA_IGNORE } VfpNumaMode;
@@ -29,6 +30,9 @@ typedef struct {
   VfpPolicy policy;
   VfpNumaMode numa;
   gboolean allow_shared_group;
+  VfpVfSettings vf;          /* spoofchk=, trust=, link-state=, max-tx-rate=,
+                              * min-tx-rate=, query-rss=: vf.fields says which
+                              * were set; applied through the PF */
   GPtrArray *pfs;            /* VfpPf* (not owned) after vfp_config_resolve */
 } VfpPoolConfig;
 

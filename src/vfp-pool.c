@@ -663,6 +663,25 @@ vfp_pool_set_device (VfpPool *pool, const char *vf, const char *mac, int vlan,
   return TRUE;
 }
 
+/* Records on the reserved lease of VF the settings vfpool is about to apply
+ * through the PF (a copy; NULL or no fields: none), before it applies them. */
+gboolean
+vfp_pool_set_vf_settings (VfpPool *pool, const char *vf, const VfpVfSettings *settings)
+{
+  VfpLease *l = vfp_state_get (pool->state, vf);
+
+  if (l == NULL || l->state != VFP_LEASE_RESERVED)
+    return FALSE;
+  g_clear_pointer (&l->vf_settings, g_free);
+  if (settings != NULL && settings->fields != 0)
+    {
+      l->vf_settings = g_new (VfpVfSettings, 1);
+      *l->vf_settings = *settings;
+    }
+  touched (pool, l);
+  return TRUE;
+}
+
 /* reserved -> attached, once libvirt confirmed the attach; MAC is what the
  * guest got. */
 gboolean

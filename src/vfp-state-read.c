@@ -183,6 +183,37 @@ start_pf (Reader *r, int n, Attrs a)
     }
 }
 
+/* <vf-settings spoofchk='on' .../>: the settings vfpool applied through the
+ * PF, each attribute a key of vfpool.conf (MAC and VLAN are <device>'s). */
+static void
+start_vf_settings (Reader *r, int n, Attrs a)
+{
+  VfpLease *lease = r->lease;
+  g_autofree VfpVfSettings *s = g_new0 (VfpVfSettings, 1);
+  int i;
+
+  for (i = 0; i < n; i++)
+    {
+      const char *key = (const char *) a[5 * i];
+      g_autofree char *value = g_strndup ((const char *) a[5 * i + 3], a[5 * i + 4] - a[5 * i + 3]);
+      VfpVfField field = vfp_vf_field_from_name (key);
+
+      if (field == 0 || field == VFP_VF_MAC || field == VFP_VF_VLAN || (s->fields & field)
+          || !vfp_vf_settings_parse (s, field, value, NULL))
+        {
+          bad_lease (r, g_strdup_printf (_("the lease of %s has a bad VF setting %s='%s'"),
+                                         lease->vf, key, value));
+          return;
+        }
+    }
+  if (!vfp_vf_settings_check (s, NULL))
+    {
+      bad_lease (r, g_strdup_printf (_("the lease of %s has a min-tx-rate above its max-tx-rate"), lease->vf));
+      return;
+    }
+  lease->vf_settings = g_steal_pointer (&s);
+}
+
 /* <owner>, <device>, <reservation>, <note> of the current lease. */
 static void
 start_lease_child (Reader *r, const char *name, int n, Attrs a)
@@ -237,6 +268,8 @@ start_lease_child (Reader *r, const char *name, int n, Attrs a)
     }
   else if (strcmp (name, "note") == 0)
     r->note = g_string_new (NULL);
+  else if (strcmp (name, "vf-settings") == 0)
+    start_vf_settings (r, n, a);
 }
 
 static void

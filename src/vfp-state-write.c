@@ -28,6 +28,29 @@ put_attr_int (xmlTextWriter *w, const char *name, gint64 value)
   xmlTextWriterWriteAttribute (w, BAD_CAST name, BAD_CAST buf);
 }
 
+/* The fields of <vf-settings>: MAC and VLAN live in <device>. */
+#define LEASE_VF_FIELDS (VFP_VF_ALL_FIELDS & ~(guint) (VFP_VF_MAC | VFP_VF_VLAN))
+
+/* <vf-settings spoofchk='on' max-tx-rate='100' .../>: one attribute per
+ * setting vfpool applied, named as in vfpool.conf. */
+static void
+put_vf_settings (xmlTextWriter *w, const VfpVfSettings *s)
+{
+  guint f;
+
+  if (s == NULL || (s->fields & LEASE_VF_FIELDS) == 0)
+    return;
+  xmlTextWriterStartElement (w, BAD_CAST "vf-settings");
+  for (f = 1; f <= VFP_VF_ALL_FIELDS; f <<= 1)
+    if (s->fields & LEASE_VF_FIELDS & f)
+      {
+        g_autofree char *value = vfp_vf_settings_value (s, f);
+
+        put_attr (w, vfp_vf_field_name (f), value);
+      }
+  xmlTextWriterEndElement (w);
+}
+
 /* LEASES (VfpLease*, in the order to write) and PFS (VfpPfRecord*, may
  * be NULL) as the store's XML, with libxml2's streaming writer (names and
  * labels are data: it escapes them). */
@@ -99,6 +122,7 @@ vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, GPtrArray *pfs, guint6
             put_attr_int (w, "expires", l->expires);
           xmlTextWriterEndElement (w);
         }
+      put_vf_settings (w, l->vf_settings);
       if (l->note)
         xmlTextWriterWriteElement (w, BAD_CAST "note", BAD_CAST l->note);
       xmlTextWriterEndElement (w);

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "vfp-vf-settings.h"
+
 /* The store format this vfpool writes; a newer one is refused untouched. */
 #define VFP_STATE_VERSION 1
 
@@ -37,6 +39,9 @@ typedef struct {
   guint64 serial;          /* the store generation that last changed it: unlike
                             * a timestamp, never the same for two changes */
   char *note;              /* owned: why quarantined, or the last event; or NULL */
+  VfpVfSettings *vf_settings; /* owned: the settings vfpool applied through the
+                            * PF besides MAC and VLAN (spoofchk, trust,
+                            * link-state, rates, query-rss), or NULL */
 } VfpLease;
 
 /* Which card a PF was when vfpool first used it (see vfp-identity.h): a

@@ -32,6 +32,26 @@ check "list --json keys of a VF" equals \
   '["0000:05:10.2","0000:05:00.0",1,"ixgbevf",101,0]'
 check "list --json VF of the second PF" equals \
   "$(echo "$run_out" | jq -c '.[8] | [.address, .netdevs[0], .numa_node]')" '["0000:81:00.2","enp129s0f0v0",1]'
+check "list --json: no VF settings without a lease" equals "$(echo "$run_out" | jq -c '.[1].vf_settings')" null
+
+# The VF settings a lease records (what vfpool applied through the PF).
+vfst=$tap_tmp/vf-settings-state
+mkdir -m 0700 "$vfst"
+cat > "$vfst/leases.xml" <<'EOF'
+<?xml version="1.0"?>
+<leases version="1" generation="1">
+  <lease vf="0000:05:10.2" pf="0000:05:00.0" pool="physnet1" state="attached" created="1" changed="1">
+    <owner uuid="c7a5fdbd-cdaf-9455-926a-d65c16db1809" name="g1"/>
+    <device mac="52:54:00:12:34:56" vlan="100" alias="ua-vfpool-0" live="yes" config="no"/>
+    <vf-settings spoofchk="off" trust="on" max-tx-rate="1000"/>
+  </lease>
+</leases>
+EOF
+run v --state-dir "$vfst" list --json
+check "list --json shows the VF settings of a lease" equals \
+  "$(echo "$run_out" | jq -c '.[1].vf_settings | [.vf, .spoofchk, .trust, .link_state, .max_tx_rate, .min_tx_rate]')" \
+  '[1,false,true,null,1000,null]'
+check "list --json: VF settings only where a lease records them" equals "$(echo "$run_out" | jq -c '.[2].vf_settings')" null
 
 run v pf show 0000:05:00.0 --json
 check "pf show --json exits 0" equals "$run_rc" 0
@@ -47,6 +67,20 @@ check "pf show by netdev name" contains "$run_out" "VF offset: 128, stride: 2, D
 run v pf show 0000:42:00.0
 check "pf show of an unknown PF exits 1" equals "$run_rc" 1
 check "pf show of an unknown PF names it" contains "$run_err" "'0000:42:00.0'"
+
+# pf vf-settings asks the real kernel over netlink: the demo host's PF
+# netdev does not exist on this machine, and the error says so by name.
+run v pf vf-settings 0000:05:00.0
+check "pf vf-settings of a netdev the kernel lacks exits 1" equals "$run_rc" 1
+check "pf vf-settings names the missing netdev" contains "$run_err" "no network interface 'enp5s0f0'"
+run v pf vf-settings 0000:42:00.0 --json
+check "pf vf-settings of an unknown PF exits 1" equals "$run_rc" 1
+check "pf vf-settings of an unknown PF names it" contains "$run_err" "'0000:42:00.0'"
+run v pf vf-settings
+check "pf vf-settings without a PF is a usage error" equals "$run_rc" 2
+check "pf vf-settings without a PF shows an example" contains "$run_err" "vfpool pf vf-settings enp5s0f0"
+run v pf
+check "pf without a subcommand lists vf-settings" contains "$run_err" "vfpool pf vf-settings PF"
 
 run v check
 check "check passes on the demo host" equals "$run_rc" 0
@@ -103,6 +137,12 @@ check "list --json has state, owner, mac, vlan on every VF" equals \
 run p status --json
 check "status counts per PF" equals "$(echo "$run_out" | jq -c '[.pfs[].vfs_by_state | [.free, .reserved]]')" '[[6,2],[3,1]]'
 check "status counts per pool" equals "$(echo "$run_out" | jq -c '.pools[0] | [.name, .vfs_by_state.free, .vfs_by_state.reserved, .vfs_by_state.attached, .vfs_by_state.quarantined]')" '["physnet1",9,3,0,0]'
+check "status --json: a pool without VF settings" equals "$(echo "$run_out" | jq -c '.pools[0].vf_settings')" null
+printf '[pool nic]\npfs=enp5s0f0\ntrust=on\nmax-tx-rate=100\n' > "$tap_tmp/vfset.conf"
+run v --config "$tap_tmp/vfset.conf" status --json
+check "status --json: the VF settings attach applies" equals "$(echo "$run_out" | jq -r '.pools[0].vf_settings')" "trust=on max-tx-rate=100"
+run v --config "$tap_tmp/vfset.conf" status
+check "status: the pool table shows them" contains "$run_out" "trust=on max-tx-rate=100"
 run p reserve --owner greedy --count 10
 check "reserve beyond the free VFs fails" equals "$run_rc" 1
 check "and says how many were free" contains "$run_err" "has 9 usable free VFs, 10 were asked for"

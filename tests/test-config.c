@@ -212,6 +212,71 @@ test_files (void)
   test_remove_tree (dir);
 }
 
+/* The VF settings a pool applies through the PF: each key read into the
+ * pool's delta, nothing set when no key is given, bad values and a
+ * guaranteed rate above the limit refused with the key named. */
+static void
+test_vf_settings (void)
+{
+  static const char *text =
+    "[pool nic]\n"
+    "pfs=eth0\n"
+    "spoofchk=off\n"
+    "trust=on\n"
+    "link-state=disable\n"
+    "max-tx-rate=1000\n"
+    "min-tx-rate=100\n"
+    "query-rss=yes\n"
+    "[pool bare]\n"
+    "pfs=eth1\n";
+  const struct { const char *text; const char *expect[3]; } broken[] = {
+    { "[pool a]\npfs=eth0\nlink-state=up\n", { "[pool a]", "link-state", "'up' is not auto, enable or disable" } },
+    { "[pool a]\npfs=eth0\nmax-tx-rate=10G\n", { "[pool a]", "max-tx-rate", "'10G' is not a rate in Mbit/s" } },
+    { "[pool a]\npfs=eth0\nmin-tx-rate=-5\n", { "[pool a]", "min-tx-rate", "'-5'" } },
+    { "[pool a]\npfs=eth0\nmax-tx-rate=4294967296\n", { "[pool a]", "max-tx-rate", "4294967296" } },
+    { "[pool a]\npfs=eth0\nquery-rss=sometimes\n", { "[pool a]", "query-rss", "'sometimes' is not on or off" } },
+    { "[pool a]\npfs=eth0\nmax-tx-rate=100\nmin-tx-rate=200\n",
+      { "[pool a]", "min-tx-rate", "min-tx-rate 200 is above max-tx-rate 100" } },
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpConfig) c = vfp_config_load_data (text, "vfpool.conf", &error);
+  VfpPoolConfig *p;
+  gsize i, j;
+
+  g_assert_no_error (error);
+  p = vfp_config_find_pool (c, "nic");
+  g_assert_cmpuint (p->vf.fields, ==, VFP_VF_SPOOFCHK | VFP_VF_TRUST | VFP_VF_LINK_STATE
+                    | VFP_VF_MAX_TX_RATE | VFP_VF_MIN_TX_RATE | VFP_VF_QUERY_RSS);
+  g_assert_false (p->vf.spoofchk);
+  g_assert_true (p->vf.trust);
+  g_assert_cmpint (p->vf.link_state, ==, VFP_VF_LINK_DISABLE);
+  g_assert_cmpuint (p->vf.max_tx_rate, ==, 1000);
+  g_assert_cmpuint (p->vf.min_tx_rate, ==, 100);
+  g_assert_true (p->vf.query_rss);
+  g_assert_cmpint (p->spoofchk, ==, 0);
+  g_assert_cmpint (p->trust, ==, 1);
+  /* a pool without the keys leaves every VF setting to the driver */
+  g_assert_cmpuint (vfp_config_find_pool (c, "bare")->vf.fields, ==, 0);
+  /* no limit and a guarantee is fine: 0 is "none" */
+  g_clear_pointer (&c, vfp_config_free);
+  c = vfp_config_load_data ("[pool a]\npfs=eth0\nmax-tx-rate=0\nmin-tx-rate=500\n", "x.conf", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (((VfpPoolConfig *) c->pools->pdata[0])->vf.min_tx_rate, ==, 500);
+
+  for (i = 0; i < G_N_ELEMENTS (broken); i++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autoptr (VfpConfig) b = vfp_config_load_data (broken[i].text, "test.conf", &e);
+
+      g_assert_null (b);
+      g_assert_error (e, VFP_ERROR, VFP_ERROR_INVALID);
+      g_test_message ("%s", e->message);
+      g_assert_true (g_str_has_prefix (e->message, "test.conf"));
+      for (j = 0; j < 3; j++)
+        g_assert_nonnull (strstr (e->message, broken[i].expect[j]));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -221,5 +286,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/config/resolve", test_resolve);
   g_test_add_func ("/vfpool/config/pool-choice", test_pool_choice);
   g_test_add_func ("/vfpool/config/files", test_files);
+  g_test_add_func ("/vfpool/config/vf-settings", test_vf_settings);
   return g_test_run ();
 }

@@ -464,6 +464,83 @@ test_reader_rules (void)
   g_assert_nonnull (strstr (error->message, "does not parse"));
 }
 
+/* The VF settings vfpool applied survive a save and a reload, by the
+ * names of vfpool.conf; a lease without them has none; a store with a bad
+ * one is refused, naming the lease and the setting. */
+static void
+test_vf_settings (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *sdir = g_build_filename (dir, "state", NULL);
+  g_autofree char *path = g_build_filename (sdir, "leases.xml", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  VfpState *s = vfp_state_open (sdir, 1000, &error);
+  VfpLease *l;
+  const char *bad[][2] = {
+    { "<vf-settings trust='perhaps'/>", "bad VF setting trust='perhaps'" },
+    { "<vf-settings colour='blue'/>", "bad VF setting colour='blue'" },
+    { "<vf-settings mac='52:54:00:12:34:56'/>", "bad VF setting mac=" },
+    { "<vf-settings max-tx-rate='10' min-tx-rate='20'/>", "min-tx-rate above its max-tx-rate" },
+  };
+  gsize i;
+
+  g_assert_no_error (error);
+  l = make_lease ("0000:05:10.2", VFP_LEASE_ATTACHED, NULL, "c7a5fdbd-cdaf-9455-926a-d65c16db1809");
+  l->vf_settings = g_new0 (VfpVfSettings, 1);
+  g_assert_true (vfp_vf_settings_parse (l->vf_settings, VFP_VF_SPOOFCHK, "off", NULL));
+  g_assert_true (vfp_vf_settings_parse (l->vf_settings, VFP_VF_TRUST, "on", NULL));
+  g_assert_true (vfp_vf_settings_parse (l->vf_settings, VFP_VF_LINK_STATE, "enable", NULL));
+  g_assert_true (vfp_vf_settings_parse (l->vf_settings, VFP_VF_MAX_TX_RATE, "1000", NULL));
+  g_assert_true (vfp_vf_settings_parse (l->vf_settings, VFP_VF_MIN_TX_RATE, "100", NULL));
+  g_assert_true (vfp_vf_settings_parse (l->vf_settings, VFP_VF_QUERY_RSS, "on", NULL));
+  vfp_state_put (s, l);
+  l = make_lease ("0000:05:10.4", VFP_LEASE_ATTACHED, NULL, "c7a5fdbd-cdaf-9455-926a-d65c16db1809");
+  l->vf_settings = g_new0 (VfpVfSettings, 1);
+  g_assert_true (vfp_vf_settings_parse (l->vf_settings, VFP_VF_TRUST, "off", NULL));
+  vfp_state_put (s, l);
+  vfp_state_put (s, make_lease ("0000:05:10.6", VFP_LEASE_RESERVED, "dpdk", NULL));
+  g_assert_true (vfp_state_save (s, &error));
+  vfp_state_close (s);
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "<vf-settings spoofchk=\"off\" trust=\"on\" link-state=\"enable\" "
+                                  "max-tx-rate=\"1000\" min-tx-rate=\"100\" query-rss=\"on\"/>"));
+  s = vfp_state_open (sdir, 1000, &error);
+  g_assert_no_error (error);
+  l = vfp_state_get (s, "0000:05:10.2");
+  g_assert_nonnull (l->vf_settings);
+  g_assert_cmpuint (l->vf_settings->fields, ==, VFP_VF_SPOOFCHK | VFP_VF_TRUST | VFP_VF_LINK_STATE
+                    | VFP_VF_MAX_TX_RATE | VFP_VF_MIN_TX_RATE | VFP_VF_QUERY_RSS);
+  g_assert_false (l->vf_settings->spoofchk);
+  g_assert_true (l->vf_settings->trust);
+  g_assert_cmpint (l->vf_settings->link_state, ==, VFP_VF_LINK_ENABLE);
+  g_assert_cmpuint (l->vf_settings->max_tx_rate, ==, 1000);
+  g_assert_cmpuint (l->vf_settings->min_tx_rate, ==, 100);
+  g_assert_true (l->vf_settings->query_rss);
+  l = vfp_state_get (s, "0000:05:10.4");
+  g_assert_cmpuint (l->vf_settings->fields, ==, VFP_VF_TRUST);
+  g_assert_false (l->vf_settings->trust);
+  g_assert_null (vfp_state_get (s, "0000:05:10.6")->vf_settings);
+  vfp_state_close (s);
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GHashTable) leases = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                             (GDestroyNotify) vfp_lease_free);
+      g_autoptr (GError) e = NULL;
+      g_autofree char *store = g_strdup_printf ("<leases version='1'><lease vf='0000:05:10.2' state='reserved'>"
+                                                "<owner label='x'/>%s</lease></leases>", bad[i][0]);
+
+      g_assert_false (vfp_state_parse (store, strlen (store), "t", leases, NULL, &e));
+      g_assert_error (e, VFP_ERROR, VFP_ERROR_INVALID);
+      g_test_message ("%s", e->message);
+      g_assert_nonnull (strstr (e->message, "0000:05:10.2"));
+      g_assert_nonnull (strstr (e->message, bad[i][1]));
+    }
+  test_remove_tree (dir);
+}
+
 /* The generation counts the saves that changed something; each changed
  * lease carries the generation of its change, and both survive a reload. */
 static void
@@ -515,5 +592,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/nothing-fetched", test_nothing_fetched);
   g_test_add_func ("/vfpool/state/huge", test_huge_store);
   g_test_add_func ("/vfpool/state/many-pieces", test_many_pieces);
+  g_test_add_func ("/vfpool/state/vf-settings", test_vf_settings);
   return g_test_run ();
 }

@@ -63,6 +63,27 @@ check "g2 holds a VF" contains "$(leases)" '"attached","g2"]'
 check "the shut-off guest's definition has the device and metadata" equals \
   "$(virsh -q -c "$LIBVIRTD_URI" metadata g2 http://vfpool.org/xmlns/vfpool/1 --config | grep -c 'alias="ua-vfpool-0"')" 1
 
+# VF settings libvirt does not apply go through the PF's driver over
+# netlink before libvirt sees the VF. The demo host's PF netdevs do not
+# exist in this machine's kernel: the real refusal, and the rollback.
+before=$(leases)
+defs=$(xml --inactive g1 | grep -c 'ua-vfpool')
+run V attach g1 --config --trust on --max-tx-rate 100
+check "attach --trust on a PF the kernel does not have fails" equals "$run_rc" 1
+check "naming the PF's netdev" contains "$run_err" "no network interface 'enp"
+check "and what vfpool did" contains "$run_err" "as 'ip link' shows it. Nothing was attached and the reservation was released."
+check "the leases are as they were" equals "$(leases)" "$before"
+check "the definition is as it was" equals "$(xml --inactive g1 | grep -c 'ua-vfpool')" "$defs"
+run V attach g1 --config --trust maybe
+check "a bad --trust is a usage error" equals "$run_rc" 2
+check "naming the option and the value" contains "$run_err" "--trust: 'maybe' is not on or off"
+run V attach g1 --config --max-tx-rate 100 --min-tx-rate 200
+check "--min-tx-rate above --max-tx-rate is a usage error" equals "$run_rc" 2
+check "that says so" contains "$run_err" "min-tx-rate 200 is above max-tx-rate 100"
+run V attach g1 --config --spoofchk off --dry-run
+check "a dry run with VF settings touches no PF" equals "$run_rc" 0
+check "and changes nothing" equals "$(leases)" "$before"
+
 uuid1=$(virsh -q -c "$LIBVIRTD_URI" domuuid g1)
 id1=$(virsh -q -c "$LIBVIRTD_URI" domid g1)
 run V attach "$uuid1" --config --dry-run
