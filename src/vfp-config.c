@@ -183,6 +183,18 @@ parse_switch (const char *v, int *out)
   return TRUE;
 }
 
+/* GKeyFile reads "key[de]=" as the German translation of key= and, unless
+ * told to keep them, drops translations for other locales without a word;
+ * vfpool has no translated keys, so such a key is a mistake to report. */
+static gboolean
+check_key_name (const char *file, const char *group, const char *key, GError **error)
+{
+  if (strchr (key, '[') == NULL)
+    return TRUE;
+  return bad (error, file, group, key,
+              _("vfpool has no translated keys; write the key without the [LOCALE] suffix"));
+}
+
 /* One [pool NAME] group. */
 static VfpPoolConfig *
 parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
@@ -210,6 +222,11 @@ parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
       guint64 n;
       int sw;
 
+      if (!check_key_name (file, group, *k, error))
+        {
+          pool_free (pool);
+          return NULL;
+        }
       if (strcmp (*k, "pfs") == 0)
         {
           g_auto (GStrv) specs = g_strsplit (v, ",", -1);
@@ -395,7 +412,8 @@ vfp_config_load_data (const char *data, const char *name, GError **error)
   g_auto (GStrv) groups = NULL;
   char **g;
 
-  if (!g_key_file_load_from_data (kf, data, -1, G_KEY_FILE_NONE, &e))
+  /* KEEP_TRANSLATIONS: every "key[LOCALE]=" line reaches the key checks */
+  if (!g_key_file_load_from_data (kf, data, -1, G_KEY_FILE_KEEP_TRANSLATIONS, &e))
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID, _("%s: %s"), name, e->message);
       return NULL;
@@ -415,6 +433,14 @@ vfp_config_load_data (const char *data, const char *name, GError **error)
               g_autofree char *raw = g_key_file_get_value (kf, *g, *k, NULL);
               char *v = g_strstrip (raw);
 
+              if (!check_key_name (name, *g, *k, error))
+                return NULL;
+              /* an empty value would silently mean the default */
+              if (*v == '\0')
+                {
+                  bad (error, name, *g, *k, _("the value is empty; give one, or remove the key to get the default"));
+                  return NULL;
+                }
               if (strcmp (*k, "default-pool") == 0)
                 replace_string (&config->default_pool, v);
               else if (strcmp (*k, "state-dir") == 0)
@@ -525,6 +551,20 @@ vfp_config_load (const char *path, gboolean must_exist, GError **error)
       return NULL;
     }
   data[n] = '\0';
+  /* GKeyFile would stop reading at the NUL and drop the rest unseen */
+  if (memchr (data, '\0', n) != NULL)
+    {
+      const char *nul = data + strlen (data);
+      guint line = 1;
+      const char *c;
+
+      for (c = data; c < nul; c++)
+        line += *c == '\n';
+      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                   _("%s: line %u holds a NUL byte; a configuration is text. Remove the byte (it hides the rest of the file)."),
+                   path, line);
+      return NULL;
+    }
   return vfp_config_load_data (data, path, error);
 }
 
