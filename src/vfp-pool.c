@@ -396,9 +396,23 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
     g_ptr_array_sort (explain, compare_explain);
   if (result->len < req->count)
     {
-      g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
-                   _("Pool '%s' has %u usable free VFs, %u were asked for; nothing was reserved. 'vfpool reserve --dry-run --explain' says why each VF is taken or skipped."),
-                   pc->name, result->len, req->count);
+      /* one plural per sentence: with none free, the count asked for
+       * decides the verb; with some, the free count decides the noun
+       * (more than one were asked for then) */
+      if (result->len == 0)
+        g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
+                     dngettext (GETTEXT_PACKAGE,
+                                "Pool '%s' has no usable free VF, %u was asked for; nothing was reserved. 'vfpool reserve --dry-run --explain' says why each VF is taken or skipped.",
+                                "Pool '%s' has no usable free VF, %u were asked for; nothing was reserved. 'vfpool reserve --dry-run --explain' says why each VF is taken or skipped.",
+                                req->count),
+                     pc->name, req->count);
+      else
+        g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
+                     dngettext (GETTEXT_PACKAGE,
+                                "Pool '%s' has %u usable free VF, %u were asked for; nothing was reserved. 'vfpool reserve --dry-run --explain' says why each VF is taken or skipped.",
+                                "Pool '%s' has %u usable free VFs, %u were asked for; nothing was reserved. 'vfpool reserve --dry-run --explain' says why each VF is taken or skipped.",
+                                result->len),
+                     pc->name, result->len, req->count);
       return NULL;
     }
   if (req->dry_run)

@@ -92,6 +92,13 @@ check "status counts per pool" equals "$(echo "$run_out" | jq -c '.pools[0] | [.
 run p reserve --owner greedy --count 10
 check "reserve beyond the free VFs fails" equals "$run_rc" 1
 check "and says how many were free" contains "$run_err" "has 9 usable free VFs, 10 were asked for"
+p -q reserve --owner filler --count 8 > /dev/null
+run p reserve --owner greedy --count 2
+check "one free VF is one VF, not one VFs" contains "$run_err" "has 1 usable free VF, 2 were asked for"
+p -q reserve --owner filler --count 1 > /dev/null
+run p reserve --owner greedy
+check "none free and one asked for: 'was asked for'" contains "$run_err" "has no usable free VF, 1 was asked for"
+p -q release --owner filler
 run p reserve --owner x --count 2 --dry-run --explain --json
 check "--dry-run --explain: every VF with a reason" equals "$(echo "$run_out" | jq '.explain | length')" 12
 check "--dry-run --explain: taken VFs say by whom" equals \
@@ -179,6 +186,8 @@ if locale -a 2>/dev/null | grep -qi '^zh_CN.utf-\?8$'; then
   run env LC_ALL=zh_CN.UTF-8 VFPOOL_LOCALEDIR="$tap_tmp/locale" "$VFPOOL" frobnicate
   check "errors are in Chinese too" contains "$run_err" "frobnicate"
   check "errors are in Chinese too (not English)" test "${run_err#*is not a vfpool command}" = "$run_err"
+  run env LC_ALL=zh_CN.UTF-8 VFPOOL_LOCALEDIR="$tap_tmp/locale" "$VFPOOL" --config "$conf" --sysfs-root "$root" reserve --owner greedy --count 100
+  check "a plural message has its Chinese form" contains "$run_err" "但请求的是 100 个"
 elif [ -n "$CI" ]; then
   not_ok "the zh_CN.UTF-8 locale is missing (build-aux/setup-debian generates it)"
 else
