@@ -146,7 +146,7 @@ test_numa (void)
   {
     g_autofree char *r = reserve (&fx, "b", 1, 1);
 
-    g_assert_true (g_str_has_prefix (r, "ERROR: Pool 'p' has 0 usable free VFs, 1 were asked for"));
+    g_assert_true (g_str_has_prefix (r, "ERROR: Pool 'p' has no usable free VF, 1 was asked for"));
   }
   /* without a NUMA wish, require does not restrict */
   ASSERT_RESERVE (&fx, "c", 1, -1, "0000:05:10.0");
