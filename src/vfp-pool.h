@@ -76,6 +76,9 @@ GPtrArray *vfp_pool_guest_leases (VfpPool *pool, const char *uuid);
 gboolean vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const char *uuid,
                                    const char *name, const char *pool_name, const char *alias,
                                    const char *mac, int vlan, GError **error);
+gboolean vfp_pool_adopt (VfpPool *pool, const char *vf, const char *pf, const char *uuid,
+                         const char *name, const char *pool_name, const char *alias,
+                         gboolean live, gboolean config, GError **error);
 guint vfp_pool_guest_stopped (VfpPool *pool, const char *uuid);
 gboolean vfp_pool_set_numvfs (VfpPool *pool, VfpPf *pf, guint n, guint wait_ms,
                               GError **error);
