@@ -87,3 +87,4 @@ gboolean vfp_sysfs_write_numvfs (const char *root, const char *pf_address, guint
                                  GError **error);
 char *vfp_sysfs_physfn (const char *root, const char *vf_address);
 guint vfp_sysfs_count_virtfn (const char *root, const char *pf_address);
+gboolean vfp_sysfs_has_numa_node (const char *root, int node, char **known);

@@ -126,6 +126,16 @@ run p reserve --owner "$(printf 'fw\377')"
 check "an owner label that is not UTF-8 is refused" equals "$run_rc" 2
 check "and the message says why" contains "$run_err" "not valid UTF-8"
 check "and the store is unchanged" equals "$(cat "$(dirname "$conf")/state/leases.xml")" "$before"
+mkdir -p "$root/devices/system/node/node0" "$root/devices/system/node/node1"
+run p reserve --owner numa --numa-node 7
+check "a NUMA node the host lacks is refused" equals "$run_rc" 2
+check "naming the nodes it has" contains "$run_err" "--numa-node 7: this host has no such NUMA node (it has: 0, 1)"
+check "and the store is unchanged" equals "$(cat "$(dirname "$conf")/state/leases.xml")" "$before"
+run p reserve --owner numa --numa-node 1 --dry-run
+check "a NUMA node the host has is taken" equals "$run_rc" 0
+rm -r "$root/devices/system/node"
+run p reserve --owner numa --numa-node 0 --dry-run
+check "a host that lists no NUMA node refuses --numa-node" contains "$run_err" "lists no NUMA node in $root/devices/system/node"
 
 # A broken configuration stops everything, naming file, group and key.
 bad=$(dirname "$conf")/bad.conf
