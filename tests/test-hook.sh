@@ -229,6 +229,7 @@ check "broken config: so says the full hook alone" equals "$run_rc" 0
 run "$HOOK" --hook-core "$CORE" --config "$tap_tmp/broken.conf" --state-dir "$state" g4 migrate begin - < "$tap_tmp/g4.xml"
 check "broken config: a guest with vfpool metadata is refused" equals "$run_rc" 1
 check "naming the configuration's mistake" contains "$run_err" "broken.conf: [pool physnet1] vlan"
+check "vfpool.conf(5) says so" sh -c "groff -Tutf8 -rLL=2000n -man '$top_srcdir/data/vfpool.conf.5' 2>/dev/null | col -bx | tr -s ' \n' '  ' | grep -q 'guests without VFs migrate in as usual; it refuses the incoming migration of a guest that brings VFs'"
 check "vfpool-hook(8) says so" sh -c "groff -Tutf8 -rLL=2000n -man '$top_srcdir/data/vfpool-hook.8' 2>/dev/null | col -bx | tr -s ' \n' '  ' | grep -q 'refuses the incoming migration of a guest that brings VFs; a guest without VFs migrates as usual'"
 
 done_testing
