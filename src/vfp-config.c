@@ -14,6 +14,7 @@
 #include "vfp-config.h"
 #include "vfp-error.h"
 #include "vfp-i18n.h"
+#include "vfp-trust.h"
 
 #define POOL_PREFIX "pool "
 #define CONFIG_MAX_SIZE (1024 * 1024)
@@ -528,12 +529,9 @@ vfp_config_load (const char *path, gboolean must_exist, GError **error)
       g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE, _("%s: the configuration is not a regular file."), path);
       return NULL;
     }
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || (st.st_uid != 0 && st.st_uid != geteuid ()))
+  if (!vfp_trust_check (&st, path, VFP_TRUST_FILE, TRUE, error))
     {
       close (fd);
-      g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
-                   _("%s: refusing a configuration that others can write or that another user owns (mode %04o, owner %u); run chmod go-w and chown root on it."),
-                   path, (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid);
       return NULL;
     }
   if (st.st_size > CONFIG_MAX_SIZE)

@@ -148,7 +148,7 @@ run "$VFPOOL" --config "$bad" --sysfs-root "$root" status
 check "a pool naming no PF is refused" contains "$run_err" "'eth7' names no SR-IOV PF"
 chmod 666 "$bad"
 run "$VFPOOL" --config "$bad" --sysfs-root "$root" status
-check "a world-writable config is refused" contains "$run_err" "others can write"
+check "a world-writable config is refused" contains "$run_err" "writable by group or others"
 run "$VFPOOL" --config /nonexistent.conf status
 check "a named config that is missing is an error" equals "$run_rc" 2
 
