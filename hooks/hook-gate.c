@@ -30,18 +30,58 @@ is_space (char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* Whether NEEDLE is in TEXT, or straddles the end of CARRY and the start
+ * of TEXT. */
+static int
+seen (const HookGateScan *scan, const char *text, size_t len, const char *needle)
+{
+  size_t n = strlen (needle), head = len < n - 1 ? len : n - 1;
+  char window[2 * sizeof scan->carry];
+
+  if (has (text, len, needle))
+    return 1;
+  memcpy (window, scan->carry, scan->carry_len);
+  memcpy (window + scan->carry_len, text, head);
+  return has (window, scan->carry_len + head, needle);
+}
+
+/* Adds the next LEN bytes of stdin to SCAN (zeroed before the first). */
+void
+hook_gate_scan_feed (HookGateScan *scan, const char *buf, size_t len)
+{
+  size_t keep;
+
+  scan->alias |= seen (scan, buf, len, VFP_ALIAS_PREFIX);
+  scan->metadata |= seen (scan, buf, len, VFP_METADATA_NS);
+  scan->hidden |= seen (scan, buf, len, "<!") || seen (scan, buf, len, "&#")
+                  || memchr (buf, '\0', len) != NULL;
+  scan->domain_end |= seen (scan, buf, len, "</domain>");
+  scan->len += len;
+  /* the carry is longer than every name above */
+  if (len >= sizeof scan->carry)
+    {
+      memcpy (scan->carry, buf + len - sizeof scan->carry, sizeof scan->carry);
+      scan->carry_len = sizeof scan->carry;
+      return;
+    }
+  keep = scan->carry_len + len > sizeof scan->carry ? sizeof scan->carry - len : scan->carry_len;
+  memmove (scan->carry, scan->carry + scan->carry_len - keep, keep);
+  memcpy (scan->carry + keep, buf, len);
+  scan->carry_len = keep + len;
+}
+
 /* A domain document as libvirt writes it: <domain ...> ... </domain>, at
  * most an XML declaration before it, no DOCTYPE, comment, CDATA or
  * character reference (any of which could hide a name from a plain text
- * search), no NUL, not over the size limit. Anything else goes to the full
- * hook, which parses it and refuses or ignores it as it should. */
+ * search), no NUL. SCAN covers the whole document; XML is its first LEN
+ * bytes. Anything else goes to the full hook, which parses it and refuses
+ * or ignores it as it should. */
 static int
-is_plain_domain (const char *xml, size_t len)
+is_plain_domain (const char *xml, size_t len, const HookGateScan *scan)
 {
   size_t i = 0;
 
-  if (len > VFP_XML_MAX_SIZE || memchr (xml, '\0', len) != NULL
-      || has (xml, len, "<!") || has (xml, len, "&#") || !has (xml, len, "</domain>"))
+  if (scan->hidden || !scan->domain_end)
     return 0;
   while (i < len && is_space (xml[i]))
     i++;
@@ -265,18 +305,29 @@ is_call (const HookGateCall *call, const char *op, const char *subop)
 HookGate
 hook_gate (const HookGateCall *call, const char *default_config, const char *default_state_dir)
 {
-  int plain = is_plain_domain (call->xml, call->xml_len);
+  HookGateScan own = { 0 };
+  const HookGateScan *scan = call->scan;
+  int plain;
 
-  /* prepare and reconnect look only at devices with vfpool's alias */
+  if (scan == NULL)
+    {
+      hook_gate_scan_feed (&own, call->xml, call->xml_len);
+      scan = &own;
+    }
+  plain = is_plain_domain (call->xml, call->xml_len, scan);
+  /* prepare and reconnect look only at devices with vfpool's alias; a
+   * document over the size limit that names none is no concern of
+   * vfpool's either (the full hook could not even read it) */
   if (is_call (call, "prepare", "begin") || is_call (call, "reconnect", "begin"))
-    return !plain || has (call->xml, call->xml_len, VFP_ALIAS_PREFIX)
-           ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
+    return !plain || scan->alias ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
   /* migrate and started only at guests with vfpool metadata */
   if (is_call (call, "migrate", "begin") || is_call (call, "started", "begin"))
-    return !plain || has (call->xml, call->xml_len, VFP_METADATA_NS)
-           ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
+    return !plain || scan->metadata ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
+  /* the guest's <uuid> comes first in libvirt's XML, well within the part
+   * kept; a larger document goes to the full hook, which reports it */
   if (is_call (call, "release", "end"))
-    return plain ? gate_release (call, default_config, default_state_dir) : HOOK_GATE_RUN_CORE;
+    return plain && scan->len == call->xml_len
+           ? gate_release (call, default_config, default_state_dir) : HOOK_GATE_RUN_CORE;
   /* no operation, or one the full hook ignores */
   return call->op == NULL || call->subop == NULL ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
 }

@@ -13,6 +13,21 @@ typedef enum {
   HOOK_GATE_RUN_CORE,       /* run the full hook */
 } HookGate;
 
+/* What the whole of stdin holds, fed piece by piece as it is read: the
+ * front door keeps only the first VFP_XML_MAX_SIZE + 1 bytes, but a larger
+ * document can still be seen to name no vfpool device. */
+typedef struct {
+  size_t len;               /* bytes fed in all */
+  int alias;                /* VFP_ALIAS_PREFIX somewhere */
+  int metadata;             /* VFP_METADATA_NS somewhere */
+  int hidden;               /* "<!", "&#" or a NUL byte: could hide a name */
+  int domain_end;           /* "</domain>" somewhere */
+  char carry[64];           /* the last bytes fed, for names cut between pieces */
+  size_t carry_len;
+} HookGateScan;
+
+void hook_gate_scan_feed (HookGateScan *scan, const char *buf, size_t len);
+
 typedef struct {
   const char *op;
   const char *subop;
@@ -20,6 +35,7 @@ typedef struct {
   size_t xml_len;
   const char *config_path;  /* --config, or NULL for the installed default */
   const char *state_dir;    /* --state-dir, or NULL: from the configuration */
+  const HookGateScan *scan; /* all of stdin, or NULL when xml is all of it */
 } HookGateCall;
 
 HookGate hook_gate (const HookGateCall *call, const char *default_config,

@@ -109,7 +109,10 @@ main (int argc, char **argv)
   g_autofree char *xml = NULL;
   VfpHookCall call = { 0 };
   VfpHookResult result;
+  g_autofree char *bad_option = NULL;
+  char **args;
   gsize len = 0;
+  int nargs;
   guint i;
 
   setlocale (LC_CTYPE, "");     /* messages only, as vfpool does */
@@ -119,32 +122,37 @@ main (int argc, char **argv)
   g_option_context_set_strict_posix (ctx, TRUE);
   g_option_context_add_main_entries (ctx, entries, NULL);
   xml = read_stdin (&len);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+  if (g_option_context_parse (ctx, &argc, &argv, &error))
+    args = argv + 1;
+  else
     {
       /* A wrapper that passes a wrong option must not switch the guard off
-       * silently: refuse where refusing is the safe answer. */
-      gboolean refuse = FALSE;
-      int a;
-
-      for (a = 1; a < argc; a++)
-        refuse |= strcmp (argv[a], "prepare") == 0 || strcmp (argv[a], "migrate") == 0;
-      fprintf (stderr, "vfpool hook: %s\n", error->message);
-      return refuse ? 1 : 0;
+       * silently, nor stop every guest: vfp_hook_run refuses only a guest
+       * with vfpool devices. libvirt passes exactly NAME OP SUBOP EXTRA;
+       * the wrong option may have taken a value: they are the last four. */
+      bad_option = g_strdup (error->message);
+      g_clear_error (&error);
+      args = argc >= 5 ? argv + argc - 4 : argv + argc;
+      g_clear_pointer (&config_path, g_free);
+      g_clear_pointer (&state_dir, g_free);
     }
+  nargs = argv + argc - args;
   /* The configuration matters only where VFs are chosen (migrate); a broken
    * one must not stop every other guest from starting. */
-  config = vfp_config_load (config_path ? config_path : SYSCONFDIR "/vfpool/vfpool.conf",
-                            config_path != NULL, &error);
+  if (bad_option == NULL)
+    config = vfp_config_load (config_path ? config_path : SYSCONFDIR "/vfpool/vfpool.conf",
+                              config_path != NULL, &error);
   if (config != NULL && config->log_file != NULL)
     vfp_log_set_file (config->log_file);
   {
-    g_autofree char *who = g_strdup_printf ("hook %s %s", argc > 2 ? argv[2] : "-", argc > 3 ? argv[3] : "-");
+    g_autofree char *who = g_strdup_printf ("hook %s %s", nargs > 1 ? args[1] : "-", nargs > 2 ? args[2] : "-");
 
     vfp_log_set_who (who);
   }
-  call.guest = argc > 1 ? argv[1] : NULL;
-  call.op = argc > 2 ? argv[2] : NULL;
-  call.subop = argc > 3 ? argv[3] : NULL;
+  call.guest = nargs > 0 ? args[0] : NULL;
+  call.op = nargs > 1 ? args[1] : NULL;
+  call.subop = nargs > 2 ? args[2] : NULL;
+  call.bad_option = bad_option;
   call.xml = xml;
   call.xml_len = len;
   call.config = config;
@@ -155,7 +163,8 @@ main (int argc, char **argv)
   if (config == NULL)
     {
       /* Only a guest that brings VFs needs the pools on this host. */
-      if (g_strcmp0 (call.op, "migrate") == 0 && len > 0 && strstr (xml, VFP_METADATA_NS) != NULL)
+      if (bad_option == NULL && g_strcmp0 (call.op, "migrate") == 0 && len > 0
+          && strstr (xml, VFP_METADATA_NS) != NULL)
         {
           fprintf (stderr, "vfpool: %s\n", error->message);
           return 1;

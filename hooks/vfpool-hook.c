@@ -23,9 +23,10 @@
 
 /* Reads all of stdin, keeping at most VFP_XML_MAX_SIZE + 1 bytes: libvirt
  * must see its pipe drained, and a huge input must not cost memory (the
- * full hook refuses what is over the limit). */
+ * full hook refuses what is over the limit). SCAN sees all of it, so that
+ * the gate can let a large guest without vfpool devices through. */
 static char *
-read_stdin (size_t *len)
+read_stdin (size_t *len, HookGateScan *scan)
 {
   size_t cap = 65536, used = 0;
   char *buf = malloc (cap);
@@ -42,6 +43,7 @@ read_stdin (size_t *len)
             continue;
           break;
         }
+      hook_gate_scan_feed (scan, chunk, n);
       keep = used > VFP_XML_MAX_SIZE ? 0 : (size_t) n;
       if (used + keep > cap)
         {
@@ -106,26 +108,52 @@ run_core (const char *core, char **argv, const char *xml, size_t len)
   execv (core, argv);
 }
 
+/* Messages in the user's language (libvirt runs hooks with LC_ALL=C). */
+static void
+init_i18n (void)
+{
+  setlocale (LC_CTYPE, "");     /* messages only, as vfpool does */
+  setlocale (LC_MESSAGES, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+}
+
+/* --help, answered here: the full hook may be missing, and only the front
+ * door knows --hook-core. */
+static int
+usage (const char *core)
+{
+  init_i18n ();
+  printf (_("Usage: vfpool-hook [OPTION...] NAME OP SUBOP EXTRA < domain.xml\n"
+            "The libvirt qemu hook of vfpool: libvirtd runs it for every start, stop and\n"
+            "migration of a guest. The options are for tests and wrappers (vfpool-hook(8)).\n"
+            "\n"
+            "  --config=FILE        the configuration file\n"
+            "  --state-dir=DIR      the directory of the lease store\n"
+            "  --sysfs-root=DIR     the directory that plays /sys\n"
+            "  --vfpool=PATH        the vfpool program that runs reattach\n"
+            "  --template-dir=DIR   passed on to vfpool reattach\n"
+            "  --hook-core=PATH     the full hook to run (default %s)\n"
+            "  -h, --help           print this help\n"), core);
+  return fflush (stdout) == 0 ? 0 : 1;
+}
+
 int
 main (int argc, char **argv)
 {
   const char *core = PKGLIBEXECDIR "/vfpool-hook-core";
   HookGateCall call = { 0 };
+  HookGateScan scan = { 0 };
   char **core_argv = calloc (argc + 1, sizeof *core_argv);
+  const char *unknown = NULL;
   char *xml;
   size_t len = 0;
-  int i, n = 1, unknown = 0, refuse = 0, err;
+  int i, n = 1, refuse = 0, err;
 
-  xml = read_stdin (&len);
-  if (core_argv == NULL || xml == NULL)
-    {
-      free (core_argv);
-      free (xml);
-      return 1;
-    }
+  if (core_argv == NULL)
+    return 1;
   /* The full hook's options (for tests and wrappers) go on to it; only
-   * --hook-core is the front door's. An option it does not know goes on
-   * too, and the full hook refuses it as it should. */
+   * --hook-core and --help are the front door's. */
   for (i = 1; i < argc && argv[i][0] == '-'; i++)
     {
       const char *v;
@@ -135,6 +163,12 @@ main (int argc, char **argv)
         {
           core_argv[n++] = argv[i++];
           break;
+        }
+      /* before stdin is read: from a terminal, it would wait for input */
+      if (strcmp (argv[i], "-h") == 0 || strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-?") == 0)
+        {
+          free (core_argv);
+          return usage (core);
         }
       if ((v = option ("--hook-core", argv, argc, &i)) != NULL)
         {
@@ -147,22 +181,50 @@ main (int argc, char **argv)
         call.state_dir = v;
       else if (option ("--sysfs-root", argv, argc, &i) == NULL
                && option ("--vfpool", argv, argc, &i) == NULL
-               && option ("--template-dir", argv, argc, &i) == NULL)
-        unknown = 1;
+               && option ("--template-dir", argv, argc, &i) == NULL
+               && unknown == NULL)
+        unknown = argv[i];
       for (; first <= i; first++)
         core_argv[n++] = argv[first];
     }
-  /* NAME OP SUBOP EXTRA */
-  call.op = i + 1 < argc ? argv[i + 1] : NULL;
-  call.subop = i + 2 < argc ? argv[i + 2] : NULL;
+  /* NAME OP SUBOP EXTRA. libvirt passes exactly these four: after an
+   * option this door does not know (which may have taken a value), they
+   * are the last four arguments. */
+  if (unknown != NULL && argc - i >= 4)
+    {
+      call.op = argv[argc - 3];
+      call.subop = argv[argc - 2];
+    }
+  else
+    {
+      call.op = i + 1 < argc ? argv[i + 1] : NULL;
+      call.subop = i + 2 < argc ? argv[i + 2] : NULL;
+    }
   for (; i < argc; i++)
     core_argv[n++] = argv[i];
   core_argv[n] = NULL;
+
+  xml = read_stdin (&len, &scan);
+  if (xml == NULL)
+    {
+      free (core_argv);
+      return 1;
+    }
   call.xml = xml;
   call.xml_len = len;
-  if (!unknown && hook_gate (&call, SYSCONFDIR "/vfpool/vfpool.conf",
-                             LOCALSTATEDIR "/lib/vfpool") == HOOK_GATE_NOTHING_TO_DO)
+  call.scan = &scan;
+  /* An option this door does not know matters only where the full hook
+   * would act: there, the full hook reports it (and refuses a guest with
+   * vfpool devices); a guest without them must not be stopped by a typo. */
+  if (hook_gate (&call, SYSCONFDIR "/vfpool/vfpool.conf",
+                 LOCALSTATEDIR "/lib/vfpool") == HOOK_GATE_NOTHING_TO_DO)
     {
+      if (unknown != NULL)
+        {
+          init_i18n ();
+          fprintf (stderr, _("vfpool hook: unknown option %s ignored; this call concerns no vfpool device.\n"),
+                   unknown);
+        }
       free (core_argv);
       free (xml);
       return 0;
@@ -173,10 +235,7 @@ main (int argc, char **argv)
   /* A guard that cannot run must not let a guest start unchecked. */
   for (i = 1; i < argc; i++)
     refuse |= strcmp (argv[i], "prepare") == 0 || strcmp (argv[i], "migrate") == 0;
-  setlocale (LC_CTYPE, "");     /* messages only, as vfpool does */
-  setlocale (LC_MESSAGES, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  init_i18n ();
   fprintf (stderr, _("vfpool hook: cannot run %s: %s\n"), core, strerror (err));
   free (core_argv);
   free (xml);

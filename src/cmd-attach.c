@@ -91,7 +91,12 @@ device_address (VfpCli *cli, VfpVirt *virt, Item *it, VfpAddr *out, GError **err
   xml = vfp_virt_nodedev_xml (virt, name, &e);
   if (xml == NULL)
     {
-      vfp_cli_warn (cli, _("%s; using the address from sysfs."), e->message);
+      /* a fake tree (--sysfs-root) is not what libvirt's node devices
+       * describe; only on the real /sys is a missing one news */
+      if (cli->sysfs_default || !g_error_matches (e, VFP_ERROR, VFP_ERROR_NOT_FOUND))
+        vfp_cli_warn (cli, _("%s; using the address from sysfs."), e->message);
+      else
+        g_debug ("%s; using the address from the tree.", e->message);
       return TRUE;
     }
   nd = vfp_nodedev_parse (xml, error);

@@ -115,6 +115,16 @@ vfp_cmd_reserve (VfpCli *cli, int argc, char **argv)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--count must be between 1 and 4096, not %d."), count);
   if (duration != NULL && !vfp_cli_parse_duration (duration, &req.hold_seconds))
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--for '%s' is not a duration like 90s, 30m, 2h or 7d."), duration);
+  if (numa != -1)
+    {
+      g_autofree char *known = NULL;
+
+      /* a node the host lacks would match no VF, or every VF with numa=prefer */
+      if (!vfp_sysfs_has_numa_node (cli->sysfs_root, numa, &known))
+        return known != NULL
+               ? vfp_cli_error (cli, VFP_EXIT_ERROR, _("--numa-node %d: this host has no such NUMA node (it has: %s); give one of those."), numa, known)
+               : vfp_cli_error (cli, VFP_EXIT_ERROR, _("--numa-node %d: this host lists no NUMA node in %s/devices/system/node; leave the option out."), numa, cli->sysfs_root);
+    }
 
   pool = vfp_cli_open_pool (cli, &host, &state, &code);
   if (pool == NULL)

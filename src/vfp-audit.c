@@ -393,24 +393,10 @@ vfp_audit_apply (VfpPool *pool, VfpFinding *f)
       if (vfp_state_get (pool->state, f->object) != NULL
           && g_strcmp0 (vfp_state_get (pool->state, f->object)->owner_uuid, f->uuid) != 0)
         vfp_pool_mark_free (pool, f->object, _("the audit replaces a stale reservation"));
-      if (!vfp_pool_claim_for_start (pool, f->object, vf ? vf->pf->fn.address : NULL, f->uuid, f->guest,
-                                     vfp_config_pool_of_pf (pool->config, vf ? vf->pf->fn.address : "")
-                                     ? vfp_config_pool_of_pf (pool->config, vf->pf->fn.address)->name : NULL,
-                                     f->alias, f->mac, f->vlan, &error))
-        return FALSE;
-      {
-        VfpLease *l = vfp_state_get (pool->state, f->object);
-
-        l->live = f->live;
-        l->config = f->config;
-        /* the alias the guest has it under: detach asks libvirt by alias */
-        if (f->alias != NULL && g_strcmp0 (l->alias, f->alias) != 0)
-          {
-            g_free (l->alias);
-            l->alias = g_strdup (f->alias);
-          }
-      }
-      return TRUE;
+      return vfp_pool_adopt (pool, f->object, vf ? vf->pf->fn.address : NULL, f->uuid, f->guest,
+                             vfp_config_pool_of_pf (pool->config, vf ? vf->pf->fn.address : "")
+                             ? vfp_config_pool_of_pf (pool->config, vf->pf->fn.address)->name : NULL,
+                             f->alias, f->mac, f->vlan, f->live, f->config, &error);
     case VFP_FIX_VF_SETTINGS:
       {
         VfpLease *l = vfp_state_get (pool->state, f->object);

@@ -103,7 +103,9 @@ vfp_cli_parse (VfpCli *cli, const char *command, const char *args,
 
 /* Scans the host and, where it makes sense, joins libvirt's node devices:
  * on the real /sys, or when the user named a URI. A fake sysfs tree with
- * the real qemu:///system would mix two hosts. */
+ * the real qemu:///system would mix two hosts; so would a fake tree with a
+ * named libvirt that knows none of its PFs (make demo's private libvirtd
+ * sees this machine's devices): its names are left out without a warning. */
 VfpHost *
 vfp_cli_load_host (VfpCli *cli, VfpHostDetail detail, int *exit_code)
 {
@@ -120,7 +122,10 @@ vfp_cli_load_host (VfpCli *cli, VfpHostDetail detail, int *exit_code)
       g_autoptr (VfpVirt) virt = vfp_virt_open (cli->uri, TRUE, &error);
       g_autoptr (GPtrArray) xmls = virt ? vfp_virt_list_pci_nodedevs (virt, &error) : NULL;
 
-      if (xmls != NULL)
+      if (xmls != NULL && !cli->sysfs_default && !vfp_host_nodedevs_know_a_pf (host, xmls))
+        g_debug ("libvirt at %s knows no PF of %s: another machine; node-device names are left out.",
+                 cli->uri, cli->sysfs_root);
+      else if (xmls != NULL)
         vfp_host_join_nodedevs (host, xmls);
       else if (cli->uri_explicit)
         vfp_cli_warn (cli, _("%s; node-device names are left out."), error->message);

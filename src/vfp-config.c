@@ -14,6 +14,7 @@
 #include "vfp-config.h"
 #include "vfp-error.h"
 #include "vfp-i18n.h"
+#include "vfp-trust.h"
 #include "vfp-vf-settings.h"
 
 #define POOL_PREFIX "pool "
@@ -184,6 +185,18 @@ parse_switch (const char *v, int *out)
   return TRUE;
 }
 
+/* GKeyFile reads "key[de]=" as the German translation of key= and, unless
+ * told to keep them, drops translations for other locales without a word;
+ * vfpool has no translated keys, so such a key is a mistake to report. */
+static gboolean
+check_key_name (const char *file, const char *group, const char *key, GError **error)
+{
+  if (strchr (key, '[') == NULL)
+    return TRUE;
+  return bad (error, file, group, key,
+              _("vfpool has no translated keys; write the key without the [LOCALE] suffix"));
+}
+
 /* One [pool NAME] group. */
 static VfpPoolConfig *
 parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
@@ -211,6 +224,11 @@ parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
       guint64 n;
       int sw;
 
+      if (!check_key_name (file, group, *k, error))
+        {
+          pool_free (pool);
+          return NULL;
+        }
       if (strcmp (*k, "pfs") == 0)
         {
           g_auto (GStrv) specs = g_strsplit (v, ",", -1);
@@ -414,7 +432,8 @@ vfp_config_load_data (const char *data, const char *name, GError **error)
   g_auto (GStrv) groups = NULL;
   char **g;
 
-  if (!g_key_file_load_from_data (kf, data, -1, G_KEY_FILE_NONE, &e))
+  /* KEEP_TRANSLATIONS: every "key[LOCALE]=" line reaches the key checks */
+  if (!g_key_file_load_from_data (kf, data, -1, G_KEY_FILE_KEEP_TRANSLATIONS, &e))
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID, _("%s: %s"), name, e->message);
       return NULL;
@@ -434,6 +453,14 @@ vfp_config_load_data (const char *data, const char *name, GError **error)
               g_autofree char *raw = g_key_file_get_value (kf, *g, *k, NULL);
               char *v = g_strstrip (raw);
 
+              if (!check_key_name (name, *g, *k, error))
+                return NULL;
+              /* an empty value would silently mean the default */
+              if (*v == '\0')
+                {
+                  bad (error, name, *g, *k, _("the value is empty; give one, or remove the key to get the default"));
+                  return NULL;
+                }
               if (strcmp (*k, "default-pool") == 0)
                 replace_string (&config->default_pool, v);
               else if (strcmp (*k, "state-dir") == 0)
@@ -521,12 +548,9 @@ vfp_config_load (const char *path, gboolean must_exist, GError **error)
       g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE, _("%s: the configuration is not a regular file."), path);
       return NULL;
     }
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || (st.st_uid != 0 && st.st_uid != geteuid ()))
+  if (!vfp_trust_check (&st, path, VFP_TRUST_FILE, TRUE, error))
     {
       close (fd);
-      g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
-                   _("%s: refusing a configuration that others can write or that another user owns (mode %04o, owner %u); run chmod go-w and chown root on it."),
-                   path, (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid);
       return NULL;
     }
   if (st.st_size > CONFIG_MAX_SIZE)
@@ -544,6 +568,20 @@ vfp_config_load (const char *path, gboolean must_exist, GError **error)
       return NULL;
     }
   data[n] = '\0';
+  /* GKeyFile would stop reading at the NUL and drop the rest unseen */
+  if (memchr (data, '\0', n) != NULL)
+    {
+      const char *nul = data + strlen (data);
+      guint line = 1;
+      const char *c;
+
+      for (c = data; c < nul; c++)
+        line += *c == '\n';
+      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                   _("%s: line %u holds a NUL byte; a configuration is text. Remove the byte (it hides the rest of the file)."),
+                   path, line);
+      return NULL;
+    }
   return vfp_config_load_data (data, path, error);
 }
 

@@ -398,7 +398,11 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
   r->events = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_event_free);
   if (call->op == NULL || call->subop == NULL)
     {
-      say (r, 0, _("vfpool hook: called without an operation; nothing to do."));
+      if (call->bad_option != NULL)
+        say (r, 0, _("vfpool hook: %s; nothing was done for guest %s. Correct the options of the wrapper that runs the hook."),
+             call->bad_option, call->guest ? call->guest : "-");
+      else
+        say (r, 0, _("vfpool hook: called without an operation; nothing to do."));
       return;
     }
   if (!(g_str_equal (call->op, "prepare") && g_str_equal (call->subop, "begin"))
@@ -406,7 +410,12 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
       && !(g_str_equal (call->op, "migrate") && g_str_equal (call->subop, "begin"))
       && !(g_str_equal (call->op, "started") && g_str_equal (call->subop, "begin"))
       && !(g_str_equal (call->op, "reconnect") && g_str_equal (call->subop, "begin")))
-    return;
+    {
+      if (call->bad_option != NULL)
+        say (r, 0, _("vfpool hook: %s; nothing was done for guest %s. Correct the options of the wrapper that runs the hook."),
+             call->bad_option, call->guest ? call->guest : "-");
+      return;
+    }
   dom = vfp_domxml_parse (call->xml ? call->xml : "", call->xml_len, &error);
   if (dom == NULL)
     {
@@ -415,6 +424,19 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
       return;
     }
   devs = vfpool_devices (dom);
+  /* Options the hook does not know (a wrapper's typo): it does nothing,
+   * and refuses only a guest it would have had to check. */
+  if (call->bad_option != NULL)
+    {
+      if ((g_str_equal (call->op, "prepare") && devs->len > 0)
+          || (g_str_equal (call->op, "migrate") && dom->meta->len > 0))
+        say (r, 1, _("vfpool hook: %s; guest %s has VFs from vfpool and is refused rather than let through unchecked. Correct the options of the wrapper that runs the hook."),
+             call->bad_option, dom->name ? dom->name : "-");
+      else
+        say (r, 0, _("vfpool hook: %s; nothing was done for guest %s. Correct the options of the wrapper that runs the hook."),
+             call->bad_option, dom->name ? dom->name : "-");
+      return;
+    }
   if (g_str_equal (call->op, "prepare"))
     {
       if (devs->len > 0)

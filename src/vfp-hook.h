@@ -18,6 +18,7 @@ typedef struct {
   VfpConfig *config;        /* loaded; pools resolved only when migrate needs VFs */
   const char *sysfs_root;
   guint lock_timeout_ms;
+  const char *bad_option;   /* why the hook's options were refused, or NULL */
 } VfpHookCall;
 
 typedef struct {

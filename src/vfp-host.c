@@ -138,6 +138,25 @@ vfp_host_join_nodedevs (VfpHost *host, GPtrArray *nodedev_xml)
     }
 }
 
+/* Whether libvirt's node devices (their XML) include a PF of HOST: if
+ * none, they describe another machine than the sysfs tree (a fake tree
+ * beside a real libvirtd, as in make demo). */
+gboolean
+vfp_host_nodedevs_know_a_pf (VfpHost *host, GPtrArray *nodedev_xml)
+{
+  guint i, j;
+
+  for (i = 0; i < nodedev_xml->len; i++)
+    {
+      g_autoptr (VfpNodedev) dev = vfp_nodedev_parse (nodedev_xml->pdata[i], NULL);
+
+      for (j = 0; dev != NULL && j < host->pfs->len; j++)
+        if (vfp_addr_equal (&dev->addr, &((VfpHostPf *) host->pfs->pdata[j])->pf->fn.addr))
+          return TRUE;
+    }
+  return FALSE;
+}
+
 /* The PF by PCI address or netdev name, or NULL. */
 VfpHostPf *
 vfp_host_find_pf (VfpHost *host, const char *name)

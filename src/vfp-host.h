@@ -37,6 +37,7 @@ typedef enum {
 
 VfpHost *vfp_host_load (const char *sysfs_root, VfpHostDetail detail, GError **error);
 void vfp_host_join_nodedevs (VfpHost *host, GPtrArray *nodedev_xml);
+gboolean vfp_host_nodedevs_know_a_pf (VfpHost *host, GPtrArray *nodedev_xml);
 void vfp_host_free (VfpHost *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpHost, vfp_host_free)
 

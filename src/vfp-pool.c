@@ -454,9 +454,23 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
     }
   if (result->len < req->count)
     {
-      g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
-                   _("Pool '%s' has %u usable free VFs, %u were asked for; nothing was reserved. 'vfpool reserve --dry-run --explain' says why each VF is taken or skipped."),
-                   pc->name, result->len, req->count);
+      /* one plural per sentence: with none free, the count asked for
+       * decides the verb; with some, the free count decides the noun
+       * (more than one were asked for then) */
+      if (result->len == 0)
+        g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
+                     dngettext (GETTEXT_PACKAGE,
+                                "Pool '%s' has no usable free VF, %u was asked for; nothing was reserved. 'vfpool reserve --dry-run --explain' says why each VF is taken or skipped.",
+                                "Pool '%s' has no usable free VF, %u were asked for; nothing was reserved. 'vfpool reserve --dry-run --explain' says why each VF is taken or skipped.",
+                                req->count),
+                     pc->name, req->count);
+      else
+        g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
+                     dngettext (GETTEXT_PACKAGE,
+                                "Pool '%s' has %u usable free VF, %u were asked for; nothing was reserved. 'vfpool reserve --dry-run --explain' says why each VF is taken or skipped.",
+                                "Pool '%s' has %u usable free VFs, %u were asked for; nothing was reserved. 'vfpool reserve --dry-run --explain' says why each VF is taken or skipped.",
+                                result->len),
+                     pc->name, result->len, req->count);
       return NULL;
     }
   if (req->dry_run)
@@ -739,7 +753,13 @@ vfp_pool_mark_free (VfpPool *pool, const char *vf, const char *why)
 
   if (l == NULL)
     return;
-  event (pool, "free", vf, vfp_lease_owner (l), _("Freed VF %s of guest %s: %s."), vf, vfp_lease_owner (l) ? vfp_lease_owner (l) : "-", why);
+  /* a hold of reserve --owner is not a guest's */
+  if (l->owner_uuid != NULL)
+    event (pool, "free", vf, vfp_lease_owner (l), _("Freed VF %s of guest %s: %s."), vf, vfp_lease_owner (l), why);
+  else if (l->owner_label != NULL)
+    event (pool, "free", vf, l->owner_label, _("Freed VF %s held by %s: %s."), vf, l->owner_label, why);
+  else
+    event (pool, "free", vf, NULL, _("Freed VF %s: %s."), vf, why);
   vfp_state_remove (pool->state, vf);
 }
 
@@ -757,14 +777,13 @@ vfp_pool_guest_leases (VfpPool *pool, const char *uuid)
   return mine;
 }
 
-/* A guest starts with VF in its definition (the prepare hook): the VF must
- * be free (it becomes attached to the guest) or already the guest's. A VF
- * another guest or user holds, or a quarantined one, is refused: the
- * error says who holds it, and libvirt shows it to the user. */
-gboolean
-vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const char *uuid, const char *name,
-                          const char *pool_name, const char *alias, const char *mac, int vlan,
-                          GError **error)
+/* Leases VF to guest UUID as attached (free, or the guest's already);
+ * refuses a VF another holder has or a quarantined one. ADOPTED is the
+ * sentence logged when the lease is new. */
+static gboolean
+claim (VfpPool *pool, const char *vf, const char *pf, const char *uuid, const char *name,
+       const char *pool_name, const char *alias, const char *mac, int vlan,
+       const char *adopted, GError **error)
 {
   VfpLease *l = vfp_state_get (pool->state, vf);
 
@@ -797,7 +816,7 @@ vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const c
       l->pool = g_intern_string (pool_name);
       l->created = pool->now;
       vfp_state_put (pool->state, l);
-      event (pool, "adopt", vf, name, _("VF %s is in the definition of guest %s, which starts: leased to it."), vf, name);
+      event (pool, "adopt", vf, name, "%s", adopted);
     }
   g_free (l->owner_name);
   l->owner_name = g_strdup (name);
@@ -817,6 +836,48 @@ vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const c
   l->expires = 0;
   g_clear_pointer (&l->note, g_free);
   touched (pool, l);
+  return TRUE;
+}
+
+/* A guest starts with VF in its definition (the prepare hook): the VF must
+ * be free (it becomes attached to the guest) or already the guest's. A VF
+ * another guest or user holds, or a quarantined one, is refused: the
+ * error says who holds it, and libvirt shows it to the user. */
+gboolean
+vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const char *uuid, const char *name,
+                          const char *pool_name, const char *alias, const char *mac, int vlan,
+                          GError **error)
+{
+  g_autofree char *adopted = g_strdup_printf (_("VF %s is in the definition of guest %s, which starts: leased to it."),
+                                              vf, name);
+
+  return claim (pool, vf, pf, uuid, name, pool_name, alias, mac, vlan, adopted, error);
+}
+
+/* The audit found VF in guest UUID's XML without its lease: records it as
+ * attached, LIVE when the running guest has it, CONFIG when its definition
+ * does. The guest may be shut off: nothing here says it starts. */
+gboolean
+vfp_pool_adopt (VfpPool *pool, const char *vf, const char *pf, const char *uuid, const char *name,
+                const char *pool_name, const char *alias, const char *mac, int vlan,
+                gboolean live, gboolean config, GError **error)
+{
+  g_autofree char *adopted = live
+    ? g_strdup_printf (_("VF %s is in the running guest %s: leased to it."), vf, name)
+    : g_strdup_printf (_("VF %s is in the definition of guest %s: leased to it."), vf, name);
+  VfpLease *l;
+
+  if (!claim (pool, vf, pf, uuid, name, pool_name, alias, mac, vlan, adopted, error))
+    return FALSE;
+  l = vfp_state_get (pool->state, vf);
+  l->live = live;
+  l->config = config;
+  /* the alias the guest has it under: detach asks libvirt by alias */
+  if (alias != NULL && g_strcmp0 (l->alias, alias) != 0)
+    {
+      g_free (l->alias);
+      l->alias = g_strdup (alias);
+    }
   return TRUE;
 }
 

@@ -82,6 +82,10 @@ GPtrArray *vfp_pool_guest_leases (VfpPool *pool, const char *uuid);
 gboolean vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const char *uuid,
                                    const char *name, const char *pool_name, const char *alias,
                                    const char *mac, int vlan, GError **error);
+gboolean vfp_pool_adopt (VfpPool *pool, const char *vf, const char *pf, const char *uuid,
+                         const char *name, const char *pool_name, const char *alias,
+                         const char *mac, int vlan, gboolean live, gboolean config,
+                         GError **error);
 guint vfp_pool_guest_stopped (VfpPool *pool, const char *uuid);
 int vfp_pool_lock_pf (const char *state_dir, const char *pf, guint timeout_ms, GError **error);
 gboolean vfp_pool_pf_is_changing (VfpPool *pool, const char *pf);

@@ -140,9 +140,10 @@ start_lease (Reader *r, int n, Attrs a)
   if (!vfp_lease_state_parse (state, &lease->state) || lease->state == VFP_LEASE_FREE)
     bad_lease (r, g_strdup_printf (_("the lease of %s has an unknown state '%s'"), lease->vf, state ? state : ""));
   else if (!attr_int64 (n, a, "created", 0, G_MAXINT64, &lease->created)
-           || !attr_int64 (n, a, "changed", 0, G_MAXINT64, &lease->changed)
-           || !attr_uint64 (n, a, "serial", &lease->serial))
+           || !attr_int64 (n, a, "changed", 0, G_MAXINT64, &lease->changed))
     bad_lease (r, g_strdup_printf (_("the lease of %s has a bad timestamp"), lease->vf));
+  else if (!attr_uint64 (n, a, "serial", &lease->serial))
+    bad_lease (r, g_strdup_printf (_("the lease of %s has a bad serial= (not a number from 0 to 9223372036854775807)"), lease->vf));
 }
 
 /* <pf address='0000:05:00.0' identity='dsn:...' model='...' recorded='N'/>:
@@ -416,7 +417,7 @@ parse (const char *text, gsize len, int fd, const char *what, GHashTable *into,
     }
   well_formed = r.ctxt->wellFormed;
   if (r.error == NULL && r.doctype)
-    problem = g_strdup_printf (_("The XML of %s has a DOCTYPE; vfpool refuses DTDs and entities."), what);
+    problem = g_strdup_printf (_("The XML of %s has a DOCTYPE (vfpool refuses DTDs and entities)"), what);
   else if (r.error == NULL && (!well_formed || !r.saw_root))
     {
       const xmlError *e = xmlCtxtGetLastError (r.ctxt);

@@ -18,6 +18,7 @@
 #include "vfp-names.h"
 #include "vfp-state.h"
 #include "vfp-state-write.h"
+#include "vfp-trust.h"
 
 #define LOCK_FILE "lock"
 
@@ -112,39 +113,6 @@ vfp_lease_free (VfpLease *lease)
   g_free (lease);
 }
 
-/* Refuses a directory an attacker could have planted or could write. */
-static gboolean
-check_safe (const struct stat *st, const char *path, gboolean is_dir, GError **error)
-{
-  if (S_ISLNK (st->st_mode))
-    {
-      g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
-                   _("%s is a symlink; vfpool refuses it. Replace it with a real directory owned by the user running vfpool (root)."), path);
-      return FALSE;
-    }
-  if (is_dir ? !S_ISDIR (st->st_mode) : !S_ISREG (st->st_mode))
-    {
-      g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
-                   is_dir ? _("%s is not a directory.") : _("%s is not a regular file."), path);
-      return FALSE;
-    }
-  if (st->st_uid != geteuid ())
-    {
-      g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
-                   _("%s belongs to uid %u, not to uid %u running vfpool; chown it."),
-                   path, (unsigned) st->st_uid, (unsigned) geteuid ());
-      return FALSE;
-    }
-  if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
-    {
-      g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
-                   _("%s is writable by group or others (mode %04o); run chmod go-w on it."),
-                   path, (unsigned) (st->st_mode & 07777));
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* Opens (creating, mode 0755, when missing) and checks the state directory. */
 static int
 open_dir (const char *dir, GError **error)
@@ -162,7 +130,7 @@ open_dir (const char *dir, GError **error)
           return -1;
         }
     }
-  if (!check_safe (&st, dir, TRUE, error))
+  if (!vfp_trust_check (&st, dir, VFP_TRUST_DIR, FALSE, error))
     return -1;
   fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -236,7 +204,7 @@ load (VfpState *state, GError **error)
                    path, g_strerror (errno));
       return FALSE;
     }
-  if (fstat (fd, &st) != 0 || !check_safe (&st, path, FALSE, error))
+  if (fstat (fd, &st) != 0 || !vfp_trust_check (&st, path, VFP_TRUST_FILE, FALSE, error))
     {
       close (fd);
       return FALSE;

@@ -1073,3 +1073,55 @@ vfp_sysfs_count_virtfn (const char *root, const char *pf_address)
         return i;
     }
 }
+
+static gint
+compare_uint (gconstpointer a, gconstpointer b)
+{
+  guint x = *(const guint *) a, y = *(const guint *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Whether the kernel under ROOT has NUMA node NODE (ROOT/devices/system/
+ * node/nodeN). When it has not, *KNOWN (when not NULL) gets the nodes it
+ * has, as "0, 1", or NULL when it lists none; the caller frees it. */
+gboolean
+vfp_sysfs_has_numa_node (const char *root, int node, char **known)
+{
+  g_autofree char *dir = vfp_sysfs_path (root, "devices", "system", "node", NULL);
+  g_autofree char *name = g_strdup_printf ("node%d", node);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GDir) d = NULL;
+  g_autoptr (GArray) nodes = NULL;
+  g_autoptr (GString) list = NULL;
+  const char *entry;
+  guint i;
+
+  if (known != NULL)
+    *known = NULL;
+  if (node >= 0 && g_file_test (path, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  d = g_dir_open (dir, 0, NULL);
+  if (known == NULL || d == NULL)
+    return FALSE;
+  nodes = g_array_new (FALSE, FALSE, sizeof (guint));
+  while ((entry = g_dir_read_name (d)) != NULL)
+    {
+      guint64 n;
+
+      if (g_str_has_prefix (entry, "node")
+          && g_ascii_string_to_unsigned (entry + 4, 10, 0, G_MAXINT, &n, NULL))
+        {
+          guint v = n;
+
+          g_array_append_val (nodes, v);
+        }
+    }
+  g_array_sort (nodes, compare_uint);
+  list = g_string_new (NULL);
+  for (i = 0; i < nodes->len; i++)
+    g_string_append_printf (list, "%s%u", i > 0 ? ", " : "", g_array_index (nodes, guint, i));
+  if (nodes->len > 0)
+    *known = g_string_free (g_steal_pointer (&list), FALSE);
+  return FALSE;
+}

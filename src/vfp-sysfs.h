@@ -89,3 +89,4 @@ char *vfp_sysfs_physfn (const char *root, const char *vf_address);
 guint vfp_sysfs_count_virtfn (const char *root, const char *pf_address);
 gboolean vfp_sysfs_wait_virtfn (const char *root, const char *pf_address, guint n,
                                 guint wait_ms, GError **error);
+gboolean vfp_sysfs_has_numa_node (const char *root, int node, char **known);

@@ -15,6 +15,7 @@
 #include "vfp-error.h"
 #include "vfp-i18n.h"
 #include "vfp-template.h"
+#include "vfp-trust.h"
 #include "vfp-xml.h"
 
 #define TEMPLATE_MAX_SIZE (64 * 1024)
@@ -27,8 +28,10 @@ vfp_template_file_name (const VfpDeviceSpec *spec)
   return spec->failover_of ? "interface-failover.xml" : "interface.xml";
 }
 
-/* Reads the first NAME found in DIRS. A template others can write is
- * refused: it becomes device XML that root hands to libvirt. */
+/* Reads the first NAME found in DIRS. A template, or a directory of
+ * templates, that someone else could have planted or could change is
+ * refused as the configuration and the lease store are: it becomes
+ * device XML that root hands to libvirt. */
 static char *
 read_template (const char *const *dirs, const char *name, char **path_out, GError **error)
 {
@@ -40,9 +43,19 @@ read_template (const char *const *dirs, const char *name, char **path_out, GErro
       g_autofree char *text = NULL;
       struct stat st;
       gssize n;
-      int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      int fd;
 
-      if (fd < 0)
+      if (lstat (*d, &st) != 0)
+        {
+          if (errno == ENOENT)
+            continue;
+          g_set_error (error, VFP_ERROR, VFP_ERROR_IO, _("Cannot read the template directory %s: %s"),
+                       *d, g_strerror (errno));
+          return NULL;
+        }
+      if (!vfp_trust_check (&st, *d, VFP_TRUST_DIR, TRUE, error))
+        return NULL;
+      if (lstat (path, &st) != 0)
         {
           if (errno == ENOENT)
             continue;
@@ -50,19 +63,28 @@ read_template (const char *const *dirs, const char *name, char **path_out, GErro
                        path, g_strerror (errno));
           return NULL;
         }
-      if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > TEMPLATE_MAX_SIZE)
+      if (!vfp_trust_check (&st, path, VFP_TRUST_FILE, TRUE, error))
+        return NULL;
+      /* NOFOLLOW: not swapped for a symlink since; NONBLOCK: nor a FIFO */
+      fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0 || fstat (fd, &st) != 0)
+        {
+          g_set_error (error, VFP_ERROR, VFP_ERROR_IO, _("Cannot read the template %s: %s"),
+                       path, g_strerror (errno));
+          if (fd >= 0)
+            close (fd);
+          return NULL;
+        }
+      if (!vfp_trust_check (&st, path, VFP_TRUST_FILE, TRUE, error))
+        {
+          close (fd);
+          return NULL;
+        }
+      if (st.st_size > TEMPLATE_MAX_SIZE)
         {
           close (fd);
           g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
                        _("The template %s is not a regular file of at most 64 KiB."), path);
-          return NULL;
-        }
-      if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || (st.st_uid != 0 && st.st_uid != geteuid ()))
-        {
-          close (fd);
-          g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
-                       _("Refusing the template %s: others can write it or another user owns it (mode %04o, owner %u); run chmod go-w and chown root on it."),
-                       path, (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid);
           return NULL;
         }
       text = g_malloc (st.st_size + 1);
@@ -137,6 +159,94 @@ strip_blanks (xmlNode *node)
     }
 }
 
+/* The first attribute of NODE not among ALLOWED (NULL-terminated), or
+ * NULL when there is none. */
+static const char *
+stray_attribute (xmlNode *node, const char *const *allowed)
+{
+  xmlAttr *a;
+
+  for (a = node->properties; a != NULL; a = a->next)
+    if (a->ns != NULL || !g_strv_contains (allowed, (const char *) a->name))
+      return (const char *) a->name;
+  return NULL;
+}
+
+/* A template may hold only what vfpool fills in (source/address, mac,
+ * vlan, teaming, alias) and the two settings an admin has reason to make
+ * for a VF (<driver name='vfio'/>, <rom bar= enabled=>). Anything else is
+ * something libvirt would act on unseen by vfpool: a <rom file=> gives the
+ * guest a host file as firmware, a second <source> another device, a
+ * guest <address> clashes at the second VF. */
+static gboolean
+check_elements (xmlNode *root, VfpTemplateKind kind, const char *path, GError **error)
+{
+  static const char *const interface_children[] = { "source", "mac", "vlan", "teaming", "alias", "driver", "rom", NULL };
+  static const char *const hostdev_children[] = { "source", "alias", "driver", "rom", NULL };
+  static const char *const interface_attrs[] = { "type", "managed", NULL };
+  static const char *const hostdev_attrs[] = { "mode", "type", "managed", NULL };
+  static const char *const driver_attrs[] = { "name", NULL };
+  static const char *const rom_attrs[] = { "bar", "enabled", NULL };
+  static const char *const none[] = { NULL };
+  gboolean nic = kind == VFP_TEMPLATE_INTERFACE;
+  const char *stray;
+  guint sources = 0;
+  xmlNode *c;
+
+  if ((stray = stray_attribute (root, nic ? interface_attrs : hostdev_attrs)) != NULL)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                   _("Bad template %s: vfpool does not take the attribute %s= on the device; remove it."), path, stray);
+      return FALSE;
+    }
+  for (c = root->children; c != NULL; c = c->next)
+    {
+      const char *name = (const char *) c->name;
+      xmlNode *g;
+
+      if (c->type != XML_ELEMENT_NODE)
+        continue;
+      if (c->ns != NULL || !g_strv_contains (nic ? interface_children : hostdev_children, name))
+        {
+          g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                       nic ? _("Bad template %s: vfpool does not take <%s> in an interface; it takes <source>, <mac>, <vlan>, <teaming>, <alias>, <driver> and <rom>.")
+                           : _("Bad template %s: vfpool does not take <%s> in a hostdev; it takes <source>, <alias>, <driver> and <rom>."),
+                       path, name);
+          return FALSE;
+        }
+      if (strcmp (name, "source") == 0 && ++sources > 1)
+        {
+          g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                       _("Bad template %s: it has two <source> elements; a device has one, which vfpool fills in."), path);
+          return FALSE;
+        }
+      stray = strcmp (name, "driver") == 0 ? stray_attribute (c, driver_attrs)
+              : strcmp (name, "rom") == 0 ? stray_attribute (c, rom_attrs)
+              : strcmp (name, "source") == 0 ? stray_attribute (c, none) : NULL;
+      if (stray != NULL)
+        {
+          g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                       _("Bad template %s: vfpool does not take %s= on <%s> (it takes <driver name=>, <rom bar= enabled=> and a bare <source>); remove it."),
+                       path, stray, name);
+          return FALSE;
+        }
+      /* vfpool rebuilds mac, vlan, teaming and alias whole; in the others
+       * only the <address> of <source> may be */
+      if (strcmp (name, "source") != 0 && strcmp (name, "driver") != 0 && strcmp (name, "rom") != 0)
+        continue;
+      for (g = c->children; g != NULL; g = g->next)
+        if (g->type == XML_ELEMENT_NODE
+            && (strcmp (name, "source") != 0 || g->ns != NULL || strcmp ((const char *) g->name, "address") != 0))
+          {
+            g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                         _("Bad template %s: vfpool does not take <%s> inside <%s>; remove it."),
+                         path, (const char *) g->name, name);
+            return FALSE;
+          }
+    }
+  return TRUE;
+}
+
 /* The device XML for SPEC from the first matching template in DIRS; the
  * caller frees it. A malformed template is refused with its path and the
  * parser's message. */
@@ -173,6 +283,8 @@ vfp_template_render (const char *const *dirs, const VfpDeviceSpec *spec, GError 
                    path);
       return NULL;
     }
+  if (!check_elements (root, spec->kind, path, error))
+    return NULL;
   if (spec->kind == VFP_TEMPLATE_HOSTDEV && (spec->mac || spec->vlan >= 0 || spec->failover_of))
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,

@@ -146,6 +146,13 @@ check "status: the pool table shows them" contains "$run_out" "trust=on max-tx-r
 run p reserve --owner greedy --count 10
 check "reserve beyond the free VFs fails" equals "$run_rc" 1
 check "and says how many were free" contains "$run_err" "has 9 usable free VFs, 10 were asked for"
+p -q reserve --owner filler --count 8 > /dev/null
+run p reserve --owner greedy --count 2
+check "one free VF is one VF, not one VFs" contains "$run_err" "has 1 usable free VF, 2 were asked for"
+p -q reserve --owner filler --count 1 > /dev/null
+run p reserve --owner greedy
+check "none free and one asked for: 'was asked for'" contains "$run_err" "has no usable free VF, 1 was asked for"
+p -q release --owner filler
 run p reserve --owner x --count 2 --dry-run --explain --json
 check "--dry-run --explain: every VF with a reason" equals "$(echo "$run_out" | jq '.explain | length')" 12
 check "--dry-run --explain: taken VFs say by whom" equals \
@@ -173,6 +180,16 @@ run p reserve --owner "$(printf 'fw\377')"
 check "an owner label that is not UTF-8 is refused" equals "$run_rc" 2
 check "and the message says why" contains "$run_err" "not valid UTF-8"
 check "and the store is unchanged" equals "$(cat "$(dirname "$conf")/state/leases.xml")" "$before"
+mkdir -p "$root/devices/system/node/node0" "$root/devices/system/node/node1"
+run p reserve --owner numa --numa-node 7
+check "a NUMA node the host lacks is refused" equals "$run_rc" 2
+check "naming the nodes it has" contains "$run_err" "--numa-node 7: this host has no such NUMA node (it has: 0, 1)"
+check "and the store is unchanged" equals "$(cat "$(dirname "$conf")/state/leases.xml")" "$before"
+run p reserve --owner numa --numa-node 1 --dry-run
+check "a NUMA node the host has is taken" equals "$run_rc" 0
+rm -r "$root/devices/system/node"
+run p reserve --owner numa --numa-node 0 --dry-run
+check "a host that lists no NUMA node refuses --numa-node" contains "$run_err" "lists no NUMA node in $root/devices/system/node"
 
 # status and list count only the VFs a pool may hand out (vfs=, exclude=):
 # indexes 0-3 less index 1 and the address of index 3 leave two VFs.
@@ -210,7 +227,7 @@ run "$VFPOOL" --config "$bad" --sysfs-root "$root" status
 check "a pool naming no PF is refused" contains "$run_err" "'eth7' names no SR-IOV PF"
 chmod 666 "$bad"
 run "$VFPOOL" --config "$bad" --sysfs-root "$root" status
-check "a world-writable config is refused" contains "$run_err" "others can write"
+check "a world-writable config is refused" contains "$run_err" "writable by group or others"
 run "$VFPOOL" --config /nonexistent.conf status
 check "a named config that is missing is an error" equals "$run_rc" 2
 
@@ -267,6 +284,8 @@ if locale -a 2>/dev/null | grep -qi '^zh_CN.utf-\?8$'; then
   run env LC_ALL=zh_CN.UTF-8 VFPOOL_LOCALEDIR="$tap_tmp/locale" "$VFPOOL" frobnicate
   check "errors are in Chinese too" contains "$run_err" "frobnicate"
   check "errors are in Chinese too (not English)" test "${run_err#*is not a vfpool command}" = "$run_err"
+  run env LC_ALL=zh_CN.UTF-8 VFPOOL_LOCALEDIR="$tap_tmp/locale" "$VFPOOL" --config "$conf" --sysfs-root "$root" reserve --owner greedy --count 100
+  check "a plural message has its Chinese form" contains "$run_err" "但请求的是 100 个"
 elif [ -n "$CI" ]; then
   not_ok "the zh_CN.UTF-8 locale is missing (build-aux/setup-debian generates it)"
 else

@@ -211,7 +211,7 @@ wave (Host *h, const char *prefix, guint n, GHashTable *handed_out)
           if (WEXITSTATUS (status) != 1)
             g_test_message ("unexpected failure: %s", err);
           g_assert_cmpint (WEXITSTATUS (status), ==, 1);
-          g_assert_nonnull (strstr (err, "usable free VFs"));
+          g_assert_nonnull (strstr (err, "usable free VF"));
         }
     }
   return ok;

@@ -100,6 +100,12 @@ test_broken (void)
     { "[vfpool]\nstate-dir=relative/dir\n", { "[vfpool]", "state-dir", "absolute" } },
     { "[vfpool]\nflavour=x\n", { "[vfpool]", "flavour", "unknown key" } },
     { "[pools]\n", { "[pools]", "unknown group", "" } },
+    /* GKeyFile's translated keys: dropped unseen unless kept and refused */
+    { "[pool a]\npfs=eth0\nvfs[de]=0\n", { "[pool a]", "vfs[de]", "[LOCALE] suffix" } },
+    { "[pool a]\npfs=eth0\nfoo[x]=1\n", { "[pool a]", "foo[x]", "[LOCALE] suffix" } },
+    { "[vfpool]\nuri[C]=qemu:///system\n", { "[vfpool]", "uri[C]", "[LOCALE] suffix" } },
+    { "[vfpool]\nuri=\n", { "[vfpool]", "uri", "empty" } },
+    { "[vfpool]\ndefault-pool= \n", { "[vfpool]", "default-pool", "empty" } },
     { "this is not a key file\n", { "test.conf", "", "" } },
   };
   gsize i, j;
@@ -181,6 +187,7 @@ test_files (void)
   g_autoptr (GError) e2 = NULL;
   g_autoptr (GError) e3 = NULL;
   g_autoptr (GError) e4 = NULL;
+  g_autoptr (GError) e5 = NULL;
   g_autoptr (VfpConfig) c = NULL;
 
   c = vfp_config_load (path, FALSE, &e1);
@@ -203,6 +210,13 @@ test_files (void)
   g_assert_null (vfp_config_load (link, TRUE, &e3));
   g_assert_error (e3, VFP_ERROR, VFP_ERROR_UNSAFE);
   g_assert_nonnull (strstr (e3->message, "symlink"));
+
+  /* a NUL byte would end GKeyFile's reading there: the pool after it
+   * would be gone without a word */
+  g_assert_true (g_file_set_contents (path, "[vfpool]\nuri=qemu:///system\0x\n[pool a]\npfs=eth0\n", 48, NULL));
+  g_assert_null (vfp_config_load (path, TRUE, &e5));
+  g_assert_error (e5, VFP_ERROR, VFP_ERROR_INVALID);
+  g_assert_nonnull (strstr (e5->message, "line 2 holds a NUL byte"));
 
   /* huge (sparse: costs no disk): refused before it is read */
   g_assert_cmpint (truncate (path, 1024 * 1024 * 1024), ==, 0);

@@ -227,4 +227,59 @@ check "with a message that says it is vfpool's hook, and names the guest" \
   contains "$(cat "$tap_tmp/stderr")" "vfpool hook: guest g8 cannot start: "
 kill $locker 2>/dev/null; wait $locker 2>/dev/null
 
+# Options the hook does not know (a typo in a wrapper): reported; only a
+# guest with vfpool devices is refused, every other guest goes on.
+guest nvf 9a9a9a9a-6666-6666-6666-666666666666 "<interface type='network'><source network='default'/></interface>" "" > "$tap_tmp/nvf.xml"
+run "$HOOK" --hook-core "$CORE" --frobnicate nvf prepare begin - < "$tap_tmp/nvf.xml"
+check "an unknown option does not stop a guest without VFs" equals "$run_rc" 0
+check "but is reported" contains "$run_err" "--frobnicate"
+run "$HOOK" --hook-core "$CORE" --state-dri "$state" nvf prepare begin - < "$tap_tmp/nvf.xml"
+check "nor does an unknown option that takes a value (NAME OP SUBOP EXTRA are the last four)" equals "$run_rc" 0
+run "$HOOK" --hook-core "$CORE" --state-dri "$state" g1 prepare begin - < "$tap_tmp/g1.xml"
+check "a guest with vfpool devices is refused" equals "$run_rc" 1
+check "saying why and what to do" contains "$run_err" "refused rather than let through unchecked. Correct the options of the wrapper"
+run "$CORE" --frobnicate nvf prepare begin - < "$tap_tmp/nvf.xml"
+check "the full hook alone lets a guest without VFs start" equals "$run_rc" 0
+check "and names the option" contains "$run_err" "--frobnicate"
+run "$CORE" --frobnicate g1 prepare begin - < "$tap_tmp/g1.xml"
+check "the full hook alone refuses a guest with vfpool devices" equals "$run_rc" 1
+check "the man page says so" sh -c "groff -Tutf8 -rLL=2000n -man '$top_srcdir/data/vfpool-hook.8' 2>/dev/null | col -bx | tr -s ' \n' '  ' | grep -q 'only a guest that has vfpool devices is refused'"
+
+# --help works without the full hook (it documents --hook-core).
+run "$HOOK" --hook-core "$tap_tmp/no-such-core" --help
+check "--help without the full hook exits 0" equals "$run_rc" 0
+check "prints the options, --hook-core too" contains "$run_out" "--hook-core=PATH"
+check "and no error" equals "$run_err" ""
+
+# A guest without VFs whose XML is over 8 MiB still starts (and migrates).
+{ printf "<domain type='qemu'><name>big</name><uuid>9b9b9b9b-7777-7777-7777-777777777777</uuid><metadata><big xmlns='http://example.org/big'>"
+  head -c 9000000 /dev/zero | tr '\0' a
+  printf "</big></metadata><devices/></domain>\n"; } > "$tap_tmp/big.xml"
+run "$HOOK" --hook-core "$CORE" --config "$conf" --state-dir "$state" big prepare begin - < "$tap_tmp/big.xml"
+check "prepare of a 9 MB guest without VFs: exit 0" equals "$run_rc/$run_err" "0/"
+run "$HOOK" --hook-core "$tap_tmp/no-such-core" big prepare begin - < "$tap_tmp/big.xml"
+check "decided by the front door alone, which reads it to the end" equals "$run_rc/$run_err" "0/"
+run "$HOOK" --hook-core "$tap_tmp/no-such-core" big migrate begin - < "$tap_tmp/big.xml"
+check "migrate begin of it: exit 0" equals "$run_rc/$run_err" "0/"
+sed 's|<devices/>|<devices><hostdev mode="subsystem" type="pci"><alias name="ua-vfpool-0"/></hostdev></devices>|' "$tap_tmp/big.xml" > "$tap_tmp/big-vf.xml"
+run "$HOOK" --hook-core "$CORE" --config "$conf" --state-dir "$state" big prepare begin - < "$tap_tmp/big-vf.xml"
+check "a vfpool device past the first 8 MiB is seen: the start is refused" equals "$run_rc" 1
+check "saying the XML is too large" contains "$run_err" "more than the 8388608 bytes vfpool accepts"
+sed 's|<devices/>|<!-- hidden --><devices/>|' "$tap_tmp/big.xml" > "$tap_tmp/big-comment.xml"
+run "$HOOK" --hook-core "$tap_tmp/no-such-core" big prepare begin - < "$tap_tmp/big-comment.xml"
+check "a comment past the first 8 MiB sends it to the full hook" contains "$run_err" "cannot run"
+
+# A broken configuration refuses only the incoming migration of a guest
+# that brings VFs; a guest without VFs migrates as usual.
+printf '[pool physnet1]\npfs=enp5s0f0\nvlan=9000\n' > "$tap_tmp/broken.conf"
+run "$HOOK" --hook-core "$CORE" --config "$tap_tmp/broken.conf" --state-dir "$state" nvf migrate begin - < "$tap_tmp/nvf.xml"
+check "broken config: a guest without VFs migrates in" equals "$run_rc" 0
+run "$CORE" --config "$tap_tmp/broken.conf" --state-dir "$state" nvf migrate begin - < "$tap_tmp/nvf.xml"
+check "broken config: so says the full hook alone" equals "$run_rc" 0
+run "$HOOK" --hook-core "$CORE" --config "$tap_tmp/broken.conf" --state-dir "$state" g4 migrate begin - < "$tap_tmp/g4.xml"
+check "broken config: a guest with vfpool metadata is refused" equals "$run_rc" 1
+check "naming the configuration's mistake" contains "$run_err" "broken.conf: [pool physnet1] vlan"
+check "vfpool.conf(5) says so" sh -c "groff -Tutf8 -rLL=2000n -man '$top_srcdir/data/vfpool.conf.5' 2>/dev/null | col -bx | tr -s ' \n' '  ' | grep -q 'guests without VFs migrate in as usual; it refuses the incoming migration of a guest that brings VFs'"
+check "vfpool-hook(8) says so" sh -c "groff -Tutf8 -rLL=2000n -man '$top_srcdir/data/vfpool-hook.8' 2>/dev/null | col -bx | tr -s ' \n' '  ' | grep -q 'refuses the incoming migration of a guest that brings VFs; a guest without VFs migrates as usual'"
+
 done_testing

@@ -146,7 +146,7 @@ test_numa (void)
   {
     g_autofree char *r = reserve (&fx, "b", 1, 1);
 
-    g_assert_true (g_str_has_prefix (r, "ERROR: Pool 'p' has 0 usable free VFs, 1 were asked for"));
+    g_assert_true (g_str_has_prefix (r, "ERROR: Pool 'p' has no usable free VF, 1 was asked for"));
   }
   /* without a NUMA wish, require does not restrict */
   ASSERT_RESERVE (&fx, "c", 1, -1, "0000:05:10.0");
@@ -347,6 +347,36 @@ test_release (void)
   fx_teardown (&fx);
 }
 
+/* What --fix and a release log say of whom: a hold is no guest's, and a
+ * guest the audit adopts a VF for may be shut off. */
+static void
+test_event_wording (void)
+{
+  Fx fx;
+  VfpFinding f = { .code = "untracked", .object = (char *) "0000:05:10.2", .guest = (char *) "g3",
+                   .uuid = (char *) "u-3", .fix = VFP_FIX_ADOPT, .live = FALSE, .config = TRUE,
+                   .alias = (char *) "hostdev0" };
+  g_autoptr (GString) events = g_string_new (NULL);
+  VfpLease *l;
+  guint i;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
+  ASSERT_RESERVE (&fx, "dpdk", 1, -1, "0000:05:10.0");
+  vfp_pool_mark_free (fx.pool, "0000:05:10.0", "the audit found nobody using it");
+  g_assert_true (vfp_audit_apply (fx.pool, &f));
+  for (i = 0; i < fx.pool->events->len; i++)
+    g_string_append_printf (events, "%s\n", ((VfpEvent *) fx.pool->events->pdata[i])->message);
+  g_test_message ("%s", events->str);
+  g_assert_nonnull (strstr (events->str, "Freed VF 0000:05:10.0 held by dpdk: the audit found nobody using it."));
+  g_assert_null (strstr (events->str, "of guest dpdk"));
+  g_assert_nonnull (strstr (events->str, "VF 0000:05:10.2 is in the definition of guest g3: leased to it."));
+  g_assert_null (strstr (events->str, "which starts"));
+  l = vfp_state_get (fx.state, "0000:05:10.2");
+  g_assert_true (l->state == VFP_LEASE_ATTACHED && !l->live && l->config);
+  g_assert_cmpstr (l->alias, ==, "hostdev0");
+  fx_teardown (&fx);
+}
+
 static void
 test_set_numvfs (void)
 {
@@ -525,5 +555,6 @@ main (int argc, char **argv)
       }
   g_test_add_func ("/vfpool/pool/lazy/reads-candidates-in-order", test_lazy_reads_in_order);
   g_test_add_func ("/vfpool/pool/audit-snapshot", test_audit_snapshot);
+  g_test_add_func ("/vfpool/pool/event-wording", test_event_wording);
   return g_test_run ();
 }

@@ -209,6 +209,37 @@ test_unreadable_stores (void)
     }
 }
 
+/* The reasons a refused store is given in: the attribute that is wrong,
+ * and sentences that join without a stray full stop. */
+static void
+test_refusal_wording (void)
+{
+  const struct { const char *text; const char *expect; } cases[] = {
+    { "<leases version='1'><lease vf='0000:05:10.2' state='reserved' serial='99999999999999999999'>"
+      "<owner label='a'/></lease></leases>", "has a bad serial=" },
+    { "<leases version='1'><lease vf='0000:05:10.2' state='reserved' changed='x'>"
+      "<owner label='a'/></lease></leases>", "has a bad timestamp" },
+    { "<!DOCTYPE l [<!ENTITY x 'y'>]><leases version='1'>&x;</leases>",
+      "refuses DTDs and entities); vfpool will not overwrite it." },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GHashTable) leases = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                             (GDestroyNotify) vfp_lease_free);
+      g_autoptr (GError) error = NULL;
+
+      g_assert_false (vfp_state_parse (cases[i].text, strlen (cases[i].text), "leases.xml",
+                                       leases, NULL, &error));
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, cases[i].expect));
+      g_assert_null (strstr (error->message, ".;"));
+      if (i == 0)
+        g_assert_null (strstr (error->message, "timestamp"));
+    }
+}
+
 /* A lease store too large for any real host (sparse: costs no disk):
  * refused before it is read, and left as it is. */
 static void
@@ -593,5 +624,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/huge", test_huge_store);
   g_test_add_func ("/vfpool/state/many-pieces", test_many_pieces);
   g_test_add_func ("/vfpool/state/vf-settings", test_vf_settings);
+  g_test_add_func ("/vfpool/state/refusal-wording", test_refusal_wording);
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
  * bad or unsafe templates are refused. */
 #include "config.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string.h>
@@ -200,6 +201,94 @@ test_overrides (void)
   test_remove_tree (dir);
 }
 
+/* Templates are trusted as the configuration and the store are: a symlink,
+ * a FIFO, or a directory others can write is refused. */
+static void
+test_unsafe_places (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *tdir = g_build_filename (dir, "templates", NULL);
+  g_autofree char *path = g_build_filename (tdir, "hostdev.xml", NULL);
+  g_autofree char *real = g_build_filename (dir, "elsewhere.xml", NULL);
+  g_autofree char *link = g_build_filename (dir, "link", NULL);
+  const char *dirs[] = { tdir, NULL };
+  const char *link_dirs[] = { link, NULL };
+  VfpDeviceSpec spec = { VFP_TEMPLATE_HOSTDEV, { 0, 5, 0x10, 2 }, NULL, -1, "ua-vfpool-0", NULL };
+  g_autoptr (GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
+  g_autofree char *ok = NULL;
+
+  g_assert_cmpint (g_mkdir (tdir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (real, "<hostdev mode='subsystem' type='pci'><source><address/></source></hostdev>", -1, NULL));
+  g_assert_cmpint (symlink (real, path), ==, 0);
+  g_assert_null (vfp_template_render (dirs, &spec, &e1));
+  g_assert_error (e1, VFP_ERROR, VFP_ERROR_UNSAFE);
+  g_assert_nonnull (strstr (e1->message, "symlink"));
+
+  g_assert_cmpint (unlink (path), ==, 0);
+  g_assert_cmpint (rename (real, path), ==, 0);
+  ok = vfp_template_render (dirs, &spec, NULL);
+  g_assert_nonnull (ok);
+  g_chmod (tdir, 0777);
+  g_assert_null (vfp_template_render (dirs, &spec, &e2));
+  g_assert_error (e2, VFP_ERROR, VFP_ERROR_UNSAFE);
+  g_assert_nonnull (strstr (e2->message, tdir));
+  g_assert_nonnull (strstr (e2->message, "chmod go-w"));
+  g_chmod (tdir, 0755);
+
+  g_assert_cmpint (symlink (tdir, link), ==, 0);
+  g_assert_null (vfp_template_render (link_dirs, &spec, &e3));
+  g_assert_error (e3, VFP_ERROR, VFP_ERROR_UNSAFE);
+  g_assert_nonnull (strstr (e3->message, "symlink"));
+
+  g_assert_cmpint (unlink (path), ==, 0);
+  g_assert_cmpint (mkfifo (path, 0644), ==, 0);
+  alarm (10);
+  g_assert_null (vfp_template_render (dirs, &spec, &e4));
+  alarm (0);
+  g_assert_nonnull (strstr (e4->message, "not a regular file"));
+  test_remove_tree (dir);
+}
+
+/* A template holds only what vfpool fills in, <driver> and <rom bar=>:
+ * libvirt would act on anything else unseen by vfpool. */
+static void
+test_only_known_elements (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "interface.xml", NULL);
+  const char *dirs[] = { dir, NULL };
+  VfpDeviceSpec spec = { VFP_TEMPLATE_INTERFACE, { 0, 5, 0x10, 2 }, "52:54:00:12:34:56", 100, "ua-vfpool-0", NULL };
+  const struct { const char *xml; const char *expect; } bad[] = {
+    { "<rom file='/etc/shadow'/>", "file= on <rom>" },
+    { "<source><address/></source>", "two <source> elements" },
+    { "<address type='pci' domain='0' bus='7' slot='0' function='0'/>", "<address> in an interface" },
+    { "<virtualport type='802.1Qbh'/>", "<virtualport> in an interface" },
+    { "<driver name='vfio'><foo/></driver>", "<foo> inside <driver>" },
+  };
+  g_autofree char *x = NULL;
+  gsize i;
+
+  g_assert_true (g_file_set_contents (path, "<interface type='hostdev' managed='yes'><source><address type='pci'/></source>"
+                                      "<driver name='vfio'/><rom bar='off'/><mac/><alias/></interface>", -1, NULL));
+  x = vfp_template_render (dirs, &spec, NULL);
+  g_assert_nonnull (x);
+  g_assert_nonnull (strstr (x, "<rom bar=\"off\"/>"));
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("<interface type='hostdev'><source><address type='pci'/></source>%s</interface>",
+                                               bad[i].xml);
+      g_autoptr (GError) error = NULL;
+
+      g_assert_true (g_file_set_contents (path, text, -1, NULL));
+      g_assert_null (vfp_template_render (dirs, &spec, &error));
+      g_test_message ("%s", error->message);
+      g_assert_error (error, VFP_ERROR, VFP_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, path));
+      g_assert_nonnull (strstr (error->message, bad[i].expect));
+    }
+  test_remove_tree (dir);
+}
+
 /* A guest's XML (as the hook reads it on stdin) that asks for network
  * fetches: refused, and nobody is contacted. */
 static void
@@ -286,6 +375,8 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/template/values-are-data", test_values_are_data);
   g_test_add_func ("/vfpool/template/domain-xml-fetches-nothing", test_domain_xml_fetches_nothing);
   g_test_add_func ("/vfpool/template/overrides", test_overrides);
+  g_test_add_func ("/vfpool/template/unsafe-places", test_unsafe_places);
+  g_test_add_func ("/vfpool/template/only-known-elements", test_only_known_elements);
   g_test_add_func ("/vfpool/template/domain-reader", test_domain_reader);
   return g_test_run ();
 }

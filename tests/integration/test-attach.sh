@@ -155,7 +155,7 @@ before=$(cat "$state/leases.xml")
 V -q reserve --owner filler --count 6 > /dev/null
 run V attach g1 --config
 check "attach from an exhausted pool exits 1" equals "$run_rc" 1
-check "and says how many VFs are free" contains "$run_err" "has 0 usable free VFs"
+check "and says how many VFs are free" contains "$run_err" "has no usable free VF"
 check "the guest is unchanged" equals "$(xml --inactive g1 | grep -c "<alias name='ua-vfpool-")" 3
 V -q release --owner filler
 # (the filler's reserve and release count as two saves in generation=)

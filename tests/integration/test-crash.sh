@@ -132,7 +132,7 @@ while [ $n -lt "$runs" ]; do
       release:0)
         ! grep -q " $label\$" "$tap_tmp/after" || { undone=$((undone + 1)); echo "# run $n: release of $label finished but it still holds VFs"; } ;;
       attach:1|reserve:1)
-        grep -q "usable free VFs" "$tap_tmp/op.err" || { unexpected=$((unexpected + 1)); echo "# run $n: $kind exit 1: $(cat "$tap_tmp/op.err")"; } ;;
+        grep -q "usable free VF" "$tap_tmp/op.err" || { unexpected=$((unexpected + 1)); echo "# run $n: $kind exit 1: $(cat "$tap_tmp/op.err")"; } ;;
       audit:0|audit:1) ;;
       *) unexpected=$((unexpected + 1)); echo "# run $n: $kind exit $rc: $(cat "$tap_tmp/op.err")" ;;
     esac

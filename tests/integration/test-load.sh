@@ -71,8 +71,8 @@ for f in "$tap_tmp"/ops/*.rc; do
   [ "$ms" -gt "$slowest" ] && slowest=$ms
   case $kind:$rc in
     *:0) outcome="exit 0" ;;
-    reserve:1) grep -q "usable free VFs" "$err" && outcome="refused: pool exhausted" ;;
-    attach:1) if grep -q "usable free VFs" "$err"; then outcome="refused: pool exhausted"
+    reserve:1) grep -q "usable free VF" "$err" && outcome="refused: pool exhausted" ;;
+    attach:1) if grep -q "usable free VF" "$err"; then outcome="refused: pool exhausted"
       # two attaches to one guest at once can choose the same alias: libvirt
       # refuses the second, which rolls back
       elif grep -q "non unique alias detected.*the guest is as it was" "$err"; then outcome="refused: alias taken meanwhile, rolled back"; fi ;;
