@@ -69,8 +69,8 @@ check "metadata is g7's VF" contains "$(codes)" "[\"metadata\",\"$g7vf\"]"
 check "driver is the VF on vfio-pci" contains "$(codes)" '["driver","0000:05:11.2"]'
 check "an audit without --fix changes nothing" equals "$(cat "$state/leases.xml")" "$before"
 prom=$(cat "$tap_tmp/vfpool.prom")
-check "prometheus: VFs by pool, PF and state" contains "$prom" 'vfpool_vfs{pool="physnet1",pf="0000:05:00.0",state="attached"}'
-check "prometheus: findings by code and severity" contains "$prom" 'vfpool_audit_findings{code="conflict",severity="error"} 1'
+check "prometheus: VFs by pool, PF, NUMA node and state" contains "$prom" 'vfpool_vfs{pool="physnet1",pf="0000:05:00.0",numa_node="0",state="attached"}'
+check "prometheus: findings by pool, code and severity" contains "$prom" 'vfpool_audit_findings{pool="physnet1",code="conflict",severity="error"} 1'
 check "prometheus: last run and duration" sh -c "grep -q '^vfpool_audit_last_run_timestamp_seconds [0-9]' '$tap_tmp/vfpool.prom' && grep -q '^vfpool_audit_duration_seconds [0-9]' '$tap_tmp/vfpool.prom'"
 if locale -a 2>/dev/null | grep -qi '^de_DE.utf-\?8$'; then
   LC_ALL= LANG=de_DE.UTF-8 V audit --prometheus "$tap_tmp/de.prom" > /dev/null 2>&1
