@@ -63,25 +63,54 @@ gather_guests (VfpCli *cli, VfpVirt *virt, GError **error)
   return ok ? g_steal_pointer (&guests) : NULL;
 }
 
+/* The name of the pool finding F concerns (owned by the configuration or
+ * the store): its VF's or PF's pool, else the pool of the VF's lease (a VF
+ * the kernel no longer has); NULL when none says. */
+static const char *
+pool_of (VfpCli *cli, VfpSysfs *sysfs, VfpState *state, VfpFinding *f)
+{
+  VfpVf *vf = vfp_sysfs_find_vf (sysfs, f->object);
+  VfpPoolConfig *pc = vfp_config_pool_of_pf (cli->config, vf ? vf->pf->fn.address : f->object);
+  VfpLease *l = pc == NULL && state ? vfp_state_get (state, f->object) : NULL;
+
+  return pc ? pc->name : l ? l->pool : NULL;
+}
+
 /* Whether finding F concerns pool NAME. */
 static gboolean
 in_pool (VfpCli *cli, VfpSysfs *sysfs, VfpFinding *f, const char *name)
 {
-  VfpVf *vf = vfp_sysfs_find_vf (sysfs, f->object);
-  VfpPoolConfig *pc = vfp_config_pool_of_pf (cli->config, vf ? vf->pf->fn.address : f->object);
+  return g_strcmp0 (pool_of (cli, sysfs, NULL, f), name) == 0;
+}
 
-  return pc != NULL && strcmp (pc->name, name) == 0;
+/* The findings of POOL (NULL: of no pool) with CODE and SEVERITY. */
+static guint
+count_findings (VfpCli *cli, VfpSysfs *sysfs, VfpState *state, GPtrArray *findings,
+                const char *pool, const char *code, VfpSeverity severity)
+{
+  guint i, n = 0;
+
+  for (i = 0; i < findings->len; i++)
+    {
+      VfpFinding *f = findings->pdata[i];
+
+      n += strcmp (f->code, code) == 0 && f->severity == severity
+           && g_strcmp0 (pool_of (cli, sysfs, state, f), pool) == 0;
+    }
+  return n;
 }
 
 /* The Prometheus textfile for node_exporter, replaced atomically. */
 static gboolean
-write_prometheus (VfpCli *cli, const char *path, VfpState *state, GPtrArray *findings,
+write_prometheus (VfpCli *cli, const char *path, VfpSysfs *sysfs, VfpState *state, GPtrArray *findings,
                   gint64 now, double seconds, GError **error)
 {
   g_autoptr (GString) s = g_string_new (NULL);
   guint i, j, k, c;
 
-  g_string_append (s, "# HELP vfpool_vfs VFs of each pool and PF by lease state.\n# TYPE vfpool_vfs gauge\n");
+  /* numa_node: the PF's (its VFs share it; -1 when the kernel does not
+   * know), so that free VFs can be summed by node as guests are placed */
+  g_string_append (s, "# HELP vfpool_vfs VFs of each pool and PF by lease state, with the PF's NUMA node.\n# TYPE vfpool_vfs gauge\n");
   for (i = 0; i < cli->config->pools->len; i++)
     {
       VfpPoolConfig *pc = cli->config->pools->pdata[i];
@@ -102,25 +131,27 @@ write_prometheus (VfpCli *cli, const char *path, VfpState *state, GPtrArray *fin
                 counts[l ? l->state : VFP_LEASE_FREE]++;
             }
           for (k = 0; k <= VFP_LEASE_QUARANTINED; k++)
-            g_string_append_printf (s, "vfpool_vfs{pool=\"%s\",pf=\"%s\",state=\"%s\"} %u\n",
-                                    pc->name, pf->fn.address, vfp_lease_state_name (k), counts[k]);
+            g_string_append_printf (s, "vfpool_vfs{pool=\"%s\",pf=\"%s\",numa_node=\"%d\",state=\"%s\"} %u\n",
+                                    pc->name, pf->fn.address, pf->fn.numa_node, vfp_lease_state_name (k), counts[k]);
         }
     }
-  g_string_append (s, "# HELP vfpool_audit_findings Findings of the last audit.\n# TYPE vfpool_audit_findings gauge\n");
-  for (c = 0; codes[c]; c++)
-    for (k = 0; k < 2; k++)
-      {
-        guint n = 0;
+  /* every pool's every code, 0 included, so that an alert resolves; pool=""
+   * for findings no pool claims, only when there are some */
+  g_string_append (s, "# HELP vfpool_audit_findings Findings of the last audit by pool, code and severity.\n# TYPE vfpool_audit_findings gauge\n");
+  for (i = 0; i <= cli->config->pools->len; i++)
+    {
+      const char *name = i < cli->config->pools->len ? ((VfpPoolConfig *) cli->config->pools->pdata[i])->name : NULL;
 
-        for (i = 0; i < findings->len; i++)
+      for (c = 0; codes[c]; c++)
+        for (k = 0; k < 2; k++)
           {
-            VfpFinding *f = findings->pdata[i];
+            guint n = count_findings (cli, sysfs, state, findings, name, codes[c], k);
 
-            n += strcmp (f->code, codes[c]) == 0 && f->severity == k;
+            if (name || n > 0)
+              g_string_append_printf (s, "vfpool_audit_findings{pool=\"%s\",code=\"%s\",severity=\"%s\"} %u\n",
+                                      name ? name : "", codes[c], vfp_severity_name (k), n);
           }
-        g_string_append_printf (s, "vfpool_audit_findings{code=\"%s\",severity=\"%s\"} %u\n",
-                                codes[c], vfp_severity_name (k), n);
-      }
+    }
   g_string_append_printf (s, "# HELP vfpool_audit_last_run_timestamp_seconds When the last audit ran.\n"
                           "# TYPE vfpool_audit_last_run_timestamp_seconds gauge\n"
                           "vfpool_audit_last_run_timestamp_seconds %" G_GINT64_FORMAT "\n"
@@ -351,7 +382,7 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   /* The timer runs the audit with -q: metrics that were not written are
    * an error everyone sees, and the unit fails (exit 2), or the dashboard
    * would show the last good night for ever. */
-  if (prometheus && !write_prometheus (cli, prometheus, state, findings, now, seconds, &error))
+  if (prometheus && !write_prometheus (cli, prometheus, host->sysfs, state, findings, now, seconds, &error))
     metrics_error = g_strdup_printf (_("Cannot write the metrics file %s: %s"), prometheus, error->message);
   if (cli->json)
     print_json (cli, findings, fixed, seconds, metrics_error);

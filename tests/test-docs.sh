@@ -30,4 +30,18 @@ trap 'rm -rf "$(dirname "$host")" "$tap_tmp"' EXIT
 cp data/vfpool.conf.example "$tap_tmp/example.conf"
 run "$top_builddir/src/vfpool" --config "$tap_tmp/example.conf" --sysfs-root "$host" status
 check "the example configuration has no key or syntax error" sh -c "! echo '$run_err' | grep -q 'unknown key\|is not\|does not parse'"
+
+# Every gauge the audit writes is documented, and so is every alert.
+for metric in $(grep -o 'vfpool_[a-z_]*[{ ]' src/cmd-audit.c | tr -d '{ ' | sort -u); do
+  check "vfpool(8) documents the metric $metric" grep -q "^\.B .*$metric" data/vfpool.8
+done
+for alert in $(sed -n 's/^ *- alert: //p' data/prometheus/vfpool.rules.yml); do
+  check "vfpool(8) documents the alert $alert" grep -q "^\.B .*$alert" data/vfpool.8
+done
+
+# The Debian package's /etc/vfpool/vfpool.conf: valid, and without a pool.
+cp debian/conf/vfpool.conf "$tap_tmp/debian.conf"
+run "$top_builddir/src/vfpool" --config "$tap_tmp/debian.conf" --sysfs-root "$host" status --json
+check "the Debian configuration loads" equals "$run_rc" 0
+check "and describes no pool" equals "$(echo "$run_out" | jq -c '.pools')" "[]"
 done_testing

@@ -69,9 +69,27 @@ check "metadata is g7's VF" contains "$(codes)" "[\"metadata\",\"$g7vf\"]"
 check "driver is the VF on vfio-pci" contains "$(codes)" '["driver","0000:05:11.2"]'
 check "an audit without --fix changes nothing" equals "$(cat "$state/leases.xml")" "$before"
 prom=$(cat "$tap_tmp/vfpool.prom")
-check "prometheus: VFs by pool, PF and state" contains "$prom" 'vfpool_vfs{pool="physnet1",pf="0000:05:00.0",state="attached"}'
-check "prometheus: findings by code and severity" contains "$prom" 'vfpool_audit_findings{code="conflict",severity="error"} 1'
+check "prometheus: VFs by pool, PF, NUMA node and state" contains "$prom" 'vfpool_vfs{pool="physnet1",pf="0000:05:00.0",numa_node="0",state="attached"}'
+check "prometheus: findings by pool, code and severity" contains "$prom" 'vfpool_audit_findings{pool="physnet1",code="conflict",severity="error"} 1'
 check "prometheus: last run and duration" sh -c "grep -q '^vfpool_audit_last_run_timestamp_seconds [0-9]' '$tap_tmp/vfpool.prom' && grep -q '^vfpool_audit_duration_seconds [0-9]' '$tap_tmp/vfpool.prom'"
+# The alert rules on this very textfile, with one VF quarantined (a state
+# nothing enters yet; the metric says what the store says).
+qvf=$(V list --json | jq -r '[.[] | select(.pf == "0000:81:00.0" and .state == "free")][0].address')
+cp -a "$state" "$tap_tmp/qstate"
+sed -i "s|</leases>|  <lease vf=\"$qvf\" pf=\"0000:81:00.0\" pool=\"physnet1\" state=\"quarantined\" created=\"1\" changed=\"1\"/>\n</leases>|" "$tap_tmp/qstate/leases.xml"
+V --state-dir "$tap_tmp/qstate" audit --prometheus "$tap_tmp/q.prom" > /dev/null 2>&1
+check "prometheus: a quarantined VF is counted" contains "$(cat "$tap_tmp/q.prom")" \
+  'vfpool_vfs{pool="physnet1",pf="0000:81:00.0",numa_node="1",state="quarantined"} 1'
+if command -v promtool > /dev/null; then
+  run sh "$top_srcdir/tests/prometheus-rules.sh" "$tap_tmp/q.prom" "$top_srcdir/data/prometheus/vfpool.rules.yml" \
+    "$top_srcdir/data/vfpool-audit.service.in" "$tap_tmp/rules-test.yml"
+  check "promtool: the alert rules pass their tests on this audit's series" equals "$run_rc" 0
+  [ "$run_rc" = 0 ] || printf '%s\n%s\n' "$run_out" "$run_err" | sed 's/^/# /'
+elif [ -n "${CI:-}" ]; then
+  check "promtool is installed (build-aux/setup-debian installs prometheus)" false
+else
+  skip "no promtool (Debian's prometheus package; build-aux/setup-debian installs it)"
+fi
 if locale -a 2>/dev/null | grep -qi '^de_DE.utf-\?8$'; then
   LC_ALL= LANG=de_DE.UTF-8 V audit --prometheus "$tap_tmp/de.prom" > /dev/null 2>&1
   check "prometheus under a German locale: a decimal point, not a comma" \
