@@ -71,7 +71,7 @@ check "audit --fix does not accept another card" contains "$run_out" "identity-c
 check "and leaves the record as it was" contains "$(cat "$state/leases.xml")" "identity=\"$DSN_A\""
 run a audit --prometheus "$tap_tmp/metrics"
 check "the metrics count the finding" contains "$(cat "$tap_tmp/metrics")" \
-  'vfpool_audit_findings{code="identity-changed",severity="error"} 2'
+  'vfpool_audit_findings{pool="physnet1",code="identity-changed",severity="error"} 2'
 
 run p adopt-hardware enp129s0f0np0 --json
 check "adopt-hardware by netdev name" equals "$run_rc" 0
