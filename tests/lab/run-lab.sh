@@ -16,9 +16,12 @@
 # Usage: run-lab.sh [GUEST-SCRIPT]     (default: the set's guest script)
 # Run as root from the build tree (or set LAB_BUILDDIR). Needs
 # qemu-system-x86, busybox-static, xz-utils, apt (to fetch the Debian kernel
-# package); build-aux/setup-debian installs them. Costs (2 cores, quiet): ~2
-# min for L1 and the OS-less guest; the L2 Linux boot adds minutes (TCG in
-# TCG is some 50 times slower than TCG; on a loaded host 15 min in all).
+# package); build-aux/setup-debian installs them; the nic set also apt-get
+# (bookworm-backports on the machine's Debian mirror, into the cache).
+# Costs (2 cores, quiet): ~2 min for L1 and the OS-less guest; the L2 Linux
+# boot adds minutes (TCG in TCG is some 50 times slower than TCG; its boot
+# time is spread over the whole kernel, no one initcall dominates). Measured
+# on the shared 2-core machine: nic 11.6 min (load 5), nvme 18 min (load 25-40).
 #
 # Environment:
 #   LAB_SET        the device set: nvme (default) or nic
@@ -138,7 +141,7 @@ if [ ! -s "$vmlinux" ]; then
 fi
 
 # --- L0's QEMU: the host's, or QEMU 10 for the NIC set ------------------------
-qemu=qemu-system-x86_64
+qemu="qemu-system-x86_64"
 qemu_env=
 qemu_dirs=
 if [ "$set" = nic ]; then
