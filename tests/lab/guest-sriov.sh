@@ -27,24 +27,7 @@ template=hostdev
 EOF
 chmod 0644 $conf
 V () { "$vfpool" --config "$conf" --template-dir "$src/xml-templates" "$@"; }
-
-pass () { echo "PASS $*"; }
-fail () { echo "FAIL $*"; }
-ok () { if [ "$1" = 0 ]; then shift; pass "$@"; else shift; fail "$@"; fi; }
-diag () { sed 's/^/# /' "$@"; }
-rd () { read -r REPLY < "$1" 2> /dev/null || REPLY=; }
-# json FILE FILTER: one value, via jq.
-json () { jq -r "$2" "$1" 2> /dev/null; }
-# has FILE TEXT: 0 when a line of FILE contains TEXT (no fork).
-has () { while IFS= read -r l; do case $l in *"$2"*) return 0 ;; esac; done < "$1"; return 1; }
-# line_of FILE TEXT: REPLY is the first line of FILE containing TEXT.
-line_of () {
-  REPLY=
-  while IFS= read -r l; do case $l in *"$2"*) REPLY=${l%"$cr"}; return 0 ;; esac; done < "$1"
-  return 1
-}
-cr=$(printf '\r')
-now_s () { read -r REPLY rest < /proc/uptime; REPLY=${REPLY%.*}; }
+. "${0%/*}/guest-lib.sh"
 
 # --- The PF -------------------------------------------------------------------
 if [ -d $pfdir ]; then
@@ -173,53 +156,7 @@ case $REPLY in "[PASS] vfio-iommu "*) r=0 ;; *) r=1 ;; esac
 # Everything below writes only to L1's tmpfs overlays (/etc, /var, /run).
 [ "${LAB_LIBVIRT:-1}" = 1 ] || { [ -s $work/vfpool.log ] && diag $work/vfpool.log; exit 0; }
 command -v libvirtd > /dev/null || { echo "SKIP libvirt part: no libvirtd in L1"; exit 0; }
-[ -d /sys/fs/cgroup ] || mkdir -p /sys/fs/cgroup
-mount -t cgroup2 cgroup2 /sys/fs/cgroup 2> /dev/null
-mkdir -p /etc/libvirt/hooks/qemu.d /var/log/libvirt/qemu /var/lib/libvirt /var/cache/libvirt /run/libvirt
-printf '%s\n' 'unix_sock_rw_perms = "0700"' 'auth_unix_ro = "none"' 'auth_unix_rw = "none"' \
-  'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"' > /etc/libvirt/libvirtd.conf
-printf '%s\n' 'user = "root"' 'group = "root"' 'dynamic_ownership = 0' 'security_driver = "none"' \
-  'cgroup_controllers = [ ]' 'namespaces = [ ]' 'stdio_handler = "file"' > /etc/libvirt/qemu.conf
-# libvirtd finds hooks when it starts: the wrapper is in place before.
-printf '#!/bin/sh\nexec "%s" --hook-core "%s" --config "%s" --vfpool "%s" --template-dir "%s" "$@"\n' \
-  "$build/hooks/vfpool-hook" "$build/hooks/vfpool-hook-core" "$conf" "$vfpool" "$src/xml-templates" > /etc/libvirt/hooks/qemu.d/vfpool
-chmod 755 /etc/libvirt/hooks/qemu.d/vfpool
-# PID 1 (the lab's /init) reaps no orphans while this script runs: the
-# subreaper reaps the QEMU processes libvirtd leaves behind.
-reaper=$build/tests/integration/subreaper
-[ -x "$reaper" ] || reaper=
-setsid $reaper libvirtd -f /etc/libvirt/libvirtd.conf -p /run/libvirt/libvirtd.pid \
-  < /dev/null > $work/libvirtd.out 2>&1 &
-lvpid=$!
-read -r t0 rest < /proc/uptime
-i=0 up=1
-while [ $i -lt 240 ]; do
-  if [ -S /run/libvirt/libvirt-sock ] && virsh -q -c "$uri" uri > /dev/null 2>&1; then up=0; break; fi
-  kill -0 $lvpid 2> /dev/null || break
-  sleep 0.5; i=$((i + 1))
-done
-read -r t1 rest < /proc/uptime
-ok $up "libvirtd starts in L1 with the vfpool hook installed (uptime ${t0%.*} s to ${t1%.*} s)"
-if [ $up != 0 ]; then
-  diag $work/libvirtd.out; tail -n 20 /var/log/libvirt/libvirtd.log | diag; exit 0
-fi
-vsh () { virsh -q -c "$uri" "$@"; }
-
-# define_guest NAME MEMORY-MiB [EXTRA-OS-XML] [EXTRA-DEVICES-XML]: a q35 TCG guest
-# with free pcie-root-ports for hot-plug. Without kernel it has no OS.
-define_guest () {
-  printf '%s\n' "<domain type='qemu'>" "  <name>$1</name>" "  <memory unit='MiB'>$2</memory>" \
-    "  <vcpu>1</vcpu>" "  <os><type arch='x86_64' machine='q35'>hvm</type>${3:-}</os>" \
-    "  <features><acpi/><apic/></features>" "  <devices>" \
-    "    <emulator>/usr/bin/qemu-system-x86_64</emulator>" \
-    "    <controller type='pci' model='pcie-root'/>" \
-    "    <controller type='pci' model='pcie-root-port'/>" \
-    "    <controller type='pci' model='pcie-root-port'/>" \
-    "    <controller type='pci' model='pcie-root-port'/>" \
-    "    <controller type='usb' model='none'/>" "    <memballoon model='none'/>" "${4:-}" \
-    "  </devices>" "</domain>" > $work/$1.xml
-  vsh define $work/$1.xml > $work/define-$1.out 2>&1
-}
+start_libvirtd || exit 0
 # scan_live FILE: vfio=yes when a <driver name='vfio'/> is there, meta=yes for
 # vfpool's metadata, fn=the function of the hostdev source on bus 01.
 scan_live () {
@@ -233,32 +170,6 @@ scan_live () {
     esac
   done < "$1"
 }
-# lease_of VF: REPLY is "state owner" of VF's lease.
-lease_of () {
-  V list --json > $work/lease.json 2>&1
-  REPLY=$(json $work/lease.json '.[] | select(.address == "'$1'") | "\(.state) \(.owner)"')
-}
-# wait_console FILE SECONDS TEXT...: 0 once a line of FILE holds one of the
-# TEXTs (REPLY: that line). The clock, not a count of polls: a loaded host
-# slows polls too.
-wait_console () {
-  f=$1; now_s; end=$((REPLY + $2)); shift 2
-  while :; do
-    for t in "$@"; do [ -f "$f" ] && line_of "$f" "$t" && return 0; done
-    now_s; [ $REPLY -lt $end ] || return 1
-    sleep 1
-  done
-}
-# destroy GUEST: virsh destroy, once more if libvirt gives up while QEMU
-# exits slowly (VFIO, a loaded host); 0 when the guest is shut off.
-destroy () {
-  vsh destroy "$1" > $work/destroy-$1.out 2>&1 && return 0
-  diag $work/destroy-$1.out
-  sleep 5
-  vsh destroy "$1" >> $work/destroy-$1.out 2>&1
-  [ "$(vsh domstate "$1" 2> /dev/null)" = "shut off" ]
-}
-
 # --- The L2 Linux guest boots meanwhile --------------------------------------------
 # The same Debian kernel and a busybox initramfs that loads nvme and idles
 # (run-lab.sh builds it). TCG in TCG: it boots while the OS-less guest's

@@ -1,17 +1,30 @@
 #!/bin/sh
 # run-lab.sh: the SR-IOV lab. Boots an L1 guest under QEMU (TCG) with an
-# intel-iommu and an NVMe PF with SR-IOV (sriov_max_vfs=4), runs a guest
-# script there against the freshly built vfpool, and turns the guest's
-# "PASS name" / "FAIL name" lines into TAP on stdout.
+# intel-iommu and one device set, runs a guest script there against the
+# freshly built vfpool, and turns the guest's "PASS name" / "FAIL name"
+# lines into TAP on stdout. The device sets:
+#   nvme  an NVMe PF with SR-IOV (sriov_max_vfs=4), QEMU 7.2 of the host;
+#         VFs reach guests as <hostdev> (guest script guest-sriov.sh)
+#   nic   an Intel 82576 Ethernet PF with SR-IOV (QEMU 10's -device igb,
+#         8 VFs, VF offset 128, stride 2) and a peer e1000e on one QEMU
+#         hub that reaches nothing outside QEMU; VFs reach guests as
+#         <interface type='hostdev'> (guest script guest-nic.sh). QEMU 10
+#         comes from Debian's bookworm-backports into the lab cache
+#         (fetch-qemu10.sh); only L0 runs it, L1 keeps the host's QEMU 7.2
+#         and libvirt 9.0.
 #
-# Usage: run-lab.sh [GUEST-SCRIPT]     (default: tests/lab/guest-sriov.sh)
+# Usage: run-lab.sh [GUEST-SCRIPT]     (default: the set's guest script)
 # Run as root from the build tree (or set LAB_BUILDDIR). Needs
 # qemu-system-x86, busybox-static, xz-utils, apt (to fetch the Debian kernel
-# package); build-aux/setup-debian installs them. Costs (2 cores, quiet): ~2
-# min for L1 and the OS-less guest; the L2 Linux boot adds minutes (TCG in
-# TCG is some 50 times slower than TCG; on a loaded host 15 min in all).
+# package); build-aux/setup-debian installs them; the nic set also apt-get
+# (bookworm-backports on the machine's Debian mirror, into the cache).
+# Costs (2 cores, quiet): ~2 min for L1 and the OS-less guest; the L2 Linux
+# boot adds minutes (TCG in TCG is some 50 times slower than TCG; its boot
+# time is spread over the whole kernel, no one initcall dominates). Measured
+# on the shared 2-core machine: nic 11.6 min (load 5), nvme 18 min (load 25-40).
 #
 # Environment:
+#   LAB_SET        the device set: nvme (default) or nic
 #   LAB_BUILDDIR   build tree holding src/vfpool (default: the current
 #                  directory if it has src/vfpool, else the source tree)
 #   LAB_TIMEOUT    seconds before QEMU is killed (default 1500)
@@ -21,13 +34,16 @@
 #   LAB_KEEP       set to 1 to keep the temporary directory
 #   LAB_REQUIRE    set to 1 (CI does) to fail instead of skipping when the
 #                  lab cannot run here
-#   XDG_CACHE_HOME the kernel is cached in ${XDG_CACHE_HOME:-$HOME/.cache}/vfpool-lab
+#   LAB_QEMU_ARGS  more arguments for L0's QEMU (e.g. "-trace igb_* -D FILE")
+#   XDG_CACHE_HOME the kernel (and QEMU 10) are cached in
+#                  ${XDG_CACHE_HOME:-$HOME/.cache}/vfpool-lab
 # Exit status: 0 when the guest reported and nothing failed, 1 otherwise,
 # 77 when the lab cannot run here (not root, no QEMU, no busybox-static).
 #
 # The same kernel also boots as an L2 Linux guest inside L1 (TCG in TCG),
-# from a second, tiny initramfs built here: its /init loads nvme, says
-# "L2-READY" on its serial console, and reports the VF coming and going.
+# from a second, tiny initramfs built here: its /init loads the VF's driver
+# (nvme, or igbvf), says "L2-READY" on its serial console, and reports the
+# VF coming and going (and, for a NIC, its MAC and a ping to the peer).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,7 +55,14 @@ elif [ -x ./src/vfpool ]; then
 else
   builddir=$srcdir
 fi
-guest_script=${1:-$here/guest-sriov.sh}
+set=${LAB_SET:-nvme}
+case $set in
+  nvme) guest_script=${1:-$here/guest-sriov.sh}; l1_modules=nvme; l2_modules=kernel/drivers/nvme/host/nvme.ko ;;
+  # 8021q: the peer's VLAN sub-interface.
+  nic) guest_script=${1:-$here/guest-nic.sh}; l1_modules=igb,e1000e,8021q
+       l2_modules=kernel/drivers/net/ethernet/intel/igbvf/igbvf.ko ;;
+  *) echo "run-lab.sh: LAB_SET must be nvme or nic, not '$set'" >&2; exit 1 ;;
+esac
 case $guest_script in /*) ;; *) guest_script=$(pwd)/$guest_script ;; esac
 timeout_s=${LAB_TIMEOUT:-1500}
 mem=${LAB_MEM:-2048}
@@ -52,6 +75,7 @@ skip () {
 }
 
 [ "$(id -u)" = 0 ] || skip "the lab needs root (9p passthrough of /usr, /etc)"
+# L1 runs the host's QEMU (7.2 on Debian 12) for its own guests, whatever L0 runs.
 command -v qemu-system-x86_64 > /dev/null || skip "no qemu-system-x86_64"
 busybox=
 for b in /usr/bin/busybox /bin/busybox; do
@@ -114,6 +138,17 @@ if [ ! -s "$vmlinux" ]; then
   [ "$(od -An -c -N4 "$vmlinux.tmp" | tr -d ' ')" = '177ELF' ] \
     || { echo "run-lab.sh: cannot unpack the ELF kernel from $kernel" >&2; rm -f "$vmlinux.tmp"; exit 1; }
   mv "$vmlinux.tmp" "$vmlinux"
+fi
+
+# --- L0's QEMU: the host's, or QEMU 10 for the NIC set ------------------------
+qemu="qemu-system-x86_64"
+qemu_env=
+qemu_dirs=
+if [ "$set" = nic ]; then
+  q10=$(sh "$here/fetch-qemu10.sh" "$cache") || skip "no QEMU 10 for the NIC set (fetch-qemu10.sh failed)"
+  qemu=$q10/usr/bin/qemu-system-x86_64
+  qemu_env="QEMU_MODULE_DIR=$q10/usr/lib/x86_64-linux-gnu/qemu"
+  qemu_dirs="-L $q10/usr/share/seabios -L $q10/usr/share/qemu"
 fi
 
 # --- The initramfs --------------------------------------------------------
@@ -187,8 +222,9 @@ mount -t 9p -o $p9,ro,cache=loose l2 /mnt/l2 || die "9p l2"
 for x in modprobe insmod rmmod lsmod depmod; do
   [ -e /usr/sbin/$x ] || ln -s /.bb/busybox /usr/sbin/$x
 done
-# The PF's driver: without one, sriov_numvfs refuses writes (ENOENT).
-modprobe nvme || say "modprobe nvme failed"
+# The PF's driver (without one, sriov_numvfs refuses writes: ENOENT) and
+# what else the device set needs.
+for m in $(arg lab.modules | tr , ' '); do modprobe $m || say "modprobe $m failed"; done
 build=$(arg lab.build)
 src=$(arg lab.src)
 mkdir -p "$build"
@@ -200,7 +236,7 @@ fi
 mkdir -p /var/tmp /var/lib /var/log /var/cache /var/run /run/lock
 hostname vfpool-lab
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/.bb
-export HOME=/root LAB_BUILD="$build" LAB_SRC="${src:-$build}" LAB_L2=/mnt/l2 TERM=dumb LC_ALL=C.UTF-8
+export HOME=/root LAB_BUILD="$build" LAB_SRC="${src:-$build}" LAB_L2=/mnt/l2 LAB_SET="$(arg lab.set)" TERM=dumb LC_ALL=C.UTF-8
 script=$(arg lab.script)
 say "running $script (kernel $kver, up $(cut -d' ' -f1 /proc/uptime) s)"
 echo "LAB-BEGIN" > /dev/console
@@ -215,17 +251,18 @@ chmod 755 "$root/init"
 
 # --- The L2 Linux guest: the same kernel, an initramfs that only idles -------
 # L1 sees $tmp/l2 read-only over 9p (tag l2) and libvirt boots it directly
-# (<kernel>, <initrd>). Its /init loads nvme, so that a VF hot-plugged into
-# it gets a driver, and reports on the serial console what it sees; under
-# TCG in TCG every fork costs far more than in L1, so it polls with shell
-# builtins only.
+# (<kernel>, <initrd>). Its /init loads the VF's driver (nvme or igbvf), so
+# that a VF hot-plugged into it gets one, and reports on the serial console
+# what it sees; under TCG in TCG every fork costs far more than in L1, so it
+# polls with shell builtins where it can.
 l2=$tmp/l2
 l2root=$tmp/l2root
 mkdir -p "$l2" "$l2root/bin" "$l2root/proc" "$l2root/sys" "$l2root/dev" "$l2root/tmp"
 cp "$busybox" "$l2root/bin/busybox"
 for l in sbin lib; do ln -s "usr/$l" "$l2root/$l"; done
 mkdir -p "$l2root/usr/sbin" "$l2root/usr/lib"
-copy_modules "$l2root" kernel/drivers/nvme/host/nvme.ko
+copy_modules "$l2root" $l2_modules
+if [ "$set" = nvme ]; then
 cat > "$l2root/init" <<'EOF'
 #!/bin/busybox sh
 # /init of the vfpool lab's L2 Linux guest.
@@ -260,6 +297,66 @@ while :; do
   read -r -t 0.5 x <&3
 done
 EOF
+else
+cat > "$l2root/init" <<'EOF'
+#!/bin/busybox sh
+# /init of the NIC lab's L2 Linux guest: igbvf drives the VFs hot-plugged
+# into it. For each new netdev: its MAC, driver and PCI address; its carrier;
+# then an IPv4 link-local address and a ping of lab.peer= (the kernel
+# command line) out of that netdev only.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+peer=
+for w in $(cat /proc/cmdline); do case $w in lab.peer=*) peer=${w#lab.peer=} ;; esac; done
+modprobe igbvf || echo "L2-FAIL modprobe igbvf"
+ip link set lo up
+read -r up rest < /proc/uptime
+echo "L2-READY (up $up s)"
+mkfifo /tmp/tick
+exec 3<> /tmp/tick
+tick () { read -r -t "$1" x <&3; }
+seen=
+n=10
+while :; do
+  now=
+  for d in /sys/class/net/*; do
+    i=${d##*/}
+    { [ "$i" = lo ] || [ ! -e "$d/device" ]; } && continue
+    now="$now $i"
+    case "$seen " in *" $i "*) continue ;; esac
+    read -r mac < "$d/address"
+    drv=$(readlink "$d/device/driver")
+    pci=$(readlink "$d/device")
+    read -r up rest < /proc/uptime
+    echo "L2-NET-ADDED $i mac $mac driver ${drv##*/} pci ${pci##*/} (up $up s)"
+    ip link set "$i" up
+    c=0 k=0
+    while [ $k -lt 120 ]; do
+      read -r c < "$d/carrier" 2> /dev/null
+      [ "$c" = 1 ] && break
+      tick 0.5; k=$((k + 1))
+    done
+    read -r up rest < /proc/uptime
+    echo "L2-CARRIER $i ${c:-0} (up $up s)"
+    [ -n "$peer" ] || continue
+    n=$((n + 1))
+    ip addr add 169.254.77.$n/16 dev "$i"
+    if ping -c 3 -W 3 -I "$i" "$peer" > /tmp/ping 2>&1; then r=OK; else r=FAIL; fi
+    sum=
+    while IFS= read -r l; do case $l in *transmitted*) sum=$l ;; esac; done < /tmp/ping
+    echo "L2-PING $i $peer $r ($sum)"
+  done
+  for i in $seen; do
+    case "$now " in *" $i "*) ;; *) read -r up rest < /proc/uptime; echo "L2-NET-REMOVED $i (up $up s)" ;; esac
+  done
+  seen=$now
+  tick 0.5
+done
+EOF
+fi
 chmod 755 "$l2root/init"
 # Uncompressed: gunzip is slow in L2.
 (cd "$l2root" && find . | "$busybox" cpio -o -H newc 2> /dev/null > "$l2/initrd.cpio")
@@ -270,25 +367,33 @@ log=$tmp/console.log
 vfs () { printf -- '-virtfs local,path=%s,mount_tag=%s,security_model=none%s' "$1" "$2" "${3:-}"; }
 extra_src=
 [ "$srcdir" != "$builddir" ] && extra_src=$(vfs "$srcdir" src ",readonly=on")
-say "kernel $kver, build tree $builddir, guest script $(basename "$guest_script")"
+say "device set $set, kernel $kver, QEMU $("$qemu" --version 2> /dev/null | sed -n '1s/.*version \([^ ]*\).*/\1/p'), build tree $builddir, guest script $(basename "$guest_script")"
 say "console log: $log"
+if [ "$set" = nvme ]; then
+  devices="-device nvme-subsys,id=s0,nqn=nqn.2024-01.org.vfpool:lab
+    -device nvme,serial=vfpoollab0,subsys=s0,bus=rp1,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4"
+else
+  # The PF 01:00.0 and the peer 02:00.0 on hub 0, which has no host side
+  # (QEMU warns that it "is not connected to host network": intended).
+  devices="-netdev hubport,id=n0,hubid=0 -device igb,netdev=n0,bus=rp1,mac=52:54:00:76:00:01
+    -netdev hubport,id=n1,hubid=0 -device e1000e,netdev=n1,bus=rp2,mac=52:54:00:76:00:02"
+fi
 start=$(date +%s)
-# shellcheck disable=SC2046
-timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+# shellcheck disable=SC2046,SC2086
+env $qemu_env timeout --kill-after=10 "$timeout_s" "$qemu" $qemu_dirs \
   -nodefaults -no-user-config -display none -no-reboot \
   -accel tcg,thread=multi -cpu max -smp 2 -m "$mem" \
   -machine q35,kernel-irqchip=split \
   -device intel-iommu,intremap=on,caching-mode=on \
   -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=0x2.0 \
   -device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,slot=2,addr=0x3.0 \
-  -device nvme-subsys,id=s0,nqn=nqn.2024-01.org.vfpool:lab \
-  -device nvme,serial=vfpoollab0,subsys=s0,bus=rp1,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4 \
+  $devices \
   $(vfs /usr usr ",readonly=on") $(vfs /etc etc ",readonly=on") \
   $(vfs "$moddir" modules ",readonly=on") $(vfs "$builddir" build) $extra_src \
   $(vfs "$l2" l2 ",readonly=on") \
   -kernel "$kernel" -initrd "$tmp/initrd.gz" \
-  -append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4 lab.build=$builddir lab.src=$srcdir lab.script=$guest_script" \
-  -serial "file:$log" -monitor none \
+  -append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4 lab.set=$set lab.modules=$l1_modules lab.build=$builddir lab.src=$srcdir lab.script=$guest_script" \
+  -serial "file:$log" -monitor none ${LAB_QEMU_ARGS:-} \
   > "$tmp/qemu.out" 2>&1 &
 qemu_pid=$!
 set +e
