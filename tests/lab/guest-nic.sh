@@ -355,4 +355,14 @@ ok $rc "vfpool audit is clean at the end (exit $rc)"
 vsh undefine L2linux > /dev/null 2>&1
 kill $lvpid 2> /dev/null
 [ -s $work/vfpool.log ] && diag $work/vfpool.log
+
+# The VF settings vfpool applies through the PF (guest-vfnet.sh: each
+# setting applied and read back or refused by name, the baseline restored,
+# attach with the pool's settings, the audit's vf-settings finding), on the
+# same igb, in the same L1: no second boot. It makes its own VFs and starts
+# its own libvirtd once this one is gone.
+i=0; while kill -0 $lvpid 2> /dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+rm -f /run/libvirt/libvirtd.pid
+echo 0 > $pfdir/sriov_numvfs
+sh "$src/tests/lab/guest-vfnet.sh"
 exit 0
