@@ -10,6 +10,7 @@
 #include "vfp-audit.h"
 #include "vfp-i18n.h"
 #include "vfp-proc.h"
+#include "vfp-text.h"
 
 void
 vfp_finding_free (VfpFinding *f)
@@ -304,7 +305,7 @@ vfp_audit_apply (VfpPool *pool, VfpFinding *f)
         if (f->alias != NULL && g_strcmp0 (l->alias, f->alias) != 0)
           {
             g_free (l->alias);
-            l->alias = g_strdup (f->alias);
+            l->alias = vfp_text_storable (f->alias);
           }
       }
       return TRUE;

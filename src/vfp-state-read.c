@@ -20,6 +20,7 @@
 #include "vfp-i18n.h"
 #include "vfp-names.h"
 #include "vfp-state.h"
+#include "vfp-text.h"
 
 typedef struct {
   const char *what;
@@ -51,11 +52,34 @@ attr (int n, Attrs a, const char *name)
   return NULL;
 }
 
+/* TEXT (owned) as the store keeps text now (see vfp-text.h): a store
+ * written before that rule may hold a newline or a C1 control in a name;
+ * it is read escaped, not refused, so that such a store still loads and
+ * can be saved. */
+static char *
+storable (char *text)
+{
+  char *s;
+
+  if (text == NULL || vfp_text_is_storable (text, NULL, NULL))
+    return text;
+  s = vfp_text_storable (text);
+  g_free (text);
+  return s;
+}
+
+/* Text attribute NAME, as storable above, or NULL. */
+static char *
+attr_text (int n, Attrs a, const char *name)
+{
+  return storable (attr (n, a, name));
+}
+
 /* Attribute NAME as an interned string, or NULL. */
 static const char *
 attr_interned (int n, Attrs a, const char *name)
 {
-  g_autofree char *value = attr (n, a, name);
+  g_autofree char *value = attr_text (n, a, name);
 
   return g_intern_string (value);
 }
@@ -159,9 +183,9 @@ start_lease_child (Reader *r, const char *name, int n, Attrs a)
   g_ptr_array_add (r->children, g_strdup (name));
   if (strcmp (name, "owner") == 0)
     {
-      lease->owner_uuid = attr (n, a, "uuid");
-      lease->owner_name = attr (n, a, "name");
-      lease->owner_label = attr (n, a, "label");
+      lease->owner_uuid = attr_text (n, a, "uuid");
+      lease->owner_name = attr_text (n, a, "name");
+      lease->owner_label = attr_text (n, a, "label");
     }
   else if (strcmp (name, "device") == 0)
     {
@@ -169,8 +193,8 @@ start_lease_child (Reader *r, const char *name, int n, Attrs a)
       g_autofree char *config = attr (n, a, "config");
       gint64 v = -1;
 
-      lease->mac = attr (n, a, "mac");
-      lease->alias = attr (n, a, "alias");
+      lease->mac = attr_text (n, a, "mac");
+      lease->alias = attr_text (n, a, "alias");
       if (!attr_int64 (n, a, "vlan", -1, 4095, &v))
         {
           bad_lease (r, g_strdup_printf (_("the lease of %s has a bad vlan"), lease->vf));
@@ -247,7 +271,7 @@ on_end (void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCha
   if (r->depth == 2 && r->note != NULL)
     {
       g_free (r->lease->note);
-      r->lease->note = g_string_free (g_steal_pointer (&r->note), FALSE);
+      r->lease->note = storable (g_string_free (g_steal_pointer (&r->note), FALSE));
     }
   else if (r->depth == 1 && r->lease != NULL)
     end_lease (r);

@@ -11,6 +11,7 @@
 #include "vfp-names.h"
 #include "vfp-state.h"
 #include "vfp-state-write.h"
+#include "vfp-text.h"
 
 static void
 put_attr (xmlTextWriter *w, const char *name, const char *value)
@@ -150,6 +151,40 @@ create_temp (int dir_fd, char name[static sizeof VFP_LEASES_FILE + 7])
   return fd;
 }
 
+/* Refuses LEASES when a text of one breaks vfp-text's rule: the inputs
+ * are checked where they enter (vfp-pool), and this is the net under them,
+ * so that no bug can write a store that no longer parses. */
+static gboolean
+check_texts (GPtrArray *leases, GError **error)
+{
+  guint i, j;
+
+  for (i = 0; i < leases->len; i++)
+    {
+      VfpLease *l = leases->pdata[i];
+      const struct { const char *name; const char *value; } texts[] = {
+        { "vf", l->vf }, { "pf", l->pf }, { "pool", l->pool }, { "uuid", l->owner_uuid },
+        { "name", l->owner_name }, { "label", l->owner_label }, { "mac", l->mac },
+        { "alias", l->alias }, { "note", l->note },
+      };
+
+      for (j = 0; j < G_N_ELEMENTS (texts); j++)
+        {
+          gunichar bad;
+          gsize at;
+
+          if (texts[j].value != NULL && !vfp_text_is_storable (texts[j].value, &bad, &at))
+            {
+              g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
+                           _("Cannot save the lease store: the %s of the lease of VF %s holds U+%04X at byte %u, which the store does not take; nothing was saved. Please report this as a bug."),
+                           texts[j].name, l->vf, (guint) bad, (guint) at);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
 /* Writes LEASES to DIR/leases.xml (DIR_FD: the checked directory): into a
  * new file as the XML is made, fsync, rename over leases.xml, fsync of the
  * directory. A crash leaves the old store or the new one, never a mix.
@@ -160,12 +195,15 @@ vfp_state_write_file (int dir_fd, const char *dir, GPtrArray *leases,
                       guint64 generation, GError **error)
 {
   char name[sizeof VFP_LEASES_FILE + 7];
-  Sink sink = { create_temp (dir_fd, name), 0 };
+  Sink sink = { -1, 0 };
   xmlOutputBuffer *out;
   xmlTextWriter *w;
   const char *step = NULL;
   int err = 0;
 
+  if (!check_texts (leases, error))
+    return FALSE;
+  sink.fd = create_temp (dir_fd, name);
   if (sink.fd < 0)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_IO, _("Cannot save the lease store: cannot create a file in %s: %s"),

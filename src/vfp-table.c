@@ -4,12 +4,16 @@
 #include <stdio.h>
 
 #include "vfp-table.h"
+#include "vfp-text.h"
 
 struct _VfpTable {
   guint columns;
   GPtrArray *rows;   /* owned: each a GStrv of `columns` cells */
 };
 
+/* The cells as printed: names and labels come from users and guests, so a
+ * control character is shown escaped, never sent to the terminal (a
+ * newline would forge a row, a CSI move the cursor). */
 static GStrv
 collect (const char *first, va_list ap)
 {
@@ -17,7 +21,7 @@ collect (const char *first, va_list ap)
   const char *c;
 
   for (c = first; c != NULL; c = va_arg (ap, const char *))
-    g_ptr_array_add (cells, g_strdup (c));
+    g_ptr_array_add (cells, vfp_text_printable (c));
   g_ptr_array_add (cells, NULL);
   return (GStrv) g_ptr_array_free (cells, FALSE);
 }

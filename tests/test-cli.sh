@@ -119,6 +119,28 @@ run p reserve --owner "$(printf 'fw\377')"
 check "an owner label that is not UTF-8 is refused" equals "$run_rc" 2
 check "and the message says why" contains "$run_err" "not valid UTF-8"
 check "and the store is unchanged" equals "$(cat "$(dirname "$conf")/state/leases.xml")" "$before"
+# Issue 18.1: nothing a command accepts may make the store unparsable.
+# Each of these labels used to be stored and broke every later command.
+for bad in 'a\001b' 'a\nb' 'a\tb' 'a\033[2Jb' 'a\302\233b' 'a\357\277\276b' 'a\357\267\220b' 'a\342\200\256b'; do
+  label=$(printf "$bad")
+  run p reserve --owner "$label"
+  check "reserve --owner '$bad' is refused" equals "$run_rc" 2
+  errs=$(echo "$run_err" | grep -v '^vfpool: warning:')
+  check "with one line naming the character ('$bad')" test "$(echo "$errs" | wc -l)" -eq 1 -a \
+    "${errs#*character U+}" != "$errs"
+  check "and the store is unchanged ('$bad')" equals "$(cat "$(dirname "$conf")/state/leases.xml")" "$before"
+done
+run p reserve --owner "$(printf 'a\001b')"
+check "the message says which character" contains "$run_err" "U+0001 at byte 1"
+run p status
+check "and every command still works" equals "$run_rc" 0
+run p reserve --owner "$(head -c 1025 /dev/zero | tr '\0' x)"
+check "an owner label over 1024 bytes is refused" equals "$run_rc" 2
+run p reserve --owner "防火墙 fw-1 <&'\">"
+check "printable labels of any script are taken" equals "$run_rc" 0
+check "and read back as they were" equals "$(p list --json | jq -r '.[] | select(.owner != null) | .owner')" "防火墙 fw-1 <&'\">"
+p -q release --owner "防火墙 fw-1 <&'\">"
+before=$(cat "$(dirname "$conf")/state/leases.xml")
 
 # A broken configuration stops everything, naming file, group and key.
 bad=$(dirname "$conf")/bad.conf

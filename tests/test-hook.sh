@@ -177,4 +177,19 @@ hook g3 migrate begin - < "$tap_tmp/g3.xml" > /dev/full 2> "$tap_tmp/stderr"
 check "migrate begin whose XML cannot be written: exit 1" equals "$?" 1
 check "saying so" contains "$(cat "$tap_tmp/stderr")" "cannot write the XML of guest g3 for libvirt"
 
+# Issue 18.1: a guest's name is libvirt's to choose; XML carries a tab, a
+# C1 CSI or a noncharacter in it. The store keeps them escaped, and no
+# output sends them to a terminal.
+"$VFPOOL" -q --config "$conf" --state-dir "$state" --sysfs-root "$root" release --owner g3 > /dev/null 2>&1
+guest "web&#9;$(printf '\302\233')2J$(printf '\357\267\220')" 66666666-6666-6666-6666-666666666666 \
+  "$(vf_iface ua-vfpool-0 0x05 0x11 0x0)" "" > "$tap_tmp/g6.xml"
+hookrun "$tap_tmp/g6.xml" g6 prepare begin -
+check "prepare of a guest with control characters in its name: exit 0" equals "$run_rc" 0
+run "$VFPOOL" --config "$conf" --state-dir "$state" --sysfs-root "$root" list
+check "the store still loads" equals "$run_rc" 0
+check "list shows the name escaped" contains "$run_out" 'web\x09\x9B2J\u{FDD0}'
+check "and sends no control character to the terminal" equals "$(printf '%s' "$run_out" | LC_ALL=C grep -c "$(printf '\302\233\|\t')")" 0
+check "list --json keeps it as the store does" equals \
+  "$("$VFPOOL" --config "$conf" --state-dir "$state" --sysfs-root "$root" list --json | jq -r '.[] | select(.address == "0000:05:11.0") | .owner')" 'web\x09\x9B2J\u{FDD0}'
+
 done_testing
