@@ -70,14 +70,15 @@ line_of (const VfpEvent *e)
 }
 
 /* Appended with O_APPEND (atomic for lines this short), never through a
- * symlink. */
+ * symlink, and never waiting: a FIFO nobody reads (or one that is full)
+ * loses the line rather than hang vfpool or the hook (O_NONBLOCK). */
 static void
 append_line (const char *line)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S%z");
   g_autofree char *text = g_strdup_printf ("%s vfpool[%d]: %s\n", stamp, (int) getpid (), line);
-  int fd = open (log_file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
+  int fd = open (log_file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
 
   if (fd < 0)
     return;

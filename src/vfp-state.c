@@ -182,7 +182,8 @@ take_lock (int dir_fd, const char *dir, const char *name, guint timeout_ms, GErr
   struct stat st;
   int fd;
 
-  fd = openat (dir_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+  /* O_NONBLOCK: a FIFO planted as the lock must not hold the open */
+  fd = openat (dir_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
   if (fd < 0 || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
@@ -224,7 +225,9 @@ load (VfpState *state, GError **error)
   gboolean ok;
   int fd;
 
-  fd = openat (state->dir_fd, VFP_LEASES_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: opening a FIFO would wait for a writer forever; the
+   * fstat below refuses anything but a regular file before it is read */
+  fd = openat (state->dir_fd, VFP_LEASES_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     {
       if (errno == ENOENT)

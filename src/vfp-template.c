@@ -40,7 +40,9 @@ read_template (const char *const *dirs, const char *name, char **path_out, GErro
       g_autofree char *text = NULL;
       struct stat st;
       gssize n;
-      int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      /* O_NONBLOCK: a FIFO must not hold vfpool waiting for a writer;
+       * the fstat below refuses it unread */
+      int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
       if (fd < 0)
         {

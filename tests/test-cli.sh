@@ -157,6 +157,17 @@ check "a world-writable config is refused" contains "$run_err" "others can write
 run "$VFPOOL" --config /nonexistent.conf status
 check "a named config that is missing is an error" equals "$run_rc" 2
 
+# Issue 18.4: a FIFO as the configuration or the store hung every command;
+# timeout(1) turns a hang into exit 124.
+mkfifo "$tap_tmp/fifo.conf"
+run timeout 20 "$VFPOOL" --config "$tap_tmp/fifo.conf" --sysfs-root "$root" status
+check "a FIFO as --config is refused at once" equals "$run_rc" 2
+check "saying it is not a regular file" contains "$run_err" "not a regular file"
+mkdir "$tap_tmp/fifo-state" && mkfifo "$tap_tmp/fifo-state/leases.xml"
+run timeout 20 "$VFPOOL" --state-dir "$tap_tmp/fifo-state" --sysfs-root "$root" list
+check "a FIFO at leases.xml is refused at once" equals "$run_rc" 2
+check "saying it is not a regular file" contains "$run_err" "leases.xml is not a regular file"
+
 # The tree captured from a real kernel with an SR-IOV NVMe controller.
 cap=$(mktemp -d) && tar -xzf "$top_srcdir/tests/data/sysfs-1-vfs-enabled.tar.gz" -C "$cap"
 run "$VFPOOL" --sysfs-root "$cap/sysfs-snap/sys" pf show 0000:01:00.0 --json

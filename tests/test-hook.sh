@@ -177,6 +177,34 @@ hook g3 migrate begin - < "$tap_tmp/g3.xml" > /dev/full 2> "$tap_tmp/stderr"
 check "migrate begin whose XML cannot be written: exit 1" equals "$?" 1
 check "saying so" contains "$(cat "$tap_tmp/stderr")" "cannot write the XML of guest g3 for libvirt"
 
+# Issue 18.4: the hook never blocks. A FIFO at leases.xml, as the
+# configuration or as the log file used to hang it (and libvirtd with it);
+# timeout(1) turns a hang into exit 124.
+mkdir "$tap_tmp/fifo-state" && mkfifo "$tap_tmp/fifo-state/leases.xml"
+for op in "prepare begin" "release end"; do
+  run timeout 20 "$HOOK" --hook-core "$CORE" --config "$conf" --state-dir "$tap_tmp/fifo-state" \
+    --sysfs-root "$root" g1 $op - < "$tap_tmp/g1.xml"
+  check "a FIFO at leases.xml: $op returns at once" test "$run_rc" -ne 124
+done
+check "and prepare refuses, naming the FIFO" contains "$run_err$(timeout 20 "$HOOK" --hook-core "$CORE" --config "$conf" \
+  --state-dir "$tap_tmp/fifo-state" --sysfs-root "$root" g1 prepare begin - < "$tap_tmp/g1.xml" 2>&1)" "leases.xml is not a regular file"
+sed "s|^state-dir=.*|state-dir=$tap_tmp/fifo-state|" "$conf" > "$tap_tmp/fifo-store.conf"
+run timeout 20 "$HOOK" --hook-core "$CORE" --config "$tap_tmp/fifo-store.conf" g1 release end - < "$tap_tmp/g1.xml"
+check "a FIFO store found through the configuration (the gate's read): release returns at once" test "$run_rc" -ne 124
+mkfifo "$tap_tmp/fifo.conf"
+for op in "prepare begin" "release end"; do
+  run timeout 20 "$HOOK" --hook-core "$CORE" --config "$tap_tmp/fifo.conf" g1 $op - < "$tap_tmp/g1.xml"
+  check "a FIFO as --config: $op returns at once" test "$run_rc" -ne 124
+done
+mkfifo "$tap_tmp/fifo.log"
+sed "s|^log-file=.*|log-file=$tap_tmp/fifo.log|" "$conf" > "$tap_tmp/fifo-log.conf"
+guest g7 77777777-7777-7777-7777-777777777777 "$(vf_iface ua-vfpool-0 0x05 0x10 0x6)" "" > "$tap_tmp/g7.xml"
+run timeout 20 "$HOOK" --hook-core "$CORE" --config "$tap_tmp/fifo-log.conf" --state-dir "$state" \
+  --sysfs-root "$root" g7 prepare begin - < "$tap_tmp/g7.xml"
+check "a FIFO as the log file nobody reads: prepare (which logs) returns at once" test "$run_rc" -ne 124
+check "and the guest's VF is leased all the same" contains "$(leases)" '["0000:05:10.6","attached","g7"]'
+hook g7 release end - < "$tap_tmp/g7.xml"
+
 # Issue 18.1: a guest's name is libvirt's to choose; XML carries a tab, a
 # C1 CSI or a noncharacter in it. The store keeps them escaped, and no
 # output sends them to a terminal.

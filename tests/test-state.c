@@ -210,6 +210,32 @@ test_unreadable_stores (void)
     }
 }
 
+/* Issue 18.4: a FIFO at leases.xml (or at the lock) made every command
+ * wait forever for a writer. Refused at once; the alarm fails the test
+ * where it would still hang. */
+static void
+test_special_files (void)
+{
+  const char *names[] = { "leases.xml", "lock" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *dir = test_make_tmpdir ();
+      g_autofree char *path = g_build_filename (dir, names[i], NULL);
+      g_autoptr (GError) error = NULL;
+
+      g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+      alarm (10);
+      g_assert_null (vfp_state_open (dir, 500, &error));
+      alarm (0);
+      g_test_message ("%s", error->message);
+      g_assert_error (error, VFP_ERROR, VFP_ERROR_UNSAFE);
+      g_assert_nonnull (strstr (error->message, "not a regular file"));
+      test_remove_tree (dir);
+    }
+}
+
 /* A lease store too large for any real host (sparse: costs no disk):
  * refused before it is read, and left as it is. */
 static void
@@ -686,6 +712,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/huge", test_huge_store);
   g_test_add_func ("/vfpool/state/many-pieces", test_many_pieces);
   g_test_add_func ("/vfpool/state/text-property", test_text_property);
+  g_test_add_func ("/vfpool/state/special-files", test_special_files);
   g_test_add_func ("/vfpool/state/old-store-texts", test_old_store_texts);
   return g_test_run ();
 }
