@@ -55,14 +55,21 @@ vfp_table_add_row (VfpTable *table, const char *first_cell, ...)
   g_ptr_array_add (table->rows, row);
 }
 
-/* Display width of UTF-8 text: wide (CJK) characters take two columns. */
+/* Display width of UTF-8 text: wide (CJK) characters take two columns;
+ * zero-width ones none: combining marks, joiners, and the vowels and
+ * final consonants of Korean typed as conjoining jamo, which join the
+ * initial's two columns. (Cells are printable by then: no controls.) */
 static gsize
 display_width (const char *s)
 {
   gsize w = 0;
 
   for (; *s; s = g_utf8_next_char (s))
-    w += g_unichar_iswide (g_utf8_get_char (s)) ? 2 : 1;
+    {
+      gunichar c = g_utf8_get_char (s);
+
+      w += g_unichar_iszerowidth (c) ? 0 : g_unichar_iswide (c) ? 2 : 1;
+    }
   return w;
 }
 

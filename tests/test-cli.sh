@@ -140,6 +140,19 @@ run p reserve --owner "防火墙 fw-1 <&'\">"
 check "printable labels of any script are taken" equals "$run_rc" 0
 check "and read back as they were" equals "$(p list --json | jq -r '.[] | select(.owner != null) | .owner')" "防火墙 fw-1 <&'\">"
 p -q release --owner "防火墙 fw-1 <&'\">"
+# Issue 18.14: the OWNER column lines up whatever the script. Korean typed
+# decomposed (conjoining jamo: the vowels and final consonants take no
+# column of their own), CJK, a combining accent and a zero-width joiner:
+# every row of list is as wide on screen as the others (wc -L counts
+# display columns).
+for o in "$(printf '\341\204\222\341\205\241\341\206\253\341\204\200\341\205\256\341\206\250')" "防火墙" "cafe$(printf '\314\201')" "$(printf 'a\342\200\215b')"; do
+  p -q reserve --owner "$o" > /dev/null
+done
+widths=$(p list 2>/dev/null | sed 1d | while IFS= read -r line; do printf '%s\n' "$line" | LC_ALL=C.UTF-8 wc -L; done | sort -u)
+check "list rows are all as wide on screen" equals "$(echo "$widths" | wc -l)" 1
+for o in "$(printf '\341\204\222\341\205\241\341\206\253\341\204\200\341\205\256\341\206\250')" "防火墙" "cafe$(printf '\314\201')" "$(printf 'a\342\200\215b')"; do
+  p -q release --owner "$o"
+done
 before=$(cat "$(dirname "$conf")/state/leases.xml")
 
 # A broken configuration stops everything, naming file, group and key.
