@@ -75,10 +75,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   buf = xmlBufferCreate ();
   w = xmlNewTextWriterMemory (buf, 0);
-  vfp_state_write_xml (w, leases, 7);
+  vfp_state_write_xml (w, leases, NULL, 7);
   xmlFreeTextWriter (w);
   if (!vfp_state_parse ((const char *) xmlBufferContent (buf), xmlBufferLength (buf),
-                        "leases.xml", back, NULL, &error))
+                        "leases.xml", back, NULL, NULL, &error))
     {
       fprintf (stderr, "%s\n", error->message);
       abort ();

@@ -29,25 +29,143 @@ put_attr_int (xmlTextWriter *w, const char *name, gint64 value)
   xmlTextWriterWriteAttribute (w, BAD_CAST name, BAD_CAST buf);
 }
 
+/* The attributes of a kept node (see vfp-state-read.c), after those
+ * vfpool writes itself. */
+static void
+put_kept_attrs (xmlTextWriter *w, const xmlNode *keep)
+{
+  const xmlAttr *a;
+
+  for (a = keep ? keep->properties : NULL; a != NULL; a = a->next)
+    {
+      g_autofree xmlChar *value = xmlNodeGetContent ((const xmlNode *) a);
+
+      xmlTextWriterWriteAttribute (w, a->name, value ? value : BAD_CAST "");
+    }
+}
+
+/* The child of KEEP that holds what is kept of vfpool's element NAME (its
+ * unknown attributes and content), or NULL. */
+static const xmlNode *
+kept_child (const xmlNode *keep, const char *name)
+{
+  const xmlNode *c;
+
+  for (c = keep ? keep->children : NULL; c != NULL; c = c->next)
+    if (c->type == XML_ELEMENT_NODE && strcmp ((const char *) c->name, name) == 0)
+      return c;
+  return NULL;
+}
+
+static void put_kept_content (xmlTextWriter *w, const xmlNode *keep, const char *const *skip,
+                              gboolean indented);
+
+/* Whether NODE holds text: then all inside the element it belongs to is
+ * written without the writer's indentation, which would add to the text
+ * at every save. */
+static gboolean
+has_text (const xmlNode *node)
+{
+  const xmlNode *c;
+
+  for (c = node ? node->children : NULL; c != NULL; c = c->next)
+    if (c->type == XML_TEXT_NODE)
+      return TRUE;
+  return FALSE;
+}
+
+/* A kept element, whole; INDENTED: the writer indents where it is. */
+static void
+put_kept_element (xmlTextWriter *w, const xmlNode *node, gboolean indented)
+{
+  gboolean flat = indented && has_text (node);
+
+  xmlTextWriterStartElement (w, node->name);
+  put_kept_attrs (w, node);
+  if (flat)
+    xmlTextWriterSetIndent (w, 0);
+  put_kept_content (w, node, NULL, indented && !flat);
+  xmlTextWriterEndElement (w);
+  if (flat)
+    xmlTextWriterSetIndent (w, 1);
+}
+
+/* The kept text and elements of KEEP, but for the elements named in SKIP
+ * (those vfpool writes itself, which carry their kept part inside). */
+static void
+put_kept_content (xmlTextWriter *w, const xmlNode *keep, const char *const *skip,
+                  gboolean indented)
+{
+  const xmlNode *c;
+  const char *const *s;
+
+  for (c = keep ? keep->children : NULL; c != NULL; c = c->next)
+    if (c->type == XML_TEXT_NODE)
+      xmlTextWriterWriteString (w, c->content);
+    else if (c->type == XML_ELEMENT_NODE)
+      {
+        for (s = skip; s != NULL && *s != NULL && strcmp (*s, (const char *) c->name) != 0; s++)
+          ;
+        if (s == NULL || *s == NULL)
+          put_kept_element (w, c, indented);
+      }
+}
+
+/* Starts vfpool's element NAME when it has something to say (SAYS) or
+ * something was kept in it; FALSE when there is neither. */
+static gboolean
+start_child (xmlTextWriter *w, const char *name, gboolean says, const xmlNode *kept)
+{
+  if (!says && kept == NULL)
+    return FALSE;
+  xmlTextWriterStartElement (w, BAD_CAST name);
+  return TRUE;
+}
+
+/* Ends it, after what was kept of it; INDENTED as put_kept_element. */
+static void
+end_child (xmlTextWriter *w, const xmlNode *kept, gboolean indented)
+{
+  gboolean flat = indented && has_text (kept);
+
+  put_kept_attrs (w, kept);
+  if (flat)
+    xmlTextWriterSetIndent (w, 0);
+  put_kept_content (w, kept, NULL, indented && !flat);
+  xmlTextWriterEndElement (w);
+  if (flat)
+    xmlTextWriterSetIndent (w, 1);
+}
+
 /* LEASES (VfpLease*, in the order to write) as the store's XML, with
  * libxml2's streaming writer (names and labels are data: it escapes
- * them). */
+ * them). KEEP, and each lease's own, is what the store held that this
+ * vfpool does not know: written back where it was found. */
 void
-vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, guint64 generation)
+vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, const xmlNode *keep, guint64 generation)
 {
+  static const char *const own[] = { "owner", "device", "reservation", "note", NULL };
+  gboolean indented = !has_text (keep);
   guint i;
 
   xmlTextWriterSetIndent (w, 1);
   xmlTextWriterSetIndentString (w, BAD_CAST "  ");
   xmlTextWriterStartDocument (w, "1.0", "UTF-8", NULL);
   xmlTextWriterStartElement (w, BAD_CAST "leases");
+  if (!indented)
+    xmlTextWriterSetIndent (w, 0);
   put_attr_int (w, "version", VFP_STATE_VERSION);
   put_attr_int (w, "generation", generation);
+  put_kept_attrs (w, keep);
   for (i = 0; i < leases->len; i++)
     {
       VfpLease *l = leases->pdata[i];
+      gboolean flat = indented && has_text (l->keep);
+      const xmlNode *k;
 
       xmlTextWriterStartElement (w, BAD_CAST "lease");
+      if (flat)
+        xmlTextWriterSetIndent (w, 0);
       put_attr (w, "vf", l->vf);
       put_attr (w, "pf", l->pf);
       put_attr (w, "pool", l->pool);
@@ -56,28 +174,29 @@ vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, guint64 generation)
       put_attr_int (w, "changed", l->changed);
       if (l->serial > 0)
         put_attr_int (w, "serial", l->serial);
-      if (l->owner_uuid || l->owner_name || l->owner_label)
+      put_kept_attrs (w, l->keep);
+      k = kept_child (l->keep, "owner");
+      if (start_child (w, "owner", l->owner_uuid || l->owner_name || l->owner_label, k))
         {
-          xmlTextWriterStartElement (w, BAD_CAST "owner");
           put_attr (w, "uuid", l->owner_uuid);
           put_attr (w, "name", l->owner_name);
           put_attr (w, "label", l->owner_label);
-          xmlTextWriterEndElement (w);
+          end_child (w, k, indented && !flat);
         }
-      if (l->mac || l->alias || l->vlan >= 0 || l->live || l->config)
+      k = kept_child (l->keep, "device");
+      if (start_child (w, "device", l->mac || l->alias || l->vlan >= 0 || l->live || l->config, k))
         {
-          xmlTextWriterStartElement (w, BAD_CAST "device");
           put_attr (w, "mac", l->mac);
           if (l->vlan >= 0)
             put_attr_int (w, "vlan", l->vlan);
           put_attr (w, "alias", l->alias);
           put_attr (w, "live", l->live ? "yes" : "no");
           put_attr (w, "config", l->config ? "yes" : "no");
-          xmlTextWriterEndElement (w);
+          end_child (w, k, indented && !flat);
         }
-      if (l->pid > 0 || l->expires > 0)
+      k = kept_child (l->keep, "reservation");
+      if (start_child (w, "reservation", l->pid > 0 || l->expires > 0, k))
         {
-          xmlTextWriterStartElement (w, BAD_CAST "reservation");
           if (l->pid > 0)
             {
               put_attr_int (w, "pid", l->pid);
@@ -85,12 +204,23 @@ vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, guint64 generation)
             }
           if (l->expires > 0)
             put_attr_int (w, "expires", l->expires);
+          end_child (w, k, indented && !flat);
+        }
+      k = kept_child (l->keep, "note");
+      if (l->note != NULL || k != NULL)
+        {
+          xmlTextWriterStartElement (w, BAD_CAST "note");
+          put_kept_attrs (w, k);
+          if (l->note != NULL)
+            xmlTextWriterWriteString (w, BAD_CAST l->note);
           xmlTextWriterEndElement (w);
         }
-      if (l->note)
-        xmlTextWriterWriteElement (w, BAD_CAST "note", BAD_CAST l->note);
+      put_kept_content (w, l->keep, own, indented && !flat);
       xmlTextWriterEndElement (w);
+      if (flat)
+        xmlTextWriterSetIndent (w, 1);
     }
+  put_kept_content (w, keep, NULL, indented);
   xmlTextWriterEndDocument (w);
 }
 
@@ -192,7 +322,7 @@ check_texts (GPtrArray *leases, GError **error)
  * peak of an audit --fix of 1500 leases (0.7 MB). */
 gboolean
 vfp_state_write_file (int dir_fd, const char *dir, GPtrArray *leases,
-                      guint64 generation, GError **error)
+                      const xmlNode *keep, guint64 generation, GError **error)
 {
   char name[sizeof VFP_LEASES_FILE + 7];
   Sink sink = { -1, 0 };
@@ -219,7 +349,7 @@ vfp_state_write_file (int dir_fd, const char *dir, GPtrArray *leases,
     void *saved_ctx = xmlGenericErrorContext;
 
     xmlSetGenericErrorFunc (NULL, quiet);
-    vfp_state_write_xml (w, leases, generation);
+    vfp_state_write_xml (w, leases, keep, generation);
     xmlFreeTextWriter (w);       /* flushes, and frees OUT */
     xmlSetGenericErrorFunc (saved_ctx, saved);
   }

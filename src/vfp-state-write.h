@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <libxml/xmlwriter.h>
 
-void vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, guint64 generation);
+void vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, const xmlNode *keep,
+                          guint64 generation);
 gboolean vfp_state_write_file (int dir_fd, const char *dir, GPtrArray *leases,
-                               guint64 generation, GError **error);
+                               const xmlNode *keep, guint64 generation, GError **error);

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libxml/tree.h>
+
 #include "vfp-addr.h"
 #include "vfp-error.h"
 #include "vfp-i18n.h"
@@ -26,6 +28,8 @@ struct _VfpState {
   int dir_fd;              /* O_PATH-like handle on the checked directory */
   int lock_fd;             /* holds the flock while the state is open */
   GHashTable *leases;      /* owned: vf -> VfpLease* */
+  xmlNode *keep;           /* owned: what the store holds besides the leases that
+                            * this vfpool does not know, written back; or NULL */
   guint64 generation;      /* of the store as loaded (or last saved) */
   gboolean touched;        /* a lease was added, changed or removed since */
 };
@@ -107,6 +111,7 @@ vfp_lease_free (VfpLease *lease)
   g_free (lease->mac);
   g_free (lease->alias);
   g_free (lease->note);
+  xmlFreeNode (lease->keep);
   g_free (lease);
 }
 
@@ -245,9 +250,9 @@ load (VfpState *state, GError **error)
   if (st.st_size > VFP_LEASES_MAX_SIZE)
     {
       close (fd);
-      return vfp_state_parse ("", VFP_LEASES_MAX_SIZE + 1, path, state->leases, NULL, error);
+      return vfp_state_parse ("", VFP_LEASES_MAX_SIZE + 1, path, state->leases, NULL, NULL, error);
     }
-  ok = vfp_state_parse_fd (fd, path, state->leases, &state->generation, error);
+  ok = vfp_state_parse_fd (fd, path, state->leases, &state->generation, &state->keep, error);
   close (fd);
   return ok;
 }
@@ -317,6 +322,7 @@ vfp_state_close (VfpState *state)
   if (state->dir_fd >= 0)
     close (state->dir_fd);
   g_hash_table_unref (state->leases);
+  xmlFreeNode (state->keep);
   g_free (state->dir);
   g_free (state);
 }
@@ -369,7 +375,7 @@ vfp_state_save (VfpState *state, GError **error)
 {
   g_autoptr (GPtrArray) list = vfp_state_list (state);
 
-  if (!vfp_state_write_file (state->dir_fd, state->dir, list,
+  if (!vfp_state_write_file (state->dir_fd, state->dir, list, state->keep,
                              state->generation + (state->touched ? 1 : 0), error))
     return FALSE;
   if (state->touched)

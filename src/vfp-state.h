@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+struct _xmlNode;             /* libxml2's xmlNode */
+
 /* The store format this vfpool writes; a newer one is refused untouched. */
 #define VFP_STATE_VERSION 1
 
@@ -37,6 +39,9 @@ typedef struct {
   guint64 serial;          /* the store generation that last changed it: unlike
                             * a timestamp, never the same for two changes */
   char *note;              /* owned: why quarantined, or the last event; or NULL */
+  struct _xmlNode *keep;   /* owned: what the store held in this lease that this
+                            * vfpool does not know (attributes, elements), written
+                            * back as it was; or NULL */
 } VfpLease;
 
 typedef struct _VfpState VfpState;
@@ -68,6 +73,8 @@ gboolean vfp_lease_state_parse (const char *name, VfpLeaseState *state);
 const char *vfp_lease_owner (const VfpLease *lease);
 
 gboolean vfp_state_parse (const char *text, gsize len, const char *what,
-                          GHashTable *into, guint64 *generation, GError **error);
+                          GHashTable *into, guint64 *generation,
+                          struct _xmlNode **keep, GError **error);
 gboolean vfp_state_parse_fd (int fd, const char *what, GHashTable *into,
-                             guint64 *generation, GError **error);
+                             guint64 *generation, struct _xmlNode **keep,
+                             GError **error);

@@ -210,6 +210,90 @@ test_unreadable_stores (void)
     }
 }
 
+/* Issue 18.13: what a newer vfpool (or an operator) put into the store
+ * that this one does not know, attributes and elements at any level, is
+ * written back as it was by the next save, which used to drop it. A
+ * second save writes the very same file. */
+static void
+test_unknown_kept (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "leases.xml", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  const char *kept[] = {
+    "site=\"lab-2\"", "<pf address=\"0000:05:00.0\" serial=\"MT2033X0\"/>",
+    "<x:audit xmlns:x=\"urn:example\" x:at=\"5\">checked &amp; ok<x:by>root</x:by></x:audit>",
+    "numa=\"1\"", "tenant=\"blue\"", "trust=\"on\"", "cgroup=\"vfio\"",
+    "<future level=\"2\">", "<deeper/>", "<hint kind=\"owner\">a &lt;b&gt;</hint>",
+    "<policy name=\"strict\"/>",
+  };
+  VfpState *s;
+  VfpLease *l;
+  guint i;
+
+  g_assert_true (g_file_set_contents (path,
+    "<?xml version='1.0'?>\n<leases version='1' generation='3' site='lab-2'>"
+    "<pf address='0000:05:00.0' serial='MT2033X0'/>"
+    "<lease vf='0000:05:10.2' pf='0000:05:00.0' state='attached' created='5' changed='6' numa='1'>"
+    "<owner uuid='c7a5fdbd-cdaf-9455-926a-d65c16db1809' name='g' tenant='blue'>"
+    "<hint kind='owner'>a &lt;b&gt;</hint></owner>"
+    "<device mac='52:54:00:12:34:56' alias='ua-vfpool-0' live='yes' config='no' trust='on'/>"
+    "<reservation pid='0' cgroup='vfio'/>"
+    "<future level='2'><deeper/></future>"
+    "<x:audit xmlns:x='urn:example' x:at='5'>checked &amp; ok<x:by>root</x:by></x:audit>"
+    "</lease>"
+    "<policy name='strict'/>"
+    "</leases>\n", -1, NULL));
+  s = vfp_state_open (dir, 1000, &error);
+  g_assert_no_error (error);
+  l = vfp_state_get (s, "0000:05:10.2");
+  g_assert_nonnull (l);
+  g_assert_cmpstr (l->owner_name, ==, "g");
+  l->vlan = 7;                       /* a change: the lease is written anew */
+  vfp_state_touch (s, l);
+  g_assert_true (vfp_state_save (s, &error));
+  g_assert_no_error (error);
+  vfp_state_close (s);
+  g_assert_true (g_file_get_contents (path, &first, NULL, NULL));
+  g_test_message ("%s", first);
+  for (i = 0; i < G_N_ELEMENTS (kept); i++)
+    if (strstr (first, kept[i]) == NULL)
+      g_error ("the save dropped %s", kept[i]);
+  g_assert_nonnull (strstr (first, "vlan=\"7\""));
+
+  s = vfp_state_open (dir, 1000, &error);
+  g_assert_no_error (error);
+  vfp_state_touch (s, vfp_state_get (s, "0000:05:10.2"));
+  g_assert_true (vfp_state_save (s, &error));
+  vfp_state_close (s);
+  g_assert_true (g_file_get_contents (path, &second, NULL, NULL));
+  /* the same but for the generation counters */
+  g_assert_nonnull (strstr (second, "generation=\"5\""));
+  g_assert_nonnull (strstr (second, "serial=\"5\""));
+  {
+    g_autofree char *a = g_strdup (first);
+    g_autofree char *b = g_strdup (second);
+    char *p;
+
+    for (p = a; (p = strstr (p, "\"4\"")) != NULL; p++)
+      p[1] = '5';
+    g_assert_cmpstr (a, ==, b);
+  }
+
+  /* a lease that ends takes what was kept of it along */
+  s = vfp_state_open (dir, 1000, &error);
+  vfp_state_remove (s, "0000:05:10.2");
+  g_assert_true (vfp_state_save (s, &error));
+  vfp_state_close (s);
+  g_clear_pointer (&second, g_free);
+  g_assert_true (g_file_get_contents (path, &second, NULL, NULL));
+  g_assert_null (strstr (second, "tenant"));
+  g_assert_nonnull (strstr (second, "<policy name=\"strict\"/>"));
+  test_remove_tree (dir);
+}
+
 /* Issue 18.4: a FIFO at leases.xml (or at the lock) made every command
  * wait forever for a writer. Refused at once; the alarm fails the test
  * where it would still hang. */
@@ -478,7 +562,7 @@ test_reader_rules (void)
   g_autoptr (GError) error = NULL;
   VfpLease *l;
 
-  g_assert_true (vfp_state_parse (text, strlen (text), "t", leases, NULL, &error));
+  g_assert_true (vfp_state_parse (text, strlen (text), "t", leases, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (leases), ==, 1);
   l = g_hash_table_lookup (leases, "0000:05:10.2");
@@ -486,7 +570,7 @@ test_reader_rules (void)
   g_assert_cmpstr (l->owner_label, ==, "a & b\"");
   g_assert_cmpstr (l->note, ==, "one <two> <three>four");
   g_assert_cmpint (l->created, ==, 5);
-  g_assert_false (vfp_state_parse ("<leases version='1'>&x;</leases>", 32, "t", leases, NULL, &error));
+  g_assert_false (vfp_state_parse ("<leases version='1'>&x;</leases>", 32, "t", leases, NULL, NULL, &error));
   g_assert_error (error, VFP_ERROR, VFP_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "does not parse"));
 }
@@ -636,7 +720,7 @@ test_text_property (void)
       mine = vfp_state_list (s);
       /* read back as the next command would (this one holds the lock) */
       g_assert_true (g_file_get_contents (path, &before, NULL, NULL));
-      g_assert_true (vfp_state_parse (before, strlen (before), path, back, NULL, &error));
+      g_assert_true (vfp_state_parse (before, strlen (before), path, back, NULL, NULL, &error));
       g_assert_no_error (error);
       g_assert_cmpuint (g_hash_table_size (back), ==, n);
       for (i = 0; i < mine->len; i++)
@@ -713,6 +797,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/many-pieces", test_many_pieces);
   g_test_add_func ("/vfpool/state/text-property", test_text_property);
   g_test_add_func ("/vfpool/state/special-files", test_special_files);
+  g_test_add_func ("/vfpool/state/unknown-kept", test_unknown_kept);
   g_test_add_func ("/vfpool/state/old-store-texts", test_old_store_texts);
   return g_test_run ();
 }
