@@ -17,7 +17,7 @@
 
 static const char *const codes[] = {
   "leak", "untracked", "conflict", "stale-reservation", "stuck-detach",
-  "missing-vf", "numvfs-drift", "driver", "metadata", NULL
+  "missing-vf", "wrong-pf", "numvfs-drift", "driver", "metadata", NULL
 };
 
 /* The guests as the audit needs them; NULL with ERROR when libvirt cannot

@@ -155,6 +155,37 @@ for o in "$(printf '\341\204\222\341\205\241\341\206\253\341\204\200\341\205\256
 done
 before=$(cat "$(dirname "$conf")/state/leases.xml")
 
+# Issue 18.13: a lease of a VF the kernel does not have (numvfs lowered),
+# or naming another PF than the VF's own, loads (nothing is bricked) and
+# is shown by list, status and audit instead of hiding.
+mkdir "$tap_tmp/stray"
+cat > "$tap_tmp/stray/leases.xml" <<'XML'
+<leases version='1'>
+ <lease vf='0000:05:17.6' pf='0000:05:00.0' pool='physnet1' state='reserved'><owner label='gone-fw'/></lease>
+ <lease vf='0000:81:00.3' pf='0000:05:00.0' pool='physnet1' state='reserved'><owner label='moved-fw'/></lease>
+</leases>
+XML
+s () { "$VFPOOL" --config "$conf" --state-dir "$tap_tmp/stray" --sysfs-root "$root" "$@"; }
+run s list
+check "list with stray leases exits 0" equals "$run_rc" 0
+check "list shows the lease of the VF the kernel does not have" contains "$run_out" "0000:05:17.6"
+check "with its holder" contains "$(echo "$run_out" | grep 0000:05:17.6)" "gone-fw"
+check "and warns about it" contains "$run_err" "VF 0000:05:17.6 is reserved by gone-fw, but the kernel has no such VF"
+check "and about the lease naming the wrong PF" contains "$run_err" "names PF 0000:05:00.0, but the VF belongs to PF 0000:81:00.0"
+run s list --json
+check "list --json: the missing VF's lease, with its problem" equals \
+  "$(echo "$run_out" | jq -c '[.[] | select(.problem != null) | [.address, .problem, .owner, .pf]]')" \
+  '[["0000:81:00.3","wrong-pf","moved-fw","0000:81:00.0"],["0000:05:17.6","missing-vf","gone-fw","0000:05:00.0"]]'
+run s status
+check "status warns about both" equals "$(echo "$run_err" | grep -c "'vfpool audit' says what to do")" 2
+run s status --json
+check "status --json lists them" equals "$(echo "$run_out" | jq -c '[.stray_leases[] | [.address, .problem]]')" \
+  '[["0000:81:00.3","wrong-pf"],["0000:05:17.6","missing-vf"]]'
+run "$VFPOOL" -c "$uri" --config "$conf" --state-dir "$tap_tmp/stray" --sysfs-root "$root" audit --json
+check "audit finds the lease naming the wrong PF" equals \
+  "$(echo "$run_out" | jq -c '[.findings[] | select(.code == "wrong-pf" or .code == "missing-vf") | [.code, .object]] | sort')" \
+  '[["missing-vf","0000:05:17.6"],["wrong-pf","0000:81:00.3"]]'
+
 # A broken configuration stops everything, naming file, group and key.
 bad=$(dirname "$conf")/bad.conf
 printf '[pool physnet1]\npfs=enp5s0f0\nvlan=9000\n' > "$bad"
