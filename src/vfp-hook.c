@@ -19,6 +19,7 @@
 #include "vfp-i18n.h"
 #include "vfp-log.h"
 #include "vfp-pool.h"
+#include "vfp-text.h"
 #include "vfp-sysfs.h"
 #include "vfp-xml.h"
 
@@ -38,11 +39,15 @@ static void
 say (VfpHookResult *r, int code, const char *fmt, ...)
 {
   va_list ap;
+  g_autofree char *msg = NULL;
 
   va_start (ap, fmt);
-  g_free (r->message);
-  r->message = g_strdup_vprintf (fmt, ap);
+  msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
+  g_free (r->message);
+  /* libvirt shows the line to whoever started the guest: a name's
+   * control characters are printed escaped */
+  r->message = vfp_text_printable (msg);
   r->exit_code = code;
 }
 

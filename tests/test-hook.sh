@@ -219,5 +219,9 @@ check "list shows the name escaped" contains "$run_out" 'web\x09\x9B2J\u{FDD0}'
 check "and sends no control character to the terminal" equals "$(printf '%s' "$run_out" | LC_ALL=C grep -c "$(printf '\302\233\|\t')")" 0
 check "list --json keeps it as the store does" equals \
   "$("$VFPOOL" --config "$conf" --state-dir "$state" --sysfs-root "$root" list --json | jq -r '.[] | select(.address == "0000:05:11.0") | .owner')" 'web\x09\x9B2J\u{FDD0}'
+guest "evil$(printf '\302\233')2J" 88888888-8888-8888-8888-888888888888 "$(vf_iface ua-vfpool-0 0x05 0x11 0x0)" "" > "$tap_tmp/g8.xml"
+hookrun "$tap_tmp/g8.xml" g8 prepare begin -
+check "a refused start names the guest" contains "$run_err" 'guest evil\x9B2J cannot start'
+check "escaped: libvirt shows the line to the user's terminal" equals "$(printf '%s' "$run_err" | LC_ALL=C grep -c "$(printf '\302\233')")" 0
 
 done_testing
