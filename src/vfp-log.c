@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "vfp-log.h"
+#include "vfp-text.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
@@ -60,13 +61,17 @@ vfp_log_set_who (const char *command)
   who = g_strdup_printf ("%s(%s)", pw ? pw->pw_name : "?", command);
 }
 
-/* "op=attach vf=0000:05:10.2 guest=MyGuest who=root(vfpool attach): text" */
+/* "op=attach vf=0000:05:10.2 guest=MyGuest who=root(vfpool attach): text";
+ * a guest's name as libvirt gives it may hold a tab or a C1 control: they
+ * are written escaped (vfp_text_printable), one event, one line. */
 static char *
 line_of (const VfpEvent *e)
 {
-  return g_strdup_printf ("op=%s vf=%s guest=%s who=%s: %s", e->op ? e->op : "-",
-                          e->vf ? e->vf : "-", e->guest ? e->guest : "-",
-                          who ? who : "-", e->message);
+  g_autofree char *line = g_strdup_printf ("op=%s vf=%s guest=%s who=%s: %s", e->op ? e->op : "-",
+                                           e->vf ? e->vf : "-", e->guest ? e->guest : "-",
+                                           who ? who : "-", e->message);
+
+  return vfp_text_printable (line);
 }
 
 /* Appended with O_APPEND (atomic for lines this short), never through a

@@ -215,6 +215,8 @@ hookrun "$tap_tmp/g6.xml" g6 prepare begin -
 check "prepare of a guest with control characters in its name: exit 0" equals "$run_rc" 0
 run "$VFPOOL" --config "$conf" --state-dir "$state" --sysfs-root "$root" list
 check "the store still loads" equals "$run_rc" 0
+check "the log file has the name escaped: one line per event" equals \
+  "$(LC_ALL=C grep -c "$(printf '\302\233\\|\t')" "$(dirname "$conf")/vfpool.log")" 0
 check "list shows the name escaped" contains "$run_out" 'web\x09\x9B2J\u{FDD0}'
 check "and sends no control character to the terminal" equals "$(printf '%s' "$run_out" | LC_ALL=C grep -c "$(printf '\302\233\|\t')")" 0
 check "list --json keeps it as the store does" equals \
