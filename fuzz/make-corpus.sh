@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 corpus=${1:-$here/corpus}
 
-targets="nodedev domxml state config addr template hookgate"
+targets="nodedev domxml state storetext config addr template hookgate"
 for t in $targets; do
   mkdir -p "$corpus/$t"
   if [ -d "$here/seeds/$t" ]; then

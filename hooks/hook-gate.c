@@ -100,11 +100,13 @@ is_plain_domain (const char *xml, size_t len, const HookGateScan *scan)
 }
 
 /* Reads a whole small regular file without following a symlink; NULL with
- * errno set when it cannot, or EFBIG when it is larger than MAX. */
+ * errno set when it cannot, or EFBIG when it is larger than MAX or not a
+ * regular file. O_NONBLOCK: the open of a FIFO must not wait for a
+ * writer (the hook never blocks); the fstat refuses it unread. */
 static char *
 read_file (const char *path, size_t max, size_t *len)
 {
-  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   struct stat st;
   char *buf;
   size_t got = 0;

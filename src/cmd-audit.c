@@ -13,10 +13,11 @@
 #include "vfp-guest.h"
 #include "vfp-i18n.h"
 #include "vfp-table.h"
+#include "vfp-text.h"
 
 static const char *const codes[] = {
   "leak", "untracked", "conflict", "stale-reservation", "stuck-detach",
-  "missing-vf", "numvfs-drift", "driver", "metadata", "identity-changed", "vf-settings", NULL
+  "missing-vf", "wrong-pf", "numvfs-drift", "driver", "metadata", "identity-changed", "vf-settings", NULL
 };
 
 /* The guests as the audit needs them; NULL with ERROR when libvirt cannot
@@ -181,14 +182,21 @@ print_text (GPtrArray *findings, GPtrArray *fixed)
 {
   guint i, errors = 0, warnings = 0, fixable = 0;
 
+  /* messages name guests: printed escaped (vfp_text_printable) */
   for (i = 0; i < fixed->len; i++)
-    printf ("%s\n", (const char *) fixed->pdata[i]);
+    {
+      g_autofree char *line = vfp_text_printable (fixed->pdata[i]);
+
+      printf ("%s\n", line);
+    }
   for (i = 0; i < findings->len; i++)
     {
       VfpFinding *f = findings->pdata[i];
+      g_autofree char *message = vfp_text_printable (f->message);
+      g_autofree char *repair = vfp_text_printable (f->repair);
 
       printf ("%-7s %-18s %s\n        %s\n", f->severity == VFP_SEVERITY_ERROR ? _("ERROR") : _("WARNING"),
-              f->code, f->message, f->repair);
+              f->code, message, repair);
       errors += f->severity == VFP_SEVERITY_ERROR;
       warnings += f->severity == VFP_SEVERITY_WARNING;
       fixable += f->fix != VFP_FIX_NONE;

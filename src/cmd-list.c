@@ -5,6 +5,7 @@
 
 #include "vfp-cli.h"
 #include "vfp-i18n.h"
+#include "vfp-stray.h"
 #include "vfp-table.h"
 
 /* The pool of VF on a PF of pool PC: its lease's, else PC's when vfs= and
@@ -17,10 +18,74 @@ pool_of (VfpPoolConfig *pc, VfpVf *vf, VfpLease *l)
   return pc != NULL && vfp_pool_config_covers (pc, vf) ? pc->name : NULL;
 }
 
+/* The stray leases (vfp-stray.h) by lease, for the rows of their VFs. */
+static GHashTable *
+index_strays (GPtrArray *strays)
+{
+  GHashTable *by_lease = g_hash_table_new (NULL, NULL);
+  guint i;
+
+  for (i = 0; i < strays->len; i++)
+    g_hash_table_insert (by_lease, ((VfpStray *) strays->pdata[i])->lease, strays->pdata[i]);
+  return by_lease;
+}
+
+static const char *
+problem_code (VfpStray *s)
+{
+  if (s == NULL)
+    return NULL;
+  return s->kind == VFP_STRAY_MISSING_VF ? "missing-vf" : "wrong-pf";
+}
+
+/* The lease's own members of a list --json row. */
 static void
-print_json (VfpCli *cli, VfpHost *host, VfpState *state)
+json_lease (VfpJson *json, VfpLease *l, const char *pool, VfpStray *stray, int index)
+{
+  vfp_json_member_string (json, "pool", l ? l->pool : pool);
+  vfp_json_member_string (json, "state", vfp_lease_state_name (l ? l->state : VFP_LEASE_FREE));
+  vfp_json_member_string (json, "owner", l ? vfp_lease_owner (l) : NULL);
+  vfp_json_member_string (json, "owner_uuid", l ? l->owner_uuid : NULL);
+  vfp_json_member_string (json, "mac", l ? l->mac : NULL);
+  vfp_json_key (json, "vlan");
+  l && l->vlan >= 0 ? vfp_json_int (json, l->vlan) : vfp_json_null (json);
+  vfp_json_member_string (json, "alias", l ? l->alias : NULL);
+  vfp_json_key (json, "expires");
+  l && l->expires > 0 ? vfp_json_int (json, l->expires) : vfp_json_null (json);
+  /* what vfpool applied through the PF; a setting it left alone is null
+   * (and all of it for a lease of a VF the kernel does not have) */
+  vfp_json_key (json, "vf_settings");
+  if (l && l->vf_settings && index >= 0)
+    {
+      VfpVfSettings s = *l->vf_settings;
+
+      s.index = index;
+      vfp_vf_settings_json (json, &s);
+    }
+  else
+    vfp_json_null (json);
+  vfp_json_member_string (json, "problem", problem_code (stray));
+}
+
+/* Says, unless -q, what is wrong with each stray lease. */
+static void
+warn_strays (VfpCli *cli, GPtrArray *strays)
+{
+  guint i;
+
+  for (i = 0; i < strays->len; i++)
+    {
+      g_autofree char *why = vfp_stray_describe (strays->pdata[i]);
+
+      vfp_cli_warn (cli, "%s", why);
+    }
+}
+
+static void
+print_json (VfpCli *cli, VfpHost *host, VfpState *state, GPtrArray *strays)
 {
   g_autoptr (VfpJson) json = vfp_json_new ();
+  g_autoptr (GHashTable) by_lease = index_strays (strays);
   guint i, j;
 
   /* thousands of VFs: written as they come, never whole in memory */
@@ -41,29 +106,24 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
           vfp_cli_json_function (json, host, &vf->fn);
           vfp_json_member_string (json, "pf", pf->fn.address);
           vfp_json_member_int (json, "index", vf->index);
-          vfp_json_member_string (json, "pool", pool_of (pc, vf, l));
-          vfp_json_member_string (json, "state", vfp_lease_state_name (l ? l->state : VFP_LEASE_FREE));
-          vfp_json_member_string (json, "owner", l ? vfp_lease_owner (l) : NULL);
-          vfp_json_member_string (json, "owner_uuid", l ? l->owner_uuid : NULL);
-          vfp_json_member_string (json, "mac", l ? l->mac : NULL);
-          vfp_json_key (json, "vlan");
-          l && l->vlan >= 0 ? vfp_json_int (json, l->vlan) : vfp_json_null (json);
-          vfp_json_member_string (json, "alias", l ? l->alias : NULL);
-          vfp_json_key (json, "expires");
-          l && l->expires > 0 ? vfp_json_int (json, l->expires) : vfp_json_null (json);
-          /* what vfpool applied through the PF; a setting it left alone is null */
-          vfp_json_key (json, "vf_settings");
-          if (l && l->vf_settings)
-            {
-              VfpVfSettings s = *l->vf_settings;
-
-              s.index = vf->index;
-              vfp_vf_settings_json (json, &s);
-            }
-          else
-            vfp_json_null (json);
+          json_lease (json, l, pool_of (pc, vf, l), l ? g_hash_table_lookup (by_lease, l) : NULL, vf->index);
           vfp_json_end_object (json);
         }
+    }
+  /* leases of VFs the kernel does not have: shown, not hidden */
+  for (i = 0; i < strays->len; i++)
+    {
+      VfpStray *s = strays->pdata[i];
+
+      if (s->kind != VFP_STRAY_MISSING_VF)
+        continue;
+      vfp_json_begin_object (json);
+      vfp_json_member_string (json, "address", s->lease->vf);
+      vfp_json_member_string (json, "pf", s->lease->pf);
+      vfp_json_key (json, "index");
+      vfp_json_null (json);
+      json_lease (json, s->lease, NULL, s, -1);
+      vfp_json_end_object (json);
     }
   vfp_json_end_array (json);
   vfp_cli_print_json (cli, json);
@@ -75,6 +135,7 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
   g_autoptr (VfpHost) host = NULL;
   g_autoptr (VfpTable) table = NULL;
   g_autoptr (VfpState) state = NULL;
+  g_autoptr (GPtrArray) strays = NULL;
   int code = VFP_EXIT_OK;
   guint i, j;
 
@@ -89,12 +150,14 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
   state = vfp_cli_open_state (cli, TRUE, &code);
   if (code != VFP_EXIT_OK)
     return code;
+  strays = state ? vfp_stray_find (host->sysfs, state) : g_ptr_array_new ();
+  warn_strays (cli, strays);
   if (cli->json)
     {
-      print_json (cli, host, state);
+      print_json (cli, host, state, strays);
       return VFP_EXIT_OK;
     }
-  if (vfp_sysfs_count_vfs (host->sysfs) == 0)
+  if (vfp_sysfs_count_vfs (host->sysfs) == 0 && strays->len == 0)
     {
       printf (_("No VF found under %s.\n"), host->sysfs->root);
       return VFP_EXIT_OK;
@@ -129,6 +192,16 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
                              vfp_cli_or_dash (l ? vfp_lease_owner (l) : NULL),
                              vfp_cli_or_dash (l ? l->mac : NULL), vlan, NULL);
         }
+    }
+  for (i = 0; i < strays->len; i++)
+    {
+      VfpLease *l = ((VfpStray *) strays->pdata[i])->lease;
+      g_autofree char *vlan = l->vlan >= 0 ? g_strdup_printf ("%d", l->vlan) : g_strdup ("-");
+
+      if (((VfpStray *) strays->pdata[i])->kind == VFP_STRAY_MISSING_VF)
+        vfp_table_add_row (table, l->vf, vfp_cli_or_dash (l->pf), "-", "-", "-", "-", "-",
+                           vfp_cli_or_dash (l->pool), vfp_lease_state_name (l->state),
+                           vfp_cli_or_dash (vfp_lease_owner (l)), vfp_cli_or_dash (l->mac), vlan, NULL);
     }
   vfp_table_print (table, stdout);
   return VFP_EXIT_OK;

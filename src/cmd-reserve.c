@@ -8,6 +8,7 @@
 #include "vfp-i18n.h"
 #include "vfp-pool.h"
 #include "vfp-table.h"
+#include "vfp-text.h"
 
 static void
 print_explain_text (GPtrArray *explain)
@@ -111,6 +112,10 @@ vfp_cmd_reserve (VfpCli *cli, int argc, char **argv)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("reserve needs --owner LABEL: who holds the VFs."));
   if (!g_utf8_validate (owner, -1, NULL))
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("The --owner label is not valid UTF-8 text; use a label such as dpdk-fw1."));
+  /* the label goes into the store and onto terminals: refused here, where
+   * the user can still choose another */
+  if (!vfp_text_check (owner, _("--owner label"), &error))
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
   if (count < 1 || count > 4096)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("--count must be between 1 and 4096, not %d."), count);
   if (duration != NULL && !vfp_cli_parse_duration (duration, &req.hold_seconds))

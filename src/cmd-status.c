@@ -5,6 +5,7 @@
 
 #include "vfp-cli.h"
 #include "vfp-i18n.h"
+#include "vfp-stray.h"
 #include "vfp-table.h"
 
 #define N_STATES (VFP_LEASE_QUARANTINED + 1)
@@ -41,8 +42,31 @@ json_counts (VfpJson *json, const guint counts[N_STATES])
   vfp_json_end_object (json);
 }
 
+/* The leases the counts above cannot show (vfp-stray.h). */
 static void
-print_json (VfpCli *cli, VfpHost *host, VfpState *state)
+json_strays (VfpJson *json, GPtrArray *strays)
+{
+  guint i;
+
+  vfp_json_key (json, "stray_leases");
+  vfp_json_begin_array (json);
+  for (i = 0; i < strays->len; i++)
+    {
+      VfpStray *s = strays->pdata[i];
+
+      vfp_json_begin_object (json);
+      vfp_json_member_string (json, "address", s->lease->vf);
+      vfp_json_member_string (json, "problem", s->kind == VFP_STRAY_MISSING_VF ? "missing-vf" : "wrong-pf");
+      vfp_json_member_string (json, "pf", s->lease->pf);
+      vfp_json_member_string (json, "state", vfp_lease_state_name (s->lease->state));
+      vfp_json_member_string (json, "owner", vfp_lease_owner (s->lease));
+      vfp_json_end_object (json);
+    }
+  vfp_json_end_array (json);
+}
+
+static void
+print_json (VfpCli *cli, VfpHost *host, VfpState *state, GPtrArray *strays)
 {
   g_autoptr (VfpJson) json = vfp_json_new ();
   guint i, j;
@@ -104,6 +128,7 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
       vfp_json_end_object (json);
     }
   vfp_json_end_array (json);
+  json_strays (json, strays);
   vfp_json_end_object (json);
   vfp_cli_print_json (cli, json);
 }
@@ -123,6 +148,7 @@ vfp_cmd_status (VfpCli *cli, int argc, char **argv)
   g_autoptr (VfpHost) host = NULL;
   g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpTable) table = NULL;
+  g_autoptr (GPtrArray) strays = NULL;
   int code = VFP_EXIT_OK;
   guint i, j;
 
@@ -137,9 +163,17 @@ vfp_cmd_status (VfpCli *cli, int argc, char **argv)
   state = vfp_cli_open_state (cli, TRUE, &code);
   if (code != VFP_EXIT_OK)
     return code;
+  /* leases the counts cannot show: said, not hidden */
+  strays = state ? vfp_stray_find (host->sysfs, state) : g_ptr_array_new ();
+  for (i = 0; i < strays->len; i++)
+    {
+      g_autofree char *why = vfp_stray_describe (strays->pdata[i]);
+
+      vfp_cli_warn (cli, "%s", why);
+    }
   if (cli->json)
     {
-      print_json (cli, host, state);
+      print_json (cli, host, state, strays);
       return VFP_EXIT_OK;
     }
   if (host->pfs->len == 0)

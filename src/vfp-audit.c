@@ -13,6 +13,8 @@
 #include "vfp-log.h"
 #include "vfp-proc.h"
 #include "vfp-vfnet.h"
+#include "vfp-stray.h"
+#include "vfp-text.h"
 
 void
 vfp_finding_free (VfpFinding *f)
@@ -268,20 +270,6 @@ audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
   check_vf_settings (out, vf, l, owner);
 }
 
-/* Whether the kernel has the VF of lease L, looked for among the VFs of
- * the PF the lease names first (a set of every pool VF cost 0.1 MB). */
-static gboolean
-kernel_has_vf (VfpSysfs *sysfs, VfpLease *l)
-{
-  VfpPf *pf = l->pf ? vfp_sysfs_find_pf (sysfs, l->pf) : NULL;
-  guint i;
-
-  for (i = 0; pf && i < pf->vfs->len; i++)
-    if (strcmp (((VfpVf *) pf->vfs->pdata[i])->fn.address, l->vf) == 0)
-      return TRUE;
-  return vfp_sysfs_find_vf (sysfs, l->vf) != NULL;
-}
-
 /* PFs that are not the card the store recorded (see vfp-identity.h). Never
  * repaired by --fix: only a human can say that the new card may be used
  * (vfpool adopt-hardware). */
@@ -333,7 +321,7 @@ GPtrArray *
 vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_finding_free);
-  g_autoptr (GPtrArray) leases = NULL;
+  g_autoptr (GPtrArray) strays = NULL;
   guint i, j;
 
   for (i = 0; i < pool->config->pools->len; i++)
@@ -359,18 +347,25 @@ vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
         }
     }
   audit_identities (pool, out);
-  /* leases of VFs the kernel no longer has */
-  leases = vfp_state_list (pool->state);
-  for (i = 0; i < leases->len; i++)
+  /* leases of VFs the kernel no longer has, or naming another PF */
+  strays = vfp_stray_find (pool->sysfs, pool->state);
+  for (i = 0; i < strays->len; i++)
     {
-      VfpLease *l = leases->pdata[i];
+      VfpStray *s = strays->pdata[i];
+      VfpLease *l = s->lease;
 
-      if (!kernel_has_vf (pool->sysfs, l))
+      if (s->kind == VFP_STRAY_MISSING_VF)
         add (out, "missing-vf", VFP_SEVERITY_ERROR, l->vf,
              vfp_audit_guests_find (guests, l->owner_uuid, NULL), VFP_FIX_NONE,
              g_strdup_printf (_("VF %s is %s by %s, but the kernel has no such VF."), l->vf,
                               vfp_lease_state_label (l->state), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-"),
              g_strdup (_("Check sriov_numvfs of its PF ('vfpool status'); when the VF is gone for good, end the lease: 'vfpool detach' for a guest, 'vfpool release' for a hold.")));
+      else
+        add (out, "wrong-pf", VFP_SEVERITY_ERROR, l->vf,
+             vfp_audit_guests_find (guests, l->owner_uuid, NULL), VFP_FIX_NONE,
+             g_strdup_printf (_("The lease of VF %s names PF %s, but the VF belongs to PF %s."),
+                              l->vf, l->pf, s->vf->pf->fn.address),
+             g_strdup (_("Check that the VF is the one the lease meant (PCI addresses change when cards move); then end the lease ('vfpool detach' for a guest, 'vfpool release' for a hold) and take the VF again.")));
     }
   return out;
 }

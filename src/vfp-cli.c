@@ -8,22 +8,27 @@
 #include "vfp-cli.h"
 #include "vfp-i18n.h"
 #include "vfp-log.h"
+#include "vfp-text.h"
 #include "vfp-virt.h"
 
 /* Prints "vfpool: MESSAGE" on stderr and returns CODE, so commands can
  * `return vfp_cli_error (...)`. Errors are shown even with -q. The last
  * one is kept: with --json, a command that fails before it printed its
- * document prints {"error": MESSAGE} instead. */
+ * document prints {"error": MESSAGE} instead. Messages name guests and
+ * labels: control characters in them are printed escaped
+ * (vfp_text_printable), here and in every message below. */
 int
 vfp_cli_error (VfpCli *cli, int code, const char *fmt, ...)
 {
   va_list ap;
   g_autofree char *msg = NULL;
+  g_autofree char *shown = NULL;
 
   va_start (ap, fmt);
   msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  fprintf (stderr, "vfpool: %s\n", msg);
+  shown = vfp_text_printable (msg);
+  fprintf (stderr, "vfpool: %s\n", shown);
   g_free (cli->last_error);
   cli->last_error = g_steal_pointer (&msg);
   return code;
@@ -35,13 +40,15 @@ vfp_cli_warn (VfpCli *cli, const char *fmt, ...)
 {
   va_list ap;
   g_autofree char *msg = NULL;
+  g_autofree char *shown = NULL;
 
   if (cli->quiet)
     return;
   va_start (ap, fmt);
   msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  fprintf (stderr, _("vfpool: warning: %s\n"), msg);
+  shown = vfp_text_printable (msg);
+  fprintf (stderr, _("vfpool: warning: %s\n"), shown);
 }
 
 void
@@ -327,10 +334,11 @@ vfp_cli_print_events (VfpCli *cli, GPtrArray *events)
   for (i = 0; i < events->len; i++)
     {
       VfpEvent *e = events->pdata[i];
+      g_autofree char *shown = vfp_text_printable (e->message);
 
       vfp_log_record (e);
       if (!cli->quiet)
-        fprintf (stderr, "vfpool: %s\n", e->message);
+        fprintf (stderr, "vfpool: %s\n", shown);
     }
 }
 
@@ -410,13 +418,15 @@ vfp_cli_progress (VfpCli *cli, const char *fmt, ...)
 {
   va_list ap;
   g_autofree char *msg = NULL;
+  g_autofree char *shown = NULL;
 
   if (cli->quiet || cli->json || !isatty (STDERR_FILENO))
     return;
   va_start (ap, fmt);
   msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  fprintf (stderr, "vfpool: %s\n", msg);
+  shown = vfp_text_printable (msg);
+  fprintf (stderr, "vfpool: %s\n", shown);
 }
 
 /* What every command that changes leases starts with: the sysfs scan

@@ -529,7 +529,9 @@ vfp_config_load (const char *path, gboolean must_exist, GError **error)
   int fd;
   gssize n;
 
-  fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: a FIFO would wait for a writer forever (and the hook with
+   * it); the fstat below refuses it before anything is read */
+  fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     {
       int err = errno;

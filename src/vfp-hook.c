@@ -4,7 +4,11 @@
  * guest without VFs pays only for reading its XML. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/tree.h>
 #include <libxml/xpathInternals.h>
@@ -15,6 +19,7 @@
 #include "vfp-i18n.h"
 #include "vfp-log.h"
 #include "vfp-pool.h"
+#include "vfp-text.h"
 #include "vfp-sysfs.h"
 #include "vfp-xml.h"
 
@@ -34,11 +39,15 @@ static void
 say (VfpHookResult *r, int code, const char *fmt, ...)
 {
   va_list ap;
+  g_autofree char *msg = NULL;
 
   va_start (ap, fmt);
-  g_free (r->message);
-  r->message = g_strdup_vprintf (fmt, ap);
+  msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
+  g_free (r->message);
+  /* libvirt shows the line to whoever started the guest: a name's
+   * control characters are printed escaped */
+  r->message = vfp_text_printable (msg);
   r->exit_code = code;
 }
 
@@ -195,16 +204,39 @@ on_prepare (const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs, VfpHookRes
  * is replaced by rename, so an unlocked read sees an old or a new store,
  * never half of one; a lease written after this look belongs to an attach
  * in progress, which the release would leave alone anyway. Most guests
- * have no VF: this spares them the lock and the parse. */
+ * have no VF: this spares them the lock and the parse. Anything but a
+ * regular file "may": the store's own open then refuses it, saying why.
+ * O_NONBLOCK: the open of a FIFO must not wait for a writer. */
 static gboolean
 store_mentions (const VfpHookCall *call, const char *uuid)
 {
   g_autofree char *path = g_build_filename (call->state_dir, VFP_LEASES_FILE, NULL);
   g_autofree char *text = NULL;
+  struct stat st;
+  gsize got = 0;
+  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return g_file_test (path, G_FILE_TEST_EXISTS);
-  return strstr (text, uuid) != NULL;
+  if (fd < 0)
+    return errno != ENOENT;
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > VFP_LEASES_MAX_SIZE)
+    {
+      close (fd);
+      return TRUE;
+    }
+  text = g_malloc (st.st_size + 1);
+  while (got < (gsize) st.st_size)
+    {
+      gssize n = read (fd, text + got, st.st_size - got);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      got += n;
+    }
+  close (fd);
+  text[got] = '\0';
+  return got != (gsize) st.st_size || strstr (text, uuid) != NULL;
 }
 
 /* release end: after any stop. Never fails (libvirt ignores it anyway). */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "vfp-log.h"
+#include "vfp-text.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
@@ -60,24 +61,29 @@ vfp_log_set_who (const char *command)
   who = g_strdup_printf ("%s(%s)", pw ? pw->pw_name : "?", command);
 }
 
-/* "op=attach vf=0000:05:10.2 guest=MyGuest who=root(vfpool attach): text" */
+/* "op=attach vf=0000:05:10.2 guest=MyGuest who=root(vfpool attach): text";
+ * a guest's name as libvirt gives it may hold a tab or a C1 control: they
+ * are written escaped (vfp_text_printable), one event, one line. */
 static char *
 line_of (const VfpEvent *e)
 {
-  return g_strdup_printf ("op=%s vf=%s guest=%s who=%s: %s", e->op ? e->op : "-",
-                          e->vf ? e->vf : "-", e->guest ? e->guest : "-",
-                          who ? who : "-", e->message);
+  g_autofree char *line = g_strdup_printf ("op=%s vf=%s guest=%s who=%s: %s", e->op ? e->op : "-",
+                                           e->vf ? e->vf : "-", e->guest ? e->guest : "-",
+                                           who ? who : "-", e->message);
+
+  return vfp_text_printable (line);
 }
 
 /* Appended with O_APPEND (atomic for lines this short), never through a
- * symlink. */
+ * symlink, and never waiting: a FIFO nobody reads (or one that is full)
+ * loses the line rather than hang vfpool or the hook (O_NONBLOCK). */
 static void
 append_line (const char *line)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S%z");
   g_autofree char *text = g_strdup_printf ("%s vfpool[%d]: %s\n", stamp, (int) getpid (), line);
-  int fd = open (log_file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
+  int fd = open (log_file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
 
   if (fd < 0)
     return;

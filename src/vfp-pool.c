@@ -1,7 +1,11 @@
 /* The pool manager. A VF is free when it has no lease. Reservations are
  * written by the caller (vfp_state_save) before libvirt is asked for
  * anything, and stale ones (attaching process dead, reservation expired)
- * are taken back by the next allocation, with an event saying so. */
+ * are taken back by the next allocation, with an event saying so. Text a
+ * lease takes from outside meets vfp-text's rule here: an owner label the
+ * store does not take is refused; a guest's name, alias or MAC (libvirt's
+ * to choose, display only or checked against libvirt's own) is kept with
+ * such characters escaped. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,6 +20,7 @@
 #include "vfp-log.h"
 #include "vfp-pool.h"
 #include "vfp-proc.h"
+#include "vfp-text.h"
 
 /* Drivers that mean someone else uses the VF outside libvirt's managed
  * attach: userspace I/O, stubs, or vfio-pci without a lease of ours (DPDK,
@@ -333,6 +338,8 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
     return NULL;
   g_return_val_if_fail (req->count > 0, NULL);
   g_return_val_if_fail ((req->owner_uuid != NULL) != (req->owner_label != NULL), NULL);
+  if (req->owner_label != NULL && !vfp_text_check (req->owner_label, _("owner label"), error))
+    return NULL;
   if (!req->dry_run)
     vfp_pool_reclaim (pool);
 
@@ -504,12 +511,12 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
       l->pf = g_intern_string (vf->pf->fn.address);
       l->pool = g_intern_string (pc->name);
       l->state = VFP_LEASE_RESERVED;
-      l->owner_uuid = g_strdup (req->owner_uuid);
-      l->owner_name = g_strdup (req->owner_name);
+      l->owner_uuid = vfp_text_storable (req->owner_uuid);
+      l->owner_name = vfp_text_storable (req->owner_name);
       l->owner_label = g_strdup (req->owner_label);
       l->vlan = -1;
       l->created = l->changed = pool->now;
-      l->note = g_strdup (req->note);
+      l->note = vfp_text_storable (req->note);
       if (req->in_flight)
         {
           l->pid = getpid ();
@@ -667,10 +674,10 @@ vfp_pool_set_device (VfpPool *pool, const char *vf, const char *mac, int vlan,
   if (l == NULL || l->state != VFP_LEASE_RESERVED)
     return FALSE;
   g_free (l->mac);
-  l->mac = g_strdup (mac);
+  l->mac = vfp_text_storable (mac);
   l->vlan = vlan;
   g_free (l->alias);
-  l->alias = g_strdup (alias);
+  l->alias = vfp_text_storable (alias);
   l->live = live;
   l->config = config;
   touched (pool, l);
@@ -713,7 +720,7 @@ vfp_pool_mark_attached (VfpPool *pool, const char *vf, const char *mac, GError *
   if (mac != NULL)
     {
       g_free (l->mac);
-      l->mac = g_strdup (mac);
+      l->mac = vfp_text_storable (mac);
     }
   l->pid = 0;
   l->pid_start = 0;
@@ -811,7 +818,7 @@ claim (VfpPool *pool, const char *vf, const char *pf, const char *uuid, const ch
   if (l == NULL)
     {
       l = vfp_lease_new (vf);
-      l->owner_uuid = g_strdup (uuid);
+      l->owner_uuid = vfp_text_storable (uuid);
       l->pf = g_intern_string (pf);
       l->pool = g_intern_string (pool_name);
       l->created = pool->now;
@@ -819,13 +826,13 @@ claim (VfpPool *pool, const char *vf, const char *pf, const char *uuid, const ch
       event (pool, "adopt", vf, name, "%s", adopted);
     }
   g_free (l->owner_name);
-  l->owner_name = g_strdup (name);
+  l->owner_name = vfp_text_storable (name);
   if (l->alias == NULL)
-    l->alias = g_strdup (alias);
+    l->alias = vfp_text_storable (alias);
   if (mac != NULL)
     {
       g_free (l->mac);
-      l->mac = g_strdup (mac);
+      l->mac = vfp_text_storable (mac);
     }
   if (vlan >= 0)
     l->vlan = vlan;
@@ -876,7 +883,7 @@ vfp_pool_adopt (VfpPool *pool, const char *vf, const char *pf, const char *uuid,
   if (alias != NULL && g_strcmp0 (l->alias, alias) != 0)
     {
       g_free (l->alias);
-      l->alias = g_strdup (alias);
+      l->alias = vfp_text_storable (alias);
     }
   return TRUE;
 }

@@ -5,8 +5,15 @@
  * <leases version='N'> root, one <lease> per VF with a valid vf= and
  * state=, at most one <owner>, <device>, <reservation> and <note> each,
  * an owner unless quarantined; optional <pf address= identity=> records
- * of which card each PF is, one per address; no DOCTYPE (hence no entity but the five
- * predefined ones), no network. Anything else refuses the whole store. */
+ * of which card each PF is, one per address; no DOCTYPE (hence no entity
+ * but the five predefined ones), no network. Anything else refuses the
+ * whole store.
+ * What the store holds that this vfpool does not know (attributes,
+ * namespace declarations, elements and text, at any level: what a newer
+ * vfpool or an operator added) is kept, as an xmlNode tree beside the
+ * lease it was in or beside the store, and written back by the next save
+ * (vfp-state-write.c): never dropped silently. Comments and processing
+ * instructions are not kept; whitespace-only text is layout. */
 #include "config.h"
 
 #include <errno.h>
@@ -21,6 +28,7 @@
 #include "vfp-i18n.h"
 #include "vfp-names.h"
 #include "vfp-state.h"
+#include "vfp-text.h"
 
 typedef struct {
   const char *what;
@@ -36,7 +44,25 @@ typedef struct {
   GString *note;           /* the text of its <note> while inside it */
   GHashTable *pfs;         /* pf -> VfpPfRecord*, or NULL: checked, not kept */
   GHashTable *pfs_seen;    /* owned: the <pf> addresses read, for duplicates */
+  GPtrArray *names;        /* per open element: its qualified name (owned) */
+  GPtrArray *keeps;        /* per open element: its node in the kept tree,
+                            * NULL while it has nothing to keep */
+  int capture_from;        /* depth of the unknown element being kept whole; 0: none */
+  GString *text;           /* text read since the last tag */
+  xmlNode *keep_root;      /* owned: what is kept of <leases> itself, or NULL */
 } Reader;
+
+/* The attributes vfpool reads, by element; a name not here is unknown. */
+static const char *const root_attrs[] = { "version", "generation", NULL };
+static const char *const lease_attrs[] = { "vf", "pf", "pool", "state", "created", "changed", "serial", NULL };
+static const char *const owner_attrs[] = { "uuid", "name", "label", NULL };
+static const char *const device_attrs[] = { "mac", "vlan", "alias", "live", "config", NULL };
+static const char *const reservation_attrs[] = { "pid", "start", "expires", NULL };
+static const char *const note_attrs[] = { NULL };
+static const char *const vf_settings_attrs[] = {
+  "spoofchk", "trust", "link-state", "max-tx-rate", "min-tx-rate", "query-rss", NULL
+};
+static const char *const pf_attrs[] = { "address", "identity", "model", "recorded", NULL };
 
 /* Attributes as SAX2 passes them: localname, prefix, URI, value, end. */
 typedef const xmlChar **Attrs;
@@ -54,11 +80,34 @@ attr (int n, Attrs a, const char *name)
   return NULL;
 }
 
+/* TEXT (owned) as the store keeps text now (see vfp-text.h): a store
+ * written before that rule may hold a newline or a C1 control in a name;
+ * it is read escaped, not refused, so that such a store still loads and
+ * can be saved. */
+static char *
+storable (char *text)
+{
+  char *s;
+
+  if (text == NULL || vfp_text_is_storable (text, NULL, NULL))
+    return text;
+  s = vfp_text_storable (text);
+  g_free (text);
+  return s;
+}
+
+/* Text attribute NAME, as storable above, or NULL. */
+static char *
+attr_text (int n, Attrs a, const char *name)
+{
+  return storable (attr (n, a, name));
+}
+
 /* Attribute NAME as an interned string, or NULL. */
 static const char *
 attr_interned (int n, Attrs a, const char *name)
 {
-  g_autofree char *value = attr (n, a, name);
+  g_autofree char *value = attr_text (n, a, name);
 
   return g_intern_string (value);
 }
@@ -199,7 +248,10 @@ start_vf_settings (Reader *r, int n, Attrs a)
       g_autofree char *value = g_strndup ((const char *) a[5 * i + 3], a[5 * i + 4] - a[5 * i + 3]);
       VfpVfField field = vfp_vf_field_from_name (key);
 
-      if (field == 0 || field == VFP_VF_MAC || field == VFP_VF_VLAN || (s->fields & field)
+      /* a setting this vfpool does not know is kept (on_start), not read */
+      if (field == 0)
+        continue;
+      if (field == VFP_VF_MAC || field == VFP_VF_VLAN || (s->fields & field)
           || !vfp_vf_settings_parse (s, field, value, NULL))
         {
           bad_lease (r, g_strdup_printf (_("the lease of %s has a bad VF setting %s='%s'"),
@@ -213,6 +265,100 @@ start_vf_settings (Reader *r, int n, Attrs a)
       return;
     }
   lease->vf_settings = g_steal_pointer (&s);
+}
+
+/* The attributes vfpool reads on the child NAME of a <lease>, or NULL
+ * when it does not know such a child. */
+static const char *const *
+lease_child_attrs (const char *name)
+{
+  if (strcmp (name, "owner") == 0)
+    return owner_attrs;
+  if (strcmp (name, "device") == 0)
+    return device_attrs;
+  if (strcmp (name, "reservation") == 0)
+    return reservation_attrs;
+  if (strcmp (name, "note") == 0)
+    return note_attrs;
+  if (strcmp (name, "vf-settings") == 0)
+    return vf_settings_attrs;
+  return NULL;
+}
+
+/* The node in the kept tree of the element open at LEVEL (0: <leases>),
+ * made (with those of the elements around it) when it is first needed. */
+static xmlNode *
+keep_at (Reader *r, int level)
+{
+  xmlNode *node = r->keeps->pdata[level];
+
+  if (node != NULL)
+    return node;
+  node = xmlNewNode (NULL, BAD_CAST r->names->pdata[level]);
+  if (level == 0)
+    r->keep_root = node;
+  else if (level == 1 && r->lease != NULL)
+    r->lease->keep = node;
+  else
+    xmlAddChild (keep_at (r, level - 1), node);
+  r->keeps->pdata[level] = node;
+  return node;
+}
+
+/* "prefix:name", or NAME without a prefix. */
+static char *
+qualified (const xmlChar *prefix, const xmlChar *name)
+{
+  return prefix ? g_strdup_printf ("%s:%s", prefix, name) : g_strdup ((const char *) name);
+}
+
+static gboolean
+is_known (const char *const *known, const char *name)
+{
+  for (; known != NULL && *known != NULL; known++)
+    if (strcmp (*known, name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Keeps, on the node of the element at LEVEL, its namespace declarations
+ * and every attribute whose name is not in KNOWN (NULL: keeps all). */
+static void
+keep_attrs (Reader *r, int level, const char *const *known, int nb_ns, const xmlChar **ns,
+            int n, Attrs a)
+{
+  int i;
+
+  for (i = 0; i < nb_ns; i++)
+    {
+      g_autofree char *name = ns[2 * i] ? g_strdup_printf ("xmlns:%s", ns[2 * i]) : g_strdup ("xmlns");
+
+      xmlNewProp (keep_at (r, level), BAD_CAST name, ns[2 * i + 1]);
+    }
+  for (i = 0; i < n; i++)
+    if (known == NULL || !is_known (known, (const char *) a[5 * i]))
+      {
+        g_autofree char *name = qualified (a[5 * i + 1], a[5 * i]);
+        g_autofree char *value = g_strndup ((const char *) a[5 * i + 3], a[5 * i + 4] - a[5 * i + 3]);
+
+        xmlNewProp (keep_at (r, level), BAD_CAST name, BAD_CAST value);
+      }
+}
+
+/* Text read since the last tag goes to the kept tree, unless it is only
+ * layout (whitespace) or the text of a <note>. */
+static void
+flush_text (Reader *r)
+{
+  const char *p;
+
+  if (r->text->len == 0)
+    return;
+  for (p = r->text->str; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
+    ;
+  if (*p != '\0' && r->depth > 0 && r->error == NULL && r->note == NULL)
+    xmlAddChild (keep_at (r, r->depth - 1), xmlNewTextLen (BAD_CAST r->text->str, r->text->len));
+  g_string_truncate (r->text, 0);
 }
 
 /* <owner>, <device>, <reservation>, <note> of the current lease. */
@@ -232,9 +378,9 @@ start_lease_child (Reader *r, const char *name, int n, Attrs a)
   g_ptr_array_add (r->children, g_strdup (name));
   if (strcmp (name, "owner") == 0)
     {
-      lease->owner_uuid = attr (n, a, "uuid");
-      lease->owner_name = attr (n, a, "name");
-      lease->owner_label = attr (n, a, "label");
+      lease->owner_uuid = attr_text (n, a, "uuid");
+      lease->owner_name = attr_text (n, a, "name");
+      lease->owner_label = attr_text (n, a, "label");
     }
   else if (strcmp (name, "device") == 0)
     {
@@ -242,8 +388,8 @@ start_lease_child (Reader *r, const char *name, int n, Attrs a)
       g_autofree char *config = attr (n, a, "config");
       gint64 v = -1;
 
-      lease->mac = attr (n, a, "mac");
-      lease->alias = attr (n, a, "alias");
+      lease->mac = attr_text (n, a, "mac");
+      lease->alias = attr_text (n, a, "alias");
       if (!attr_int64 (n, a, "vlan", -1, 4095, &v))
         {
           bad_lease (r, g_strdup_printf (_("the lease of %s has a bad vlan"), lease->vf));
@@ -298,19 +444,46 @@ on_start (void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlC
 {
   Reader *r = ctx;
   const char *name = (const char *) localname;
+  const char *const *known = NULL;
+  int level = r->depth;
 
-  if (r->error == NULL)
-    {
-      if (r->depth == 0)
-        start_root (r, name, nb_attributes, attributes);
-      else if (r->depth == 1 && strcmp (name, "lease") == 0)
-        start_lease (r, nb_attributes, attributes);
-      else if (r->depth == 1 && strcmp (name, "pf") == 0)
-        start_pf (r, nb_attributes, attributes);
-      else if (r->depth == 2 && r->lease != NULL)
-        start_lease_child (r, name, nb_attributes, attributes);
-    }
+  flush_text (r);
+  g_ptr_array_add (r->names, qualified (prefix, localname));
+  g_ptr_array_add (r->keeps, NULL);
   r->depth++;
+  /* markup inside a <note> is read as its text, as ever */
+  if (r->error != NULL || r->note != NULL)
+    return;
+  if (r->capture_from == 0 && level == 0)
+    {
+      start_root (r, name, nb_attributes, attributes);
+      known = root_attrs;
+    }
+  else if (r->capture_from == 0 && level == 1 && strcmp (name, "lease") == 0)
+    {
+      start_lease (r, nb_attributes, attributes);
+      known = lease_attrs;
+    }
+  else if (r->capture_from == 0 && level == 1 && strcmp (name, "pf") == 0)
+    {
+      start_pf (r, nb_attributes, attributes);
+      known = pf_attrs;
+    }
+  else if (r->capture_from == 0 && level == 2 && r->lease != NULL
+           && (known = lease_child_attrs (name)) != NULL)
+    start_lease_child (r, name, nb_attributes, attributes);
+  else
+    {
+      /* an element this vfpool does not know: kept whole */
+      xmlNode *node = xmlNewNode (NULL, BAD_CAST r->names->pdata[level]);
+
+      xmlAddChild (keep_at (r, level - 1), node);
+      r->keeps->pdata[level] = node;
+      if (r->capture_from == 0)
+        r->capture_from = level;
+    }
+  if (r->error == NULL)
+    keep_attrs (r, level, known, nb_namespaces, namespaces, nb_attributes, attributes);
 }
 
 static void
@@ -318,20 +491,25 @@ on_end (void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCha
 {
   Reader *r = ctx;
 
+  flush_text (r);
   r->depth--;
+  g_ptr_array_set_size (r->names, r->depth);
+  g_ptr_array_set_size (r->keeps, r->depth);
+  if (r->capture_from == r->depth)
+    r->capture_from = 0;
   if (r->error != NULL)
     return;
   if (r->depth == 2 && r->note != NULL)
     {
       g_free (r->lease->note);
-      r->lease->note = g_string_free (g_steal_pointer (&r->note), FALSE);
+      r->lease->note = storable (g_string_free (g_steal_pointer (&r->note), FALSE));
     }
   else if (r->depth == 1 && r->lease != NULL)
     end_lease (r);
 }
 
-/* Text: only a <note> has any that matters (all of it, as xmlNodeGetContent
- * gave it). */
+/* Text: a <note>'s is all of it (as xmlNodeGetContent gave it); other
+ * text is kept (flush_text). */
 static void
 on_text (void *ctx, const xmlChar *ch, int len)
 {
@@ -339,6 +517,8 @@ on_text (void *ctx, const xmlChar *ch, int len)
 
   if (r->note != NULL && r->error == NULL)
     g_string_append_len (r->note, (const char *) ch, len);
+  else if (r->error == NULL)
+    g_string_append_len (r->text, (const char *) ch, len);
 }
 
 static void
@@ -361,10 +541,10 @@ on_doctype (void *ctx, const xmlChar *name, const xmlChar *external_id, const xm
  * -1, else what FD holds, read piece by piece. WHAT names it in errors. */
 static gboolean
 parse (const char *text, gsize len, int fd, const char *what, GHashTable *into,
-       GHashTable *pfs, guint64 *generation, GError **error)
+       GHashTable *pfs, guint64 *generation, xmlNode **keep, GError **error)
 {
   xmlSAXHandler sax;
-  Reader r = { what, into, 0, NULL, 0, FALSE, FALSE, NULL, NULL, NULL, NULL, pfs, NULL };
+  Reader r = { .what = what, .into = into, .pfs = pfs };
   g_autofree char *problem = NULL;
   gboolean ok;
   int well_formed;
@@ -384,6 +564,9 @@ parse (const char *text, gsize len, int fd, const char *what, GHashTable *into,
   sax.internalSubset = on_doctype;
   r.children = g_ptr_array_new_with_free_func (g_free);
   r.pfs_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  r.names = g_ptr_array_new_with_free_func (g_free);
+  r.keeps = g_ptr_array_new ();
+  r.text = g_string_new (NULL);
   r.ctxt = xmlCreatePushParserCtxt (&sax, &r, NULL, 0, NULL);
   if (r.ctxt == NULL)
     g_error ("out of memory");
@@ -432,6 +615,9 @@ parse (const char *text, gsize len, int fd, const char *what, GHashTable *into,
     g_string_free (r.note, TRUE);
   g_ptr_array_unref (r.children);
   g_hash_table_unref (r.pfs_seen);
+  g_ptr_array_unref (r.names);
+  g_ptr_array_unref (r.keeps);
+  g_string_free (r.text, TRUE);
   ok = problem == NULL && r.error == NULL;
   if (problem != NULL)
     g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,
@@ -442,32 +628,37 @@ parse (const char *text, gsize len, int fd, const char *what, GHashTable *into,
   g_clear_error (&r.error);
   if (ok && generation != NULL)
     *generation = r.generation;
+  if (ok && keep != NULL)
+    *keep = g_steal_pointer (&r.keep_root);
+  xmlFreeNode (r.keep_root);
   return ok;
 }
 
 /* Parses store text into INTO (vf -> lease) and, when GENERATION is not
- * NULL, the store's generation into it. WHAT names it in errors. */
+ * NULL, the store's generation into it; when KEEP is not NULL, what the
+ * store holds outside the leases that this vfpool does not know (an
+ * xmlNode the caller frees, or NULL) into it. WHAT names it in errors. */
 gboolean
 vfp_state_parse (const char *text, gsize len, const char *what, GHashTable *into,
-                 guint64 *generation, GError **error)
+                 guint64 *generation, xmlNode **keep, GError **error)
 {
-  return parse (text, len, -1, what, into, NULL, generation, error);
+  return parse (text, len, -1, what, into, NULL, generation, keep, error);
 }
 
 /* The same for the store FD holds, from where it stands; the caller
  * closes FD. */
 gboolean
 vfp_state_parse_fd (int fd, const char *what, GHashTable *into, guint64 *generation,
-                    GError **error)
+                    xmlNode **keep, GError **error)
 {
-  return parse (NULL, 0, fd, what, into, NULL, generation, error);
+  return parse (NULL, 0, fd, what, into, NULL, generation, keep, error);
 }
 
 /* The same, also reading the PF identity records into PFS (pf ->
  * VfpPfRecord*). */
 gboolean
 vfp_state_parse_store_fd (int fd, const char *what, GHashTable *leases, GHashTable *pfs,
-                          guint64 *generation, GError **error)
+                          guint64 *generation, xmlNode **keep, GError **error)
 {
-  return parse (NULL, 0, fd, what, leases, pfs, generation, error);
+  return parse (NULL, 0, fd, what, leases, pfs, generation, keep, error);
 }

@@ -6,6 +6,7 @@
 #include <libxml/xmlwriter.h>
 
 void vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, GPtrArray *pfs,
-                          guint64 generation);
+                          const xmlNode *keep, guint64 generation);
 gboolean vfp_state_write_file (int dir_fd, const char *dir, GPtrArray *leases,
-                               GPtrArray *pfs, guint64 generation, GError **error);
+                               GPtrArray *pfs, const xmlNode *keep, guint64 generation,
+                               GError **error);

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libxml/tree.h>
+
 #include "vfp-addr.h"
 #include "vfp-error.h"
 #include "vfp-i18n.h"
@@ -28,6 +30,8 @@ struct _VfpState {
   int lock_fd;             /* holds the flock while the state is open */
   GHashTable *leases;      /* owned: vf -> VfpLease* */
   GHashTable *pfs;         /* owned: pf -> VfpPfRecord* */
+  xmlNode *keep;           /* owned: what the store holds besides the leases that
+                            * this vfpool does not know, written back; or NULL */
   guint64 generation;      /* of the store as loaded (or last saved) */
   gboolean touched;        /* a lease was added, changed or removed since */
 };
@@ -110,6 +114,7 @@ vfp_lease_free (VfpLease *lease)
   g_free (lease->alias);
   g_free (lease->note);
   g_free (lease->vf_settings);
+  xmlFreeNode (lease->keep);
   g_free (lease);
 }
 
@@ -152,7 +157,8 @@ take_lock (int dir_fd, const char *dir, const char *name, guint timeout_ms, GErr
   struct stat st;
   int fd;
 
-  fd = openat (dir_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+  /* O_NONBLOCK: a FIFO planted as the lock must not hold the open */
+  fd = openat (dir_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
   if (fd < 0 || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_UNSAFE,
@@ -194,7 +200,9 @@ load (VfpState *state, GError **error)
   gboolean ok;
   int fd;
 
-  fd = openat (state->dir_fd, VFP_LEASES_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: opening a FIFO would wait for a writer forever; the
+   * fstat below refuses anything but a regular file before it is read */
+  fd = openat (state->dir_fd, VFP_LEASES_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     {
       if (errno == ENOENT)
@@ -212,9 +220,9 @@ load (VfpState *state, GError **error)
   if (st.st_size > VFP_LEASES_MAX_SIZE)
     {
       close (fd);
-      return vfp_state_parse ("", VFP_LEASES_MAX_SIZE + 1, path, state->leases, NULL, error);
+      return vfp_state_parse ("", VFP_LEASES_MAX_SIZE + 1, path, state->leases, NULL, NULL, error);
     }
-  ok = vfp_state_parse_store_fd (fd, path, state->leases, state->pfs, &state->generation, error);
+  ok = vfp_state_parse_store_fd (fd, path, state->leases, state->pfs, &state->generation, &state->keep, error);
   close (fd);
   return ok;
 }
@@ -287,6 +295,7 @@ vfp_state_close (VfpState *state)
     close (state->dir_fd);
   g_hash_table_unref (state->leases);
   g_hash_table_unref (state->pfs);
+  xmlFreeNode (state->keep);
   g_free (state->dir);
   g_free (state);
 }
@@ -340,7 +349,7 @@ vfp_state_save (VfpState *state, GError **error)
   g_autoptr (GPtrArray) list = vfp_state_list (state);
   g_autoptr (GPtrArray) pfs = vfp_state_list_pfs (state);
 
-  if (!vfp_state_write_file (state->dir_fd, state->dir, list, pfs,
+  if (!vfp_state_write_file (state->dir_fd, state->dir, list, pfs, state->keep,
                              state->generation + (state->touched ? 1 : 0), error))
     return FALSE;
   if (state->touched)

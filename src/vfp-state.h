@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "vfp-vf-settings.h"
+struct _xmlNode;             /* libxml2's xmlNode */
 
 /* The store format this vfpool writes; a newer one is refused untouched. */
 #define VFP_STATE_VERSION 1
@@ -42,6 +43,9 @@ typedef struct {
   VfpVfSettings *vf_settings; /* owned: the settings vfpool applied through the
                             * PF besides MAC and VLAN (spoofchk, trust,
                             * link-state, rates, query-rss), or NULL */
+  struct _xmlNode *keep;   /* owned: what the store held in this lease that this
+                            * vfpool does not know (attributes, elements), written
+                            * back as it was; or NULL */
 } VfpLease;
 
 /* Which card a PF was when vfpool first used it (see vfp-identity.h): a
@@ -88,8 +92,11 @@ gboolean vfp_lease_state_parse (const char *name, VfpLeaseState *state);
 const char *vfp_lease_owner (const VfpLease *lease);
 
 gboolean vfp_state_parse (const char *text, gsize len, const char *what,
-                          GHashTable *into, guint64 *generation, GError **error);
+                          GHashTable *into, guint64 *generation,
+                          struct _xmlNode **keep, GError **error);
 gboolean vfp_state_parse_fd (int fd, const char *what, GHashTable *into,
-                             guint64 *generation, GError **error);
+                             guint64 *generation, struct _xmlNode **keep,
+                             GError **error);
 gboolean vfp_state_parse_store_fd (int fd, const char *what, GHashTable *leases,
-                                   GHashTable *pfs, guint64 *generation, GError **error);
+                                   GHashTable *pfs, guint64 *generation,
+                                   struct _xmlNode **keep, GError **error);

@@ -4,12 +4,16 @@
 #include <stdio.h>
 
 #include "vfp-table.h"
+#include "vfp-text.h"
 
 struct _VfpTable {
   guint columns;
   GPtrArray *rows;   /* owned: each a GStrv of `columns` cells */
 };
 
+/* The cells as printed: names and labels come from users and guests, so a
+ * control character is shown escaped, never sent to the terminal (a
+ * newline would forge a row, a CSI move the cursor). */
 static GStrv
 collect (const char *first, va_list ap)
 {
@@ -17,7 +21,7 @@ collect (const char *first, va_list ap)
   const char *c;
 
   for (c = first; c != NULL; c = va_arg (ap, const char *))
-    g_ptr_array_add (cells, g_strdup (c));
+    g_ptr_array_add (cells, vfp_text_printable (c));
   g_ptr_array_add (cells, NULL);
   return (GStrv) g_ptr_array_free (cells, FALSE);
 }
@@ -51,14 +55,21 @@ vfp_table_add_row (VfpTable *table, const char *first_cell, ...)
   g_ptr_array_add (table->rows, row);
 }
 
-/* Display width of UTF-8 text: wide (CJK) characters take two columns. */
+/* Display width of UTF-8 text: wide (CJK) characters take two columns;
+ * zero-width ones none: combining marks, joiners, and the vowels and
+ * final consonants of Korean typed as conjoining jamo, which join the
+ * initial's two columns. (Cells are printable by then: no controls.) */
 static gsize
 display_width (const char *s)
 {
   gsize w = 0;
 
   for (; *s; s = g_utf8_next_char (s))
-    w += g_unichar_iswide (g_utf8_get_char (s)) ? 2 : 1;
+    {
+      gunichar c = g_utf8_get_char (s);
+
+      w += g_unichar_iszerowidth (c) ? 0 : g_unichar_iswide (c) ? 2 : 1;
+    }
   return w;
 }
 

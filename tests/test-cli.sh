@@ -216,6 +216,73 @@ small -c "$uri" audit --prometheus "$tap_tmp/small.prom" > /dev/null
 check "the audit's metrics count the same" equals \
   "$(grep -c -e 'pool="small",pf="0000:05:00.0",numa_node="[^"]*",state="free"} 1$' -e 'pool="small",pf="0000:05:00.0",numa_node="[^"]*",state="reserved"} 1$' "$tap_tmp/small.prom")" 2
 
+# Issue 18.1: nothing a command accepts may make the store unparsable.
+# Each of these labels used to be stored and broke every later command.
+for bad in 'a\001b' 'a\nb' 'a\tb' 'a\033[2Jb' 'a\302\233b' 'a\357\277\276b' 'a\357\267\220b' 'a\342\200\256b'; do
+  label=$(printf "$bad")
+  run p reserve --owner "$label"
+  check "reserve --owner '$bad' is refused" equals "$run_rc" 2
+  errs=$(echo "$run_err" | grep -v '^vfpool: warning:')
+  check "with one line naming the character ('$bad')" test "$(echo "$errs" | wc -l)" -eq 1 -a \
+    "${errs#*character U+}" != "$errs"
+  check "and the store is unchanged ('$bad')" equals "$(cat "$(dirname "$conf")/state/leases.xml")" "$before"
+done
+run p reserve --owner "$(printf 'a\001b')"
+check "the message says which character" contains "$run_err" "U+0001 at byte 1"
+run p status
+check "and every command still works" equals "$run_rc" 0
+run p reserve --owner "$(head -c 1025 /dev/zero | tr '\0' x)"
+check "an owner label over 1024 bytes is refused" equals "$run_rc" 2
+run p reserve --owner "防火墙 fw-1 <&'\">"
+check "printable labels of any script are taken" equals "$run_rc" 0
+check "and read back as they were" equals "$(p list --json | jq -r '.[] | select(.owner != null) | .owner')" "防火墙 fw-1 <&'\">"
+p -q release --owner "防火墙 fw-1 <&'\">"
+# Issue 18.14: the OWNER column lines up whatever the script. Korean typed
+# decomposed (conjoining jamo: the vowels and final consonants take no
+# column of their own), CJK, a combining accent and a zero-width joiner:
+# every row of list is as wide on screen as the others (wc -L counts
+# display columns).
+for o in "$(printf '\341\204\222\341\205\241\341\206\253\341\204\200\341\205\256\341\206\250')" "防火墙" "cafe$(printf '\314\201')" "$(printf 'a\342\200\215b')"; do
+  p -q reserve --owner "$o" > /dev/null
+done
+widths=$(p list 2>/dev/null | sed 1d | while IFS= read -r line; do printf '%s\n' "$line" | LC_ALL=C.UTF-8 wc -L; done | sort -u)
+check "list rows are all as wide on screen" equals "$(echo "$widths" | wc -l)" 1
+for o in "$(printf '\341\204\222\341\205\241\341\206\253\341\204\200\341\205\256\341\206\250')" "防火墙" "cafe$(printf '\314\201')" "$(printf 'a\342\200\215b')"; do
+  p -q release --owner "$o"
+done
+before=$(cat "$(dirname "$conf")/state/leases.xml")
+
+# Issue 18.13: a lease of a VF the kernel does not have (numvfs lowered),
+# or naming another PF than the VF's own, loads (nothing is bricked) and
+# is shown by list, status and audit instead of hiding.
+mkdir "$tap_tmp/stray"
+cat > "$tap_tmp/stray/leases.xml" <<'XML'
+<leases version='1'>
+ <lease vf='0000:05:17.6' pf='0000:05:00.0' pool='physnet1' state='reserved'><owner label='gone-fw'/></lease>
+ <lease vf='0000:81:00.3' pf='0000:05:00.0' pool='physnet1' state='reserved'><owner label='moved-fw'/></lease>
+</leases>
+XML
+s () { "$VFPOOL" --config "$conf" --state-dir "$tap_tmp/stray" --sysfs-root "$root" "$@"; }
+run s list
+check "list with stray leases exits 0" equals "$run_rc" 0
+check "list shows the lease of the VF the kernel does not have" contains "$run_out" "0000:05:17.6"
+check "with its holder" contains "$(echo "$run_out" | grep 0000:05:17.6)" "gone-fw"
+check "and warns about it" contains "$run_err" "VF 0000:05:17.6 is reserved by gone-fw, but the kernel has no such VF"
+check "and about the lease naming the wrong PF" contains "$run_err" "names PF 0000:05:00.0, but the VF belongs to PF 0000:81:00.0"
+run s list --json
+check "list --json: the missing VF's lease, with its problem" equals \
+  "$(echo "$run_out" | jq -c '[.[] | select(.problem != null) | [.address, .problem, .owner, .pf]]')" \
+  '[["0000:81:00.3","wrong-pf","moved-fw","0000:81:00.0"],["0000:05:17.6","missing-vf","gone-fw","0000:05:00.0"]]'
+run s status
+check "status warns about both" equals "$(echo "$run_err" | grep -c "'vfpool audit' says what to do")" 2
+run s status --json
+check "status --json lists them" equals "$(echo "$run_out" | jq -c '[.stray_leases[] | [.address, .problem]]')" \
+  '[["0000:81:00.3","wrong-pf"],["0000:05:17.6","missing-vf"]]'
+run "$VFPOOL" -c "$uri" --config "$conf" --state-dir "$tap_tmp/stray" --sysfs-root "$root" audit --json
+check "audit finds the lease naming the wrong PF" equals \
+  "$(echo "$run_out" | jq -c '[.findings[] | select(.code == "wrong-pf" or .code == "missing-vf") | [.code, .object]] | sort')" \
+  '[["missing-vf","0000:05:17.6"],["wrong-pf","0000:81:00.3"]]'
+
 # A broken configuration stops everything, naming file, group and key.
 bad=$(dirname "$conf")/bad.conf
 printf '[pool physnet1]\npfs=enp5s0f0\nvlan=9000\n' > "$bad"
@@ -230,6 +297,17 @@ run "$VFPOOL" --config "$bad" --sysfs-root "$root" status
 check "a world-writable config is refused" contains "$run_err" "writable by group or others"
 run "$VFPOOL" --config /nonexistent.conf status
 check "a named config that is missing is an error" equals "$run_rc" 2
+
+# Issue 18.4: a FIFO as the configuration or the store hung every command;
+# timeout(1) turns a hang into exit 124.
+mkfifo "$tap_tmp/fifo.conf"
+run timeout 20 "$VFPOOL" --config "$tap_tmp/fifo.conf" --sysfs-root "$root" status
+check "a FIFO as --config is refused at once" equals "$run_rc" 2
+check "saying it is not a regular file" contains "$run_err" "not a regular file"
+mkdir "$tap_tmp/fifo-state" && mkfifo "$tap_tmp/fifo-state/leases.xml"
+run timeout 20 "$VFPOOL" --state-dir "$tap_tmp/fifo-state" --sysfs-root "$root" list
+check "a FIFO at leases.xml is refused at once" equals "$run_rc" 2
+check "saying it is not a regular file" contains "$run_err" "leases.xml is not a regular file"
 
 # The tree captured from a real kernel with an SR-IOV NVMe controller.
 cap=$(mktemp -d) && tar -xzf "$top_srcdir/tests/data/sysfs-1-vfs-enabled.tar.gz" -C "$cap"

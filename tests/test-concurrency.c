@@ -150,7 +150,7 @@ read_store (Host *h)
 
   if (g_file_get_contents (path, &text, &len, NULL))
     {
-      g_assert_true (vfp_state_parse (text, len, path, leases, NULL, &error));
+      g_assert_true (vfp_state_parse (text, len, path, leases, NULL, NULL, &error));
       g_assert_no_error (error);
     }
   return leases;

@@ -291,6 +291,25 @@ test_vf_settings (void)
     }
 }
 
+/* Issue 18.4: a FIFO given as the configuration made vfpool (and the
+ * hook) wait forever for a writer. Refused at once; the alarm fails the
+ * test where it would still hang. */
+static void
+test_fifo (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "vfpool.conf", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  alarm (10);
+  g_assert_null (vfp_config_load (path, TRUE, &error));
+  alarm (0);
+  g_assert_error (error, VFP_ERROR, VFP_ERROR_UNSAFE);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+  test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -301,5 +320,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/config/pool-choice", test_pool_choice);
   g_test_add_func ("/vfpool/config/files", test_files);
   g_test_add_func ("/vfpool/config/vf-settings", test_vf_settings);
+  g_test_add_func ("/vfpool/config/fifo", test_fifo);
   return g_test_run ();
 }

@@ -282,4 +282,53 @@ check "naming the configuration's mistake" contains "$run_err" "broken.conf: [po
 check "vfpool.conf(5) says so" sh -c "groff -Tutf8 -rLL=2000n -man '$top_srcdir/data/vfpool.conf.5' 2>/dev/null | col -bx | tr -s ' \n' '  ' | grep -q 'guests without VFs migrate in as usual; it refuses the incoming migration of a guest that brings VFs'"
 check "vfpool-hook(8) says so" sh -c "groff -Tutf8 -rLL=2000n -man '$top_srcdir/data/vfpool-hook.8' 2>/dev/null | col -bx | tr -s ' \n' '  ' | grep -q 'refuses the incoming migration of a guest that brings VFs; a guest without VFs migrates as usual'"
 
+# Issue 18.4: the hook never blocks. A FIFO at leases.xml, as the
+# configuration or as the log file used to hang it (and libvirtd with it);
+# timeout(1) turns a hang into exit 124.
+mkdir "$tap_tmp/fifo-state" && mkfifo "$tap_tmp/fifo-state/leases.xml"
+for op in "prepare begin" "release end"; do
+  run timeout 20 "$HOOK" --hook-core "$CORE" --config "$conf" --state-dir "$tap_tmp/fifo-state" \
+    --sysfs-root "$root" g1 $op - < "$tap_tmp/g1.xml"
+  check "a FIFO at leases.xml: $op returns at once" test "$run_rc" -ne 124
+done
+check "and prepare refuses, naming the FIFO" contains "$run_err$(timeout 20 "$HOOK" --hook-core "$CORE" --config "$conf" \
+  --state-dir "$tap_tmp/fifo-state" --sysfs-root "$root" g1 prepare begin - < "$tap_tmp/g1.xml" 2>&1)" "leases.xml is not a regular file"
+sed "s|^state-dir=.*|state-dir=$tap_tmp/fifo-state|" "$conf" > "$tap_tmp/fifo-store.conf"
+run timeout 20 "$HOOK" --hook-core "$CORE" --config "$tap_tmp/fifo-store.conf" g1 release end - < "$tap_tmp/g1.xml"
+check "a FIFO store found through the configuration (the gate's read): release returns at once" test "$run_rc" -ne 124
+mkfifo "$tap_tmp/fifo.conf"
+for op in "prepare begin" "release end"; do
+  run timeout 20 "$HOOK" --hook-core "$CORE" --config "$tap_tmp/fifo.conf" g1 $op - < "$tap_tmp/g1.xml"
+  check "a FIFO as --config: $op returns at once" test "$run_rc" -ne 124
+done
+mkfifo "$tap_tmp/fifo.log"
+sed "s|^log-file=.*|log-file=$tap_tmp/fifo.log|" "$conf" > "$tap_tmp/fifo-log.conf"
+guest g7 9d9d9d9d-7777-7777-7777-777777777777 "$(vf_iface ua-vfpool-0 0x05 0x10 0x6)" "" > "$tap_tmp/g7.xml"
+run timeout 20 "$HOOK" --hook-core "$CORE" --config "$tap_tmp/fifo-log.conf" --state-dir "$state" \
+  --sysfs-root "$root" g7 prepare begin - < "$tap_tmp/g7.xml"
+check "a FIFO as the log file nobody reads: prepare (which logs) returns at once" test "$run_rc" -ne 124
+check "and the guest's VF is leased all the same" contains "$(leases)" '["0000:05:10.6","attached","g7"]'
+hook g7 release end - < "$tap_tmp/g7.xml"
+
+# Issue 18.1: a guest's name is libvirt's to choose; XML carries a tab, a
+# C1 CSI or a noncharacter in it. The store keeps them escaped, and no
+# output sends them to a terminal.
+"$VFPOOL" -q --config "$conf" --state-dir "$state" --sysfs-root "$root" release --owner g3 > /dev/null 2>&1
+guest "web&#9;$(printf '\302\233')2J$(printf '\357\267\220')" 9c9c9c9c-6666-6666-6666-666666666666 \
+  "$(vf_iface ua-vfpool-0 0x05 0x11 0x0)" "" > "$tap_tmp/g6.xml"
+hookrun "$tap_tmp/g6.xml" g6 prepare begin -
+check "prepare of a guest with control characters in its name: exit 0" equals "$run_rc" 0
+run "$VFPOOL" --config "$conf" --state-dir "$state" --sysfs-root "$root" list
+check "the store still loads" equals "$run_rc" 0
+check "the log file has the name escaped: one line per event" equals \
+  "$(LC_ALL=C grep -c "$(printf '\302\233\\|\t')" "$(dirname "$conf")/vfpool.log")" 0
+check "list shows the name escaped" contains "$run_out" 'web\x09\x9B2J\u{FDD0}'
+check "and sends no control character to the terminal" equals "$(printf '%s' "$run_out" | LC_ALL=C grep -c "$(printf '\302\233\|\t')")" 0
+check "list --json keeps it as the store does" equals \
+  "$("$VFPOOL" --config "$conf" --state-dir "$state" --sysfs-root "$root" list --json | jq -r '.[] | select(.address == "0000:05:11.0") | .owner')" 'web\x09\x9B2J\u{FDD0}'
+guest "evil$(printf '\302\233')2J" 9e9e9e9e-8888-8888-8888-888888888888 "$(vf_iface ua-vfpool-0 0x05 0x11 0x0)" "" > "$tap_tmp/g8.xml"
+hookrun "$tap_tmp/g8.xml" g8 prepare begin -
+check "a refused start names the guest" contains "$run_err" 'guest evil\x9B2J cannot start'
+check "escaped: libvirt shows the line to the user's terminal" equals "$(printf '%s' "$run_err" | LC_ALL=C grep -c "$(printf '\302\233')")" 0
+
 done_testing

@@ -478,12 +478,12 @@ test_store (Fx *fx, gconstpointer data)
   path = g_build_filename (fx->state_dir, "leases.xml", NULL);
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
   g_assert_nonnull (strstr (text, "<leases version=\"1\""));
-  g_assert_true (vfp_state_parse (text, strlen (text), "t", leases, NULL, &error));
+  g_assert_true (vfp_state_parse (text, strlen (text), "t", leases, NULL, NULL, &error));
   g_assert_no_error (error);
   for (i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_clear_error (&error);
-      g_assert_false (vfp_state_parse (bad[i], strlen (bad[i]), "t", leases, NULL, &error));
+      g_assert_false (vfp_state_parse (bad[i], strlen (bad[i]), "t", leases, NULL, NULL, &error));
       g_assert_error (error, VFP_ERROR, VFP_ERROR_INVALID);
       g_assert_nonnull (strstr (error->message, "identity record"));
     }

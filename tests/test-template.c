@@ -162,7 +162,7 @@ test_overrides (void)
   g_autofree char *path = g_build_filename (dir, "hostdev.xml", NULL);
   const char *dirs[] = { dir, template_dirs[0], NULL };
   VfpDeviceSpec spec = { VFP_TEMPLATE_HOSTDEV, { 0, 5, 0x10, 2 }, NULL, -1, "ua-vfpool-0", NULL };
-  g_autoptr (GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL, e5 = NULL;
+  g_autoptr (GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL, e5 = NULL, e6 = NULL;
   g_autofree char *x = NULL;
 
   g_assert_true (g_file_set_contents (path, "<hostdev mode='subsystem' type='pci' managed='yes'>"
@@ -198,6 +198,15 @@ test_overrides (void)
   g_assert_null (vfp_template_render (dirs, &spec, &e5));
   g_assert_error (e5, VFP_ERROR, VFP_ERROR_INVALID);
   g_assert_nonnull (strstr (e5->message, "at most 64 KiB"));
+
+  /* a FIFO (issue 18.4): refused at once, not waited on for a writer;
+   * the alarm fails the test where it would still hang */
+  g_assert_cmpint (unlink (path), ==, 0);
+  g_assert_cmpint (mkfifo (path, 0644), ==, 0);
+  alarm (10);
+  g_assert_null (vfp_template_render (dirs, &spec, &e6));
+  alarm (0);
+  g_assert_nonnull (strstr (e6->message, "not a regular file"));
   test_remove_tree (dir);
 }
 

@@ -185,10 +185,12 @@ check "the store holds it escaped, as data" contains "$(cat "$state/leases.xml")
 check "its definition holds the VF" equals "$(xml --inactive "$odd" | grep -c "<alias name='ua-vfpool-0'/>")" 1
 run V detach "$odd" --all
 check "and detach finds it by that name" equals "$run_rc" 0
-label="l<1>&amp;'\"
+run V reserve --owner "l<1>
 next"
+check "a label with a newline is refused (issue 18.1: it forged a row of list)" equals "$run_rc" 2
+label="l<1>&amp;'\" next"
 run V reserve --owner "$label" --json
-check "a label with markup, quotes and a newline reserves" equals "$run_rc" 0
+check "a label with markup and quotes reserves" equals "$run_rc" 0
 check "list --json gives the label back exactly" equals "$(V list --json | jq -r --arg l "$label" '[.[] | select(.owner == $l)] | length')" 1
 run V release --owner "$label"
 check "and release --owner finds it" equals "$(V list --json | jq -r --arg l "$label" '[.[] | select(.owner == $l)] | length')" 0
