@@ -16,6 +16,7 @@
 #include "vfp-nodedev.h"
 #include "vfp-pool.h"
 #include "vfp-template.h"
+#include "vfp-text.h"
 #include "vfp-vfnet.h"
 
 /* One VF of this attach, from reservation to result. */
@@ -348,12 +349,13 @@ print_text (VfpCli *cli, VfpGuest *guest, GPtrArray *items, gboolean live, gbool
 
       const char *where = live && config ? _("live and persistent") : live ? _("live") : _("persistent");
 
+      /* the guest's name is libvirt's: its control characters escaped */
+      g_autofree char *name = vfp_text_printable (vfp_virt_domain_name (guest->dom));
+
       if (it->mac)
-        printf (_("VF %s attached to %s as %s (%s, MAC %s)\n"), it->vf,
-                vfp_virt_domain_name (guest->dom), it->alias, where, it->mac);
+        printf (_("VF %s attached to %s as %s (%s, MAC %s)\n"), it->vf, name, it->alias, where, it->mac);
       else
-        printf (_("VF %s attached to %s as %s (%s)\n"), it->vf,
-                vfp_virt_domain_name (guest->dom), it->alias, where);
+        printf (_("VF %s attached to %s as %s (%s)\n"), it->vf, name, it->alias, where);
       if (it->want.fields)
         {
           g_autofree char *what = vfp_vf_settings_describe (&it->want);

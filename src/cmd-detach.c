@@ -13,6 +13,7 @@
 #include "vfp-i18n.h"
 #include "vfp-log.h"
 #include "vfp-pool.h"
+#include "vfp-text.h"
 
 typedef struct {
   const char *vf;
@@ -202,7 +203,11 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
       if (step.gone)
         {
           if (!cli->json && !cli->quiet)
-            printf (_("VF %s was detached from %s by another vfpool meanwhile\n"), l->vf, vfp_virt_domain_name (guest->dom));
+            {
+              g_autofree char *name = vfp_text_printable (vfp_virt_domain_name (guest->dom));
+
+              printf (_("VF %s was detached from %s by another vfpool meanwhile\n"), l->vf, name);
+            }
           outcome = "free";
         }
       else if ((in_live || in_config) && !vfp_virt_detach_alias (guest->dom, l->alias, in_live, in_config, &e)
@@ -241,7 +246,11 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
           if (!step.gone && !vfp_guest_write_metadata (guest, NULL, l->alias, guest->active, guest->persistent, &e))
             vfp_cli_warn (cli, "%s", e->message);
           if (!cli->json && !cli->quiet)
-            printf (_("VF %s detached from %s (%s)\n"), l->vf, vfp_virt_domain_name (guest->dom), l->alias);
+            {
+              g_autofree char *name = vfp_text_printable (vfp_virt_domain_name (guest->dom));
+
+              printf (_("VF %s detached from %s (%s)\n"), l->vf, name, l->alias);
+            }
           outcome = "free";
         }
       if (failure != NULL)

@@ -15,6 +15,7 @@
 #include "vfp-i18n.h"
 #include "vfp-log.h"
 #include "vfp-pool.h"
+#include "vfp-text.h"
 
 typedef struct {
   char *vf;
@@ -201,7 +202,12 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
       vfp_cli_print_json (cli, json);
     }
   else if (!cli->quiet)
-    printf (_("Guest %s migrated to %s; VFs that will be attached again there once it runs: %u.\n"),
-            vfp_virt_domain_name (guest->dom), argv[2], moving->len);
+    {
+      g_autofree char *name = vfp_text_printable (vfp_virt_domain_name (guest->dom));
+      g_autofree char *dest = vfp_text_printable (argv[2]);
+
+      printf (_("Guest %s migrated to %s; VFs that will be attached again there once it runs: %u.\n"),
+              name, dest, moving->len);
+    }
   return VFP_EXIT_OK;
 }
