@@ -170,21 +170,6 @@ vfp_pool_config_excludes (const VfpPoolConfig *pool, guint index, const char *ad
          || (pool->exclude_addrs && g_strv_contains ((const char *const *) pool->exclude_addrs, address));
 }
 
-/* Reads a yes/no key the way GKeyFile's booleans are written, plus on/off. */
-static gboolean
-parse_switch (const char *v, int *out)
-{
-  if (g_ascii_strcasecmp (v, "on") == 0 || g_ascii_strcasecmp (v, "true") == 0
-      || g_ascii_strcasecmp (v, "yes") == 0 || strcmp (v, "1") == 0)
-    *out = 1;
-  else if (g_ascii_strcasecmp (v, "off") == 0 || g_ascii_strcasecmp (v, "false") == 0
-           || g_ascii_strcasecmp (v, "no") == 0 || strcmp (v, "0") == 0)
-    *out = 0;
-  else
-    return FALSE;
-  return TRUE;
-}
-
 /* GKeyFile reads "key[de]=" as the German translation of key= and, unless
  * told to keep them, drops translations for other locales without a word;
  * vfpool has no translated keys, so such a key is a mistake to report. */
@@ -222,7 +207,7 @@ parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
       g_autofree char *raw = g_key_file_get_value (kf, group, *k, NULL);
       char *v = g_strstrip (raw);
       guint64 n;
-      int sw;
+      gboolean sw;
 
       if (!check_key_name (file, group, *k, error))
         {
@@ -296,7 +281,7 @@ parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
       else if (strcmp (*k, "spoofchk") == 0 || strcmp (*k, "trust") == 0
                || strcmp (*k, "allow-shared-iommu-group") == 0)
         {
-          if (!parse_switch (v, &sw))
+          if (!vfp_vf_settings_parse_switch (v, &sw))
             {
               bad (error, file, group, *k, _("'%s' is not on or off"), v);
               pool_free (pool);

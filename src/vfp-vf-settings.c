@@ -54,9 +54,10 @@ vfp_vf_field_from_name (const char *name)
   return 0;
 }
 
-/* Reads on/off the way GKeyFile's booleans are written, plus yes/no, 1/0. */
-static gboolean
-parse_switch (const char *v, gboolean *out)
+/* Reads on/off the way GKeyFile's booleans are written, plus yes/no, 1/0
+ * (vfpool.conf's switches too). */
+gboolean
+vfp_vf_settings_parse_switch (const char *v, gboolean *out)
 {
   if (g_ascii_strcasecmp (v, "on") == 0 || g_ascii_strcasecmp (v, "true") == 0
       || g_ascii_strcasecmp (v, "yes") == 0 || strcmp (v, "1") == 0)
@@ -100,7 +101,7 @@ vfp_vf_settings_parse (VfpVfSettings *s, VfpVfField field, const char *value, GE
     case VFP_VF_SPOOFCHK:
     case VFP_VF_TRUST:
     case VFP_VF_QUERY_RSS:
-      if (!parse_switch (value, field == VFP_VF_SPOOFCHK ? &s->spoofchk
+      if (!vfp_vf_settings_parse_switch (value, field == VFP_VF_SPOOFCHK ? &s->spoofchk
                                 : field == VFP_VF_TRUST ? &s->trust : &s->query_rss))
         {
           g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID, _("'%s' is not on or off"), value);

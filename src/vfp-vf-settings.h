@@ -45,6 +45,7 @@ typedef struct {
 } VfpVfSettings;
 
 void vfp_vf_settings_baseline (VfpVfSettings *s, guint index);
+gboolean vfp_vf_settings_parse_switch (const char *v, gboolean *out);
 const char *vfp_vf_field_name (VfpVfField field);
 VfpVfField vfp_vf_field_from_name (const char *name);
 gboolean vfp_vf_settings_parse (VfpVfSettings *s, VfpVfField field, const char *value, GError **error);
