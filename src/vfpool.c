@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -102,6 +103,12 @@ run (int argc, char **argv)
    * "0,123" there. Only the two categories messages need are loaded. */
   setlocale (LC_CTYPE, "");
   setlocale (LC_MESSAGES, "");
+  /* libvirt's client writes to its socket with write(): a daemon that
+   * closed the connection (restarting, a keepalive timeout under load)
+   * killed vfpool by SIGPIPE mid-command, exit 141 without a word (seen in
+   * test-load). Ignored, the write fails and libvirt's error is reported,
+   * as virsh does. */
+  signal (SIGPIPE, SIG_IGN);
   bindtextdomain (GETTEXT_PACKAGE, message_catalog_dir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
