@@ -353,6 +353,37 @@ rc=$?
 diag $work/audit.out
 ok $rc "vfpool audit is clean at the end (exit $rc)"
 vsh undefine L2linux > /dev/null 2>&1
+
+# --- Which card the PF is (issue 18): recorded at the first reservation,
+# from the igb's real config space and netdev. The current MAC changed by
+# hand is not another card; a record that names another card is refused
+# until the operator adopts the card.
+id=$(sed -n "s|.*<pf address=\"$pf\" identity=\"\([^\"]*\)\".*|\1|p" $work/state/leases.xml)
+rd /sys/class/net/$pfn/address; mac0=$REPLY
+case $id in dsn:*|"mac:$mac0") r=0 ;; *) r=1 ;; esac
+ok $r "the store recorded the igb's identity ($id; netdev MAC $mac0)"
+ip link set $pfn address 52:54:00:aa:bb:01
+V audit > $work/audit-id.out 2>&1
+rc=$?
+ip link set $pfn address $mac0
+diag $work/audit-id.out
+[ $rc = 0 ]; ok $? "a MAC set by hand on the PF is not another card: the audit stays clean (exit $rc)"
+sed -i "s|identity=\"$id\"|identity=\"mac:02:00:00:00:00:99\"|" $work/state/leases.xml
+V audit > $work/audit-id.out 2>&1
+rc=$?
+diag $work/audit-id.out
+[ $rc = 1 ] && grep -q identity-changed $work/audit-id.out
+ok $? "a record naming another card: the audit reports identity-changed (exit $rc)"
+V reserve --owner lab-id --dry-run > $work/reserve-id.out 2>&1
+rc=$?
+diag $work/reserve-id.out
+[ $rc != 0 ]; ok $? "and no VF of that PF is handed out (exit $rc)"
+V adopt-hardware $pf > $work/adopt.out 2>&1 && V audit > $work/audit-id.out 2>&1
+rc=$?
+diag $work/adopt.out $work/audit-id.out
+[ $rc = 0 ] && grep -q "identity=\"$id\"" $work/state/leases.xml
+ok $? "vfpool adopt-hardware accepts the card there now, and the audit is clean again (exit $rc)"
+
 kill $lvpid 2> /dev/null
 [ -s $work/vfpool.log ] && diag $work/vfpool.log
 
