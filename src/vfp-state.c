@@ -312,33 +312,35 @@ compare_leases (gconstpointer a, gconstpointer b)
   return lx != ly ? (lx < ly ? -1 : 1) : strcmp (x, y);
 }
 
+/* The values of TABLE, sorted by COMPARE unless it is NULL; the array
+ * does not own them. */
+static GPtrArray *
+values_of (GHashTable *table, GCompareFunc compare)
+{
+  GPtrArray *list = g_ptr_array_sized_new (g_hash_table_size (table));
+  GHashTableIter it;
+  gpointer value;
+
+  g_hash_table_iter_init (&it, table);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    g_ptr_array_add (list, value);
+  if (compare != NULL)
+    g_ptr_array_sort (list, compare);
+  return list;
+}
+
 /* The leases in no particular order; the array does not own them. */
 GPtrArray *
 vfp_state_list_unsorted (VfpState *state)
 {
-  GPtrArray *list = g_ptr_array_sized_new (g_hash_table_size (state->leases));
-  GHashTableIter it;
-  gpointer value;
-
-  g_hash_table_iter_init (&it, state->leases);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    g_ptr_array_add (list, value);
-  return list;
+  return values_of (state->leases, NULL);
 }
 
 /* The leases ordered by VF address; the array does not own them. */
 GPtrArray *
 vfp_state_list (VfpState *state)
 {
-  GPtrArray *list = g_ptr_array_sized_new (g_hash_table_size (state->leases));
-  GHashTableIter it;
-  gpointer value;
-
-  g_hash_table_iter_init (&it, state->leases);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    g_ptr_array_add (list, value);
-  g_ptr_array_sort (list, compare_leases);
-  return list;
+  return values_of (state->leases, compare_leases);
 }
 
 /* Writes the store (see vfp_state_write_file): a crash leaves the old
@@ -440,15 +442,7 @@ compare_pf_records (gconstpointer a, gconstpointer b)
 GPtrArray *
 vfp_state_list_pfs (VfpState *state)
 {
-  GPtrArray *list = g_ptr_array_sized_new (g_hash_table_size (state->pfs));
-  GHashTableIter it;
-  gpointer value;
-
-  g_hash_table_iter_init (&it, state->pfs);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    g_ptr_array_add (list, value);
-  g_ptr_array_sort (list, compare_pf_records);
-  return list;
+  return values_of (state->pfs, compare_pf_records);
 }
 
 /* Records (or replaces) which card PF is; the next save writes it. Not a
