@@ -111,6 +111,27 @@ print_text (VfpHost *host, VfpHostPf *hpf)
     }
 }
 
+/* The host with DETAIL, and in *HPF its PF NAME (a PCI address or netdev
+ * name); NULL with *CODE set, the error printed, when either fails. The
+ * caller frees the host. */
+static VfpHost *
+load_pf (VfpCli *cli, const char *name, VfpHostDetail detail, VfpHostPf **hpf, int *code)
+{
+  g_autoptr (VfpHost) host = vfp_cli_load_host (cli, detail, code);
+
+  if (host == NULL)
+    return NULL;
+  *hpf = vfp_host_find_pf (host, name);
+  if (*hpf == NULL)
+    {
+      *code = vfp_cli_error (cli, VFP_EXIT_FAILED,
+                             _("No SR-IOV PF '%s' under %s; 'vfpool status' lists the PFs."),
+                             name, host->sysfs->root);
+      return NULL;
+    }
+  return g_steal_pointer (&host);
+}
+
 static int
 pf_show (VfpCli *cli, int argc, char **argv)
 {
@@ -125,14 +146,9 @@ pf_show (VfpCli *cli, int argc, char **argv)
   if (argc != 2)
     return vfp_cli_error (cli, VFP_EXIT_ERROR,
                           _("pf show needs exactly one PF, by PCI address or netdev name: vfpool pf show 0000:05:00.0"));
-  host = vfp_cli_load_host (cli, VFP_HOST_PCI_DETAILS | VFP_HOST_NODEDEVS, &code);
+  host = load_pf (cli, argv[1], VFP_HOST_PCI_DETAILS | VFP_HOST_NODEDEVS, &hpf, &code);
   if (host == NULL)
     return code;
-  hpf = vfp_host_find_pf (host, argv[1]);
-  if (hpf == NULL)
-    return vfp_cli_error (cli, VFP_EXIT_FAILED,
-                          _("No SR-IOV PF '%s' under %s; 'vfpool status' lists the PFs."),
-                          argv[1], host->sysfs->root);
   if (cli->json)
     print_json (cli, host, hpf);
   else
@@ -163,14 +179,9 @@ pf_set_numvfs (VfpCli *cli, int argc, char **argv)
   if (argc != 3 || !g_ascii_string_to_unsigned (argv[2], 10, 0, 65535, &n, NULL) || wait_s < 0)
     return vfp_cli_error (cli, VFP_EXIT_ERROR,
                           _("pf set-numvfs needs a PF and a number: vfpool pf set-numvfs 0000:05:00.0 8"));
-  host = vfp_cli_load_host (cli, VFP_HOST_LAZY_VFS, &code);
+  host = load_pf (cli, argv[1], VFP_HOST_LAZY_VFS, &hpf, &code);
   if (host == NULL)
     return code;
-  hpf = vfp_host_find_pf (host, argv[1]);
-  if (hpf == NULL)
-    return vfp_cli_error (cli, VFP_EXIT_FAILED,
-                          _("No SR-IOV PF '%s' under %s; 'vfpool status' lists the PFs."),
-                          argv[1], host->sysfs->root);
   if (wait_s > 0)
     vfp_cli_progress (cli, _("setting %u VFs on PF %s and waiting up to %d s for the kernel..."),
                       (guint) n, hpf->pf->fn.address, wait_s);
@@ -226,14 +237,9 @@ pf_vf_settings (VfpCli *cli, int argc, char **argv)
   if (argc != 2)
     return vfp_cli_error (cli, VFP_EXIT_ERROR,
                           _("pf vf-settings needs exactly one PF, by PCI address or netdev name: vfpool pf vf-settings enp5s0f0"));
-  host = vfp_cli_load_host (cli, VFP_HOST_SYSFS, &code);
+  host = load_pf (cli, argv[1], VFP_HOST_SYSFS, &hpf, &code);
   if (host == NULL)
     return code;
-  hpf = vfp_host_find_pf (host, argv[1]);
-  if (hpf == NULL)
-    return vfp_cli_error (cli, VFP_EXIT_FAILED,
-                          _("No SR-IOV PF '%s' under %s; 'vfpool status' lists the PFs."),
-                          argv[1], host->sysfs->root);
   netdev = hpf->pf->fn.netdevs && hpf->pf->fn.netdevs[0] ? hpf->pf->fn.netdevs[0] : NULL;
   if (netdev == NULL)
     return vfp_cli_error (cli, VFP_EXIT_FAILED,
