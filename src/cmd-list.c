@@ -49,6 +49,7 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
           vfp_json_key (json, "vlan");
           l && l->vlan >= 0 ? vfp_json_int (json, l->vlan) : vfp_json_null (json);
           vfp_json_member_string (json, "alias", l ? l->alias : NULL);
+          vfp_json_member_string (json, "reason", l && l->state == VFP_LEASE_QUARANTINED ? l->note : NULL);
           vfp_json_key (json, "expires");
           l && l->expires > 0 ? vfp_json_int (json, l->expires) : vfp_json_null (json);
           /* what vfpool applied through the PF; a setting it left alone is null */
@@ -131,5 +132,6 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
         }
     }
   vfp_table_print (table, stdout);
+  vfp_cli_print_quarantined (state);
   return VFP_EXIT_OK;
 }

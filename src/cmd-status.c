@@ -104,6 +104,7 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state)
       vfp_json_end_object (json);
     }
   vfp_json_end_array (json);
+  vfp_cli_json_quarantined (json, state);
   vfp_json_end_object (json);
   vfp_cli_print_json (cli, json);
 }
@@ -195,5 +196,6 @@ vfp_cmd_status (VfpCli *cli, int argc, char **argv)
       printf ("\n");
       vfp_table_print (pools, stdout);
     }
+  vfp_cli_print_quarantined (state);
   return VFP_EXIT_OK;
 }

@@ -200,7 +200,13 @@ audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
       return;
     }
   if (l->state == VFP_LEASE_QUARANTINED)
-    return;
+    {
+      /* never handed out, and only a scrub that verifies it frees it */
+      add (out, "quarantined", VFP_SEVERITY_ERROR, a, NULL, VFP_FIX_NONE,
+           g_strdup_printf (_("VF %s is quarantined: %s"), a, l->note ? l->note : _("no reason recorded")),
+           g_strdup_printf (_("Fix what the reason names, then run 'vfpool scrub %s'."), a));
+      return;
+    }
   if (l->state == VFP_LEASE_RESERVED)
     {
       if (vfp_pool_lease_is_stale (pool, l))
@@ -365,7 +371,11 @@ vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
     {
       VfpLease *l = leases->pdata[i];
 
-      if (!kernel_has_vf (pool->sysfs, l))
+      if (!kernel_has_vf (pool->sysfs, l) && l->state == VFP_LEASE_QUARANTINED)
+        add (out, "quarantined", VFP_SEVERITY_ERROR, l->vf, NULL, VFP_FIX_NONE,
+             g_strdup_printf (_("VF %s is quarantined: %s"), l->vf, l->note ? l->note : _("no reason recorded")),
+             g_strdup_printf (_("Fix what the reason names, then run 'vfpool scrub %s'."), l->vf));
+      else if (!kernel_has_vf (pool->sysfs, l))
         add (out, "missing-vf", VFP_SEVERITY_ERROR, l->vf,
              vfp_audit_guests_find (guests, l->owner_uuid, NULL), VFP_FIX_NONE,
              g_strdup_printf (_("VF %s is %s by %s, but the kernel has no such VF."), l->vf,

@@ -215,7 +215,8 @@ start_vf_settings (Reader *r, int n, Attrs a)
   lease->vf_settings = g_steal_pointer (&s);
 }
 
-/* <owner>, <device>, <reservation>, <note> of the current lease. */
+/* <owner>, <device>, <reservation>, <note>, <vf-settings>, <baseline> of the
+ * current lease. */
 static void
 start_lease_child (Reader *r, const char *name, int n, Attrs a)
 {
@@ -271,6 +272,13 @@ start_lease_child (Reader *r, const char *name, int n, Attrs a)
     r->note = g_string_new (NULL);
   else if (strcmp (name, "vf-settings") == 0)
     start_vf_settings (r, n, a);
+  else if (strcmp (name, "baseline") == 0)
+    {
+      /* no driver= : the VF had none */
+      lease->baseline_driver = attr (n, a, "driver");
+      if (lease->baseline_driver == NULL)
+        lease->baseline_driver = g_strdup ("");
+    }
 }
 
 static void

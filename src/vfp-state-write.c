@@ -123,6 +123,14 @@ vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, GPtrArray *pfs, guint6
           xmlTextWriterEndElement (w);
         }
       put_vf_settings (w, l->vf_settings);
+      if (l->baseline_driver)
+        {
+          /* <baseline/>: the VF had no driver */
+          xmlTextWriterStartElement (w, BAD_CAST "baseline");
+          if (*l->baseline_driver != '\0')
+            put_attr (w, "driver", l->baseline_driver);
+          xmlTextWriterEndElement (w);
+        }
       if (l->note)
         xmlTextWriterWriteElement (w, BAD_CAST "note", BAD_CAST l->note);
       xmlTextWriterEndElement (w);

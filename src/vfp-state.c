@@ -110,6 +110,7 @@ vfp_lease_free (VfpLease *lease)
   g_free (lease->alias);
   g_free (lease->note);
   g_free (lease->vf_settings);
+  g_free (lease->baseline_driver);
   g_free (lease);
 }
 

@@ -42,6 +42,10 @@ typedef struct {
   VfpVfSettings *vf_settings; /* owned: the settings vfpool applied through the
                             * PF besides MAC and VLAN (spoofchk, trust,
                             * link-state, rates, query-rss), or NULL */
+  char *baseline_driver;   /* owned: the driver the VF had when this lease
+                            * began ("" for none), which freeing it must
+                            * find again; NULL: not known (a lease adopted
+                            * from a running guest) */
 } VfpLease;
 
 /* Which card a PF was when vfpool first used it (see vfp-identity.h): a
