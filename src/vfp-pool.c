@@ -541,7 +541,8 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
 
 /* Frees VF: a hold or a stale in-flight reservation, once a scrub verifies
  * it (else it is quarantined, and ERROR says why); a quarantined VF only
- * when a new scrub verifies it. VFs in a guest are refused: detach them. */
+ * when a new scrub verifies it; any lease of a VF the kernel no longer has.
+ * VFs in a guest are refused: detach them. */
 gboolean
 vfp_pool_release (VfpPool *pool, const char *vf, GError **error)
 {
@@ -566,6 +567,17 @@ vfp_pool_release (VfpPool *pool, const char *vf, GError **error)
                    _("VF %s is being attached to %s by process %d; wait for it to finish."),
                    vf, vfp_lease_owner (l), l->pid);
       return FALSE;
+    }
+  if (!vfp_scrub_vf_exists (pool->sysfs_root, vf))
+    {
+      /* the operator ends the lease of a VF gone for good (the audit's
+       * missing-vf): nothing is left to scrub, and a VF the kernel makes
+       * again starts at its defaults */
+      event (pool, "release", vf, vfp_lease_owner (l),
+             _("Released VF %s (%s by %s); the kernel has no such VF any more, so there is nothing to scrub."),
+             vf, vfp_lease_state_label (l->state), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
+      vfp_state_remove (pool->state, vf);
+      return TRUE;
     }
   if (l->state == VFP_LEASE_QUARANTINED)
     return vfp_pool_scrub (pool, vf, error);

@@ -45,6 +45,16 @@ vfp_scrub_read_driver (const char *root, const char *vf, gboolean *present)
   return *present ? vfp_sysfs_link_name (link) : NULL;
 }
 
+/* Whether the kernel has a PCI function VF under sysfs ROOT at all. */
+gboolean
+vfp_scrub_vf_exists (const char *root, const char *vf)
+{
+  gboolean present;
+  g_autofree char *driver = vfp_scrub_read_driver (root, vf, &present);
+
+  return present;
+}
+
 /* The N of PF's virtfnN link that points at VF, or -1. */
 static int
 vf_index (const char *root, const char *pf, const char *vf)

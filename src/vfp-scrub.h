@@ -7,6 +7,7 @@
 #include <glib.h>
 
 gboolean vfp_scrub_driver_is_foreign (const char *driver);
+gboolean vfp_scrub_vf_exists (const char *root, const char *vf);
 char *vfp_scrub_read_driver (const char *root, const char *vf, gboolean *present);
 gboolean vfp_scrub_vf (const char *root, const char *vf, const char *baseline_driver,
                        guint settle_ms, GError **error);
