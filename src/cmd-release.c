@@ -38,8 +38,17 @@ vfp_cmd_release (VfpCli *cli, int argc, char **argv)
   if (owner != NULL)
     {
       guint n = vfp_pool_release_owner (pool, owner);
+      guint j;
 
-      if (n == 0)
+      /* a VF whose scrub failed is quarantined: a failure, with the reason */
+      for (j = 0; j < pool->events->len; j++)
+        {
+          VfpEvent *e = pool->events->pdata[j];
+
+          if (strcmp (e->op, "quarantine") == 0)
+            g_ptr_array_add (failures, g_strdup (e->message));
+        }
+      if (n == 0 && failures->len == 0)
         g_ptr_array_add (failures, g_strdup_printf (_("'%s' holds no VF."), owner));
     }
   for (i = 1; i < argc; i++)

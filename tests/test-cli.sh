@@ -204,6 +204,15 @@ run p list --json
 check "and it is free" equals "$(echo "$run_out" | jq -r --arg a "$sv" '.[] | select(.address == $a) | .state')" free
 run p scrub
 check "scrub without a VF is a usage error" equals "$run_rc" 2
+sv=$(p reserve --owner scrub2 --json | jq -r '.vfs[0].address')
+ln -sfn ../../../bus/pci/drivers/pci-stub "$root/bus/pci/devices/$sv/driver"
+run p release --owner scrub2 --json
+check "release --owner: a VF that does not verify is an error, not 'holds no VF'" equals \
+  "$run_rc/$(echo "$run_out" | jq -c '[.released, (.errors | length)]')" "1/[0,1]"
+check "naming the reason" contains "$run_err" "Quarantined VF $sv: VF $sv is bound to pci-stub"
+check "and not that the owner holds no VF" equals "$(echo "$run_err" | grep -c 'holds no VF')" 0
+ln -sfn ../../../bus/pci/drivers/ixgbevf "$root/bus/pci/devices/$sv/driver"
+p -q scrub "$sv"
 run p pf set-numvfs 0000:05:00.0 4 --wait 0 --json
 check "set-numvfs once the PF is unused" equals "$run_rc" 0
 check "set-numvfs --json" equals "$(echo "$run_out" | jq -c '[.pf, .num_vfs_before, .num_vfs]')" '["0000:05:00.0",8,4]'
