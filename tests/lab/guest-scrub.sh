@@ -5,7 +5,7 @@
 # every path that frees a VF (release, the release hook, detach, audit
 # --fix) returns it to the baseline through the PF and reads it back; a VF
 # that cannot be restored (igb refuses max_tx_rate while the PF has no
-# link) or verified (bound to vfio-pci at release) is quarantined, shown,
+# link: the host turns it off with QEMU's set_link, see link ()) or verified (bound to vfio-pci at release) is quarantined, shown,
 # never handed out, and freed by 'vfpool scrub' once the fault is gone.
 # Prints "PASS name" / "FAIL name"; "# ..." lines are diagnostics.
 
@@ -26,6 +26,24 @@ iplink () { ip link show "$dev" | grep "vf $1 " | head -n 1; }
 at_baseline () {
   [ "$("$probe" read "$dev" | jq -c ".[$1] | [.mac, .vlan, .spoofchk, .trust, .link_state, .max_tx_rate]")" \
     = '["00:00:00:00:00:00",0,true,false,"auto",0]' ]
+}
+# link off|on: the igb's link (QEMU's set_link), through the host's
+# watcher (LAB_LINK_CTL on the build tree: run-lab.sh's caller polls it and
+# answers with .done). igb refuses any max_tx_rate, even 0, without link.
+link () {
+  ctl=$build/.scrub-lab-link
+  rm -f $ctl.done
+  echo "$1" > $ctl
+  i=0; while [ ! -e $ctl.done ] && [ $i -lt 60 ]; do sleep 0.5; i=$((i + 1)); done
+  [ -e $ctl.done ] || { echo "# no link watcher on the host"; return 1; }
+  rm -f $ctl $ctl.done
+  i=0
+  if [ "$1" = on ]; then
+    while [ $i -lt 30 ] && ! ip link show "$dev" | grep -q LOWER_UP; do sleep 0.5; i=$((i + 1)); done
+  else
+    while [ $i -lt 30 ] && ip link show "$dev" | grep -q LOWER_UP; do sleep 0.5; i=$((i + 1)); done
+  fi
+  echo "# link $1: $(ip link show "$dev" | head -n 1)"
 }
 index_of () { for n in 0 1 2 3; do [ "$(basename "$(readlink $pfdir/virtfn$n)")" = "$1" ] && echo $n; done; }
 
@@ -82,23 +100,21 @@ ok $? "release restores VF $ia ($a) to the baseline and frees it (exit $rc; $(ip
 # --- a setting the PF refuses: quarantined; scrub frees it once fixed --------
 b=$(V reserve --owner lab --json 2> /dev/null | jq -r '.vfs[0].address'); ib=$(index_of "$b")
 ip link set "$dev" vf "$ib" max_tx_rate 100
-ip link set "$dev" down
-sleep 1
+link off
 V release "$b" > $work/rel2.out 2>&1; rc=$?
 diag $work/rel2.out
 [ $rc = 1 ] && grep -q "was not freed but quarantined" $work/rel2.out && [ "$(state_of "$b")" = quarantined ]
-ok $? "igb refuses max_tx_rate 0 while $dev has no link: release quarantines $b (exit $rc)"
+ok $? "igb refuses max_tx_rate 0 while $dev has no link (QEMU set_link off): release quarantines $b (exit $rc)"
 echo "# reason: $(reason_of "$b")"
 case $(reason_of "$b") in *max-tx-rate*) r=0 ;; *) r=1 ;; esac
 ok $r "the reason names the refused setting"
-V reserve --owner x --count 4 --dry-run --explain --json > $work/explain.json 2>&1
+V reserve --owner x --dry-run --explain --json > $work/explain.json 2>&1
 [ "$(jq -r ".explain[] | select(.address == \"$b\") | .chosen" $work/explain.json)" = false ]
 ok $? "a quarantined VF is never handed out"
 V scrub "$b" > $work/scrub1.out 2>&1; rc=$?
 diag $work/scrub1.out
-[ $rc = 1 ] && [ "$(state_of "$b")" = quarantined ]; ok $? "scrub while the PF is down: stays quarantined (exit $rc)"
-ip link set "$dev" up
-i=0; while [ $i -lt 20 ] && ! ip link show "$dev" | grep -q LOWER_UP; do sleep 0.5; i=$((i + 1)); done
+[ $rc = 1 ] && [ "$(state_of "$b")" = quarantined ]; ok $? "scrub without link: stays quarantined (exit $rc)"
+link on
 V scrub "$b" > $work/scrub2.out 2>&1; rc=$?
 diag $work/scrub2.out
 [ $rc = 0 ] && at_baseline "$ib" && [ "$(state_of "$b")" = free ]
@@ -141,16 +157,14 @@ diag $work/h.out
 ok $? "release end: the MAC changed by hand on the PF and the VLAN are restored through netlink, read back, and $d freed (exit $rc; $(iplink "$id"))"
 H prepare begin - > /dev/null 2>&1
 ip link set "$dev" vf "$id" max_tx_rate 100
-ip link set "$dev" down
-sleep 1
+link off
 H release end - > $work/h.out 2>&1; rc=$?
 diag $work/h.out
 [ $rc = 0 ] && [ "$(state_of "$d")" = quarantined ]
 ok $? "release end with a setting the PF refuses: exit 0, $d quarantined ($(reason_of "$d"))"
 H prepare begin - > $work/h.out 2>&1; rc=$?
 [ $rc = 1 ] && grep -q "quarantined by vfpool" $work/h.out; ok $? "h1 cannot start with its quarantined VF (exit $rc)"
-ip link set "$dev" up
-i=0; while [ $i -lt 20 ] && ! ip link show "$dev" | grep -q LOWER_UP; do sleep 0.5; i=$((i + 1)); done
+link on
 V scrub "$d" > $work/scrub4.out 2>&1; rc=$?
 [ $rc = 0 ] && at_baseline "$id"; ok $? "scrub frees $d once the link is back (exit $rc)"
 
@@ -192,8 +206,7 @@ diag $work/detach.out
 ok $? "detach --all: trust on, max-tx-rate 100 and the MAC set by hand are restored, read back, $e freed (exit $rc; $(iplink "$ie"))"
 V attach g1 --config --json > $work/attach2.json 2> /dev/null
 e=$(jq -r '.vfs[0].address' $work/attach2.json); ie=$(index_of "$e")
-ip link set "$dev" down
-sleep 1
+link off
 V detach g1 --all --json > $work/detach2.json 2> $work/detach2.err; rc=$?
 diag $work/detach2.json; diag $work/detach2.err
 [ $rc = 1 ] && [ "$(jq -r '.[0].state' $work/detach2.json)" = quarantined ]
@@ -201,8 +214,7 @@ ok $? "detach while the PF refuses max_tx_rate 0: the VF left g1 but is quaranti
 V audit --json > $work/audit.json 2>&1
 [ "$(jq -r '[.findings[] | select(.code == "quarantined") | .severity] | join(",")' $work/audit.json)" = error ]
 ok $? "the audit reports it (quarantined, error)"
-ip link set "$dev" up
-i=0; while [ $i -lt 20 ] && ! ip link show "$dev" | grep -q LOWER_UP; do sleep 0.5; i=$((i + 1)); done
+link on
 V scrub "$e" > /dev/null 2>&1; ok $? "scrub frees it with the link back"
 # audit --fix frees a leak (the guest is gone): scrubbed too
 V attach g1 --config --json > $work/attach3.json 2> /dev/null
