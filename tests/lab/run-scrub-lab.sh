@@ -16,7 +16,7 @@ dir=$(mktemp -d)
 ctl=$build/.scrub-lab-link
 watcher=
 cleanup () {
-  if [ -n "$watcher" ]; then pkill -P "$watcher" 2> /dev/null; kill "$watcher" 2> /dev/null; fi
+  if [ -n "$watcher" ]; then pkill -P "$watcher" 2> /dev/null || :; kill "$watcher" 2> /dev/null || :; fi
   rm -rf "$dir"; rm -f "$ctl" "$ctl.done"
 }
 trap cleanup EXIT
