@@ -138,7 +138,6 @@ vfp_pool_reclaim (VfpPool *pool)
   for (i = 0; i < list->len; i++)
     {
       VfpLease *l = list->pdata[i];
-
       g_autoptr (GError) error = NULL;
 
       if (!vfp_pool_lease_is_stale (pool, l))
