@@ -17,7 +17,7 @@
 
 static const char *const codes[] = {
   "leak", "untracked", "conflict", "stale-reservation", "stuck-detach",
-  "missing-vf", "wrong-pf", "numvfs-drift", "driver", "metadata", "identity-changed", "vf-settings", NULL
+  "missing-vf", "wrong-pf", "numvfs-drift", "driver", "metadata", "identity-changed", "vf-settings", "quarantined", NULL
 };
 
 /* The guests as the audit needs them; NULL with ERROR when libvirt cannot

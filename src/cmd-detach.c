@@ -23,6 +23,8 @@ typedef struct {
   const char *why;
   gboolean gone;            /* out: the lease is no longer the guest's */
   gboolean check_only;      /* only say whether it is gone */
+  char *quarantined;        /* out, owned: why the scrub quarantined it
+                             * instead of freeing it, or NULL */
 } Step;
 
 /* An attach in progress (a reservation whose process lives): its own
@@ -50,7 +52,13 @@ apply_step (VfpPool *pool, gpointer data)
   if (step->gone || step->check_only)
     return;
   if (step->freed)
-    vfp_pool_mark_free (pool, step->vf, step->why);
+    {
+      /* DEVICE_REMOVED may come while libvirt still gives the VF back to
+       * its driver */
+      pool->scrub_settle_ms = 2000;
+      if (!vfp_pool_mark_free (pool, step->vf, step->why))
+        step->quarantined = g_strdup (vfp_state_get (pool->state, step->vf)->note);
+    }
   else if (!vfp_pool_mark_detaching (pool, step->vf, &error))
     g_ptr_array_add (pool->events, vfp_event_new ("warning", step->vf, NULL, error->message));
 }
@@ -245,13 +253,22 @@ vfp_cmd_detach (VfpCli *cli, int argc, char **argv)
           vfp_guest_reload (guest, NULL);
           if (!step.gone && !vfp_guest_write_metadata (guest, NULL, l->alias, guest->active, guest->persistent, &e))
             vfp_cli_warn (cli, "%s", e->message);
-          if (!cli->json && !cli->quiet)
-            {
-              g_autofree char *name = vfp_text_printable (vfp_virt_domain_name (guest->dom));
+          g_autofree char *name = vfp_text_printable (vfp_virt_domain_name (guest->dom));
 
-              printf (_("VF %s detached from %s (%s)\n"), l->vf, name, l->alias);
+          if (step.quarantined != NULL)
+            {
+              failure = g_strdup_printf (_("VF %s left guest %s but is quarantined, not free: %s Fix that, then run 'vfpool scrub %s'."),
+                                         l->vf, name, step.quarantined, l->vf);
+              g_free (step.quarantined);
+              stuck++;
+              outcome = "quarantined";
             }
-          outcome = "free";
+          else
+            {
+              if (!cli->json && !cli->quiet)
+                printf (_("VF %s detached from %s (%s)\n"), l->vf, name, l->alias);
+              outcome = "free";
+            }
         }
       if (failure != NULL)
         vfp_cli_error (cli, VFP_EXIT_FAILED, "%s", failure);

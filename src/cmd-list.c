@@ -50,6 +50,7 @@ json_lease (VfpJson *json, VfpLease *l, const char *pool, VfpStray *stray, int i
   vfp_json_key (json, "vlan");
   l && l->vlan >= 0 ? vfp_json_int (json, l->vlan) : vfp_json_null (json);
   vfp_json_member_string (json, "alias", l ? l->alias : NULL);
+  vfp_json_member_string (json, "reason", l && l->state == VFP_LEASE_QUARANTINED ? l->note : NULL);
   vfp_json_key (json, "expires");
   l && l->expires > 0 ? vfp_json_int (json, l->expires) : vfp_json_null (json);
   /* what vfpool applied through the PF; a setting it left alone is null
@@ -204,5 +205,6 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
                            vfp_cli_or_dash (vfp_lease_owner (l)), vfp_cli_or_dash (l->mac), vlan, NULL);
     }
   vfp_table_print (table, stdout);
+  vfp_cli_print_quarantined (state);
   return VFP_EXIT_OK;
 }

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "vfp-cli.h"
 #include "vfp-i18n.h"
+#include "vfp-log.h"
 #include "vfp-pool.h"
 
 int
@@ -36,8 +38,17 @@ vfp_cmd_release (VfpCli *cli, int argc, char **argv)
   if (owner != NULL)
     {
       guint n = vfp_pool_release_owner (pool, owner);
+      guint j;
 
-      if (n == 0)
+      /* a VF whose scrub failed is quarantined: a failure, with the reason */
+      for (j = 0; j < pool->events->len; j++)
+        {
+          VfpEvent *e = pool->events->pdata[j];
+
+          if (strcmp (e->op, "quarantine") == 0)
+            g_ptr_array_add (failures, g_strdup (e->message));
+        }
+      if (n == 0 && failures->len == 0)
         g_ptr_array_add (failures, g_strdup_printf (_("'%s' holds no VF."), owner));
     }
   for (i = 1; i < argc; i++)
@@ -55,10 +66,17 @@ vfp_cmd_release (VfpCli *cli, int argc, char **argv)
   if (cli->json)
     {
       g_autoptr (VfpJson) json = vfp_json_new ();
-      guint j;
+      guint j, released = 0;
 
+      /* a VF whose scrub failed was quarantined, not released */
+      for (j = 0; j < pool->events->len; j++)
+        {
+          const char *op = ((VfpEvent *) pool->events->pdata[j])->op;
+
+          released += strcmp (op, "release") == 0 || strcmp (op, "scrub") == 0;
+        }
       vfp_json_begin_object (json);
-      vfp_json_member_int (json, "released", pool->events->len);
+      vfp_json_member_int (json, "released", released);
       vfp_json_key (json, "errors");
       vfp_json_begin_array (json);
       for (j = 0; j < failures->len; j++)

@@ -129,6 +129,7 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state, GPtrArray *strays)
     }
   vfp_json_end_array (json);
   json_strays (json, strays);
+  vfp_cli_json_quarantined (json, state);
   vfp_json_end_object (json);
   vfp_cli_print_json (cli, json);
 }
@@ -229,5 +230,6 @@ vfp_cmd_status (VfpCli *cli, int argc, char **argv)
       printf ("\n");
       vfp_table_print (pools, stdout);
     }
+  vfp_cli_print_quarantined (state);
   return VFP_EXIT_OK;
 }

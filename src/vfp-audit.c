@@ -202,7 +202,13 @@ audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
       return;
     }
   if (l->state == VFP_LEASE_QUARANTINED)
-    return;
+    {
+      /* never handed out, and only a scrub that verifies it frees it */
+      add (out, "quarantined", VFP_SEVERITY_ERROR, a, NULL, VFP_FIX_NONE,
+           g_strdup_printf (_("VF %s is quarantined: %s"), a, l->note ? l->note : _("no reason recorded")),
+           g_strdup_printf (_("Fix what the reason names, then run 'vfpool scrub %s'."), a));
+      return;
+    }
   if (l->state == VFP_LEASE_RESERVED)
     {
       if (vfp_pool_lease_is_stale (pool, l))
@@ -354,7 +360,11 @@ vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
       VfpStray *s = strays->pdata[i];
       VfpLease *l = s->lease;
 
-      if (s->kind == VFP_STRAY_MISSING_VF)
+      if (s->kind == VFP_STRAY_MISSING_VF && l->state == VFP_LEASE_QUARANTINED)
+        add (out, "quarantined", VFP_SEVERITY_ERROR, l->vf, NULL, VFP_FIX_NONE,
+             g_strdup_printf (_("VF %s is quarantined: %s"), l->vf, l->note ? l->note : _("no reason recorded")),
+             g_strdup_printf (_("Fix what the reason names, then run 'vfpool scrub %s'."), l->vf));
+      else if (s->kind == VFP_STRAY_MISSING_VF)
         add (out, "missing-vf", VFP_SEVERITY_ERROR, l->vf,
              vfp_audit_guests_find (guests, l->owner_uuid, NULL), VFP_FIX_NONE,
              g_strdup_printf (_("VF %s is %s by %s, but the kernel has no such VF."), l->vf,

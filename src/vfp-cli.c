@@ -444,3 +444,47 @@ vfp_cli_open_pool (VfpCli *cli, VfpHost **host, VfpState **state, int *exit_code
     return NULL;
   return vfp_pool_new (cli->config, (*host)->sysfs, *state);
 }
+
+/* After the tables of status and list: each quarantined VF with the reason
+ * (the tables have no room for a sentence). Nothing when there is none. */
+void
+vfp_cli_print_quarantined (VfpState *state)
+{
+  g_autoptr (GPtrArray) list = state ? vfp_state_list (state) : NULL;
+  guint i, n = 0;
+
+  for (i = 0; list && i < list->len; i++)
+    {
+      VfpLease *l = list->pdata[i];
+
+      if (l->state != VFP_LEASE_QUARANTINED)
+        continue;
+      if (n++ == 0)
+        printf (_("\nQuarantined VFs (never handed out; 'vfpool scrub VF' frees one once it verifies):\n"));
+      printf ("  %s  %s\n", l->vf, l->note ? l->note : _("no reason recorded"));
+    }
+}
+
+/* "quarantined": [{"address", "owner", "reason"}] for status --json. */
+void
+vfp_cli_json_quarantined (VfpJson *json, VfpState *state)
+{
+  g_autoptr (GPtrArray) list = state ? vfp_state_list (state) : NULL;
+  guint i;
+
+  vfp_json_key (json, "quarantined");
+  vfp_json_begin_array (json);
+  for (i = 0; list && i < list->len; i++)
+    {
+      VfpLease *l = list->pdata[i];
+
+      if (l->state != VFP_LEASE_QUARANTINED)
+        continue;
+      vfp_json_begin_object (json);
+      vfp_json_member_string (json, "address", l->vf);
+      vfp_json_member_string (json, "owner", vfp_lease_owner (l));
+      vfp_json_member_string (json, "reason", l->note);
+      vfp_json_end_object (json);
+    }
+  vfp_json_end_array (json);
+}

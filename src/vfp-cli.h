@@ -57,6 +57,8 @@ gboolean vfp_cli_parse_duration (const char *text, gint64 *seconds);
 void vfp_cli_print_events (VfpCli *cli, GPtrArray *events);
 void vfp_cli_progress (VfpCli *cli, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 const char *vfp_cli_or_dash (const char *s);
+void vfp_cli_print_quarantined (VfpState *state);
+void vfp_cli_json_quarantined (VfpJson *json, VfpState *state);
 char *vfp_cli_numa (int node);
 void vfp_cli_json_function (VfpJson *json, VfpHost *host, const VfpFunction *fn);
 char *vfp_cli_device_label (const char *vendor_name, const char *device_name,
@@ -69,6 +71,7 @@ int vfp_cmd_pf (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_check (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_reserve (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_release (VfpCli *cli, int argc, char **argv);
+int vfp_cmd_scrub (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_apply (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_attach (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_audit (VfpCli *cli, int argc, char **argv);

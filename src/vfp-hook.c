@@ -92,6 +92,7 @@ open_pool (const VfpHookCall *call, VfpHookResult *r, VfpState **state, VfpPool 
       return FALSE;
     }
   *pool = vfp_pool_new (call->config, NULL, *state);
+  (*pool)->sysfs_root = call->sysfs_root;
   return TRUE;
 }
 

@@ -6,7 +6,8 @@
 #include <glib.h>
 
 typedef struct {
-  char *op;        /* owned: reserve, release, reclaim, attach, detach, free, adopt, set-numvfs, warning */
+  char *op;        /* owned: reserve, release, reclaim, attach, detach, free, quarantine,
+                    * scrub, adopt, set-numvfs, warning */
   char *vf;        /* owned, or NULL */
   char *guest;     /* owned: the guest's name or the holder's label, or NULL */
   char *message;   /* owned: the translated sentence people read */

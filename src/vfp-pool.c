@@ -21,6 +21,7 @@
 #include "vfp-pool.h"
 #include "vfp-proc.h"
 #include "vfp-text.h"
+#include "vfp-scrub.h"
 
 /* Drivers that mean someone else uses the VF outside libvirt's managed
  * attach: userspace I/O, stubs, or vfio-pci without a lease of ours (DPDK,
@@ -37,6 +38,7 @@ vfp_pool_new (VfpConfig *config, VfpSysfs *sysfs, VfpState *state)
   pool->config = config;
   pool->sysfs = sysfs;
   pool->state = state;
+  pool->sysfs_root = sysfs != NULL ? sysfs->root : "/sys";
   pool->now = g_get_real_time () / G_USEC_PER_SEC;
   pool->events = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_event_free);
   return pool;
@@ -130,7 +132,8 @@ settle_guest_reservation (VfpPool *pool, VfpLease *l)
   return TRUE;
 }
 
-/* Takes back every stale reservation; returns how many. */
+/* Takes back every stale reservation (scrubbed; quarantined when that
+ * fails); returns how many were freed. */
 guint
 vfp_pool_reclaim (VfpPool *pool)
 {
@@ -140,11 +143,18 @@ vfp_pool_reclaim (VfpPool *pool)
   for (i = 0; i < list->len; i++)
     {
       VfpLease *l = list->pdata[i];
+      g_autoptr (GError) error = NULL;
 
       if (!vfp_pool_lease_is_stale (pool, l))
         continue;
       if (l->owner_uuid != NULL && l->pid > 0 && !settle_guest_reservation (pool, l))
         continue;
+      /* a dead attach may have applied VF settings already */
+      if (!vfp_scrub_vf (pool->sysfs_root, l->vf, l->baseline_driver, pool->scrub_settle_ms, &error))
+        {
+          vfp_pool_quarantine (pool, l->vf, error->message);
+          continue;
+        }
       if (l->pid > 0 && (l->expires == 0 || l->expires > pool->now))
         event (pool, "reclaim", l->vf, vfp_lease_owner (l), _("Reclaimed VF %s: the attaching process %d of %s is gone."),
                l->vf, l->pid, vfp_lease_owner (l));
@@ -517,6 +527,8 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
       l->vlan = -1;
       l->created = l->changed = pool->now;
       l->note = vfp_text_storable (req->note);
+      /* what a scrub must find again when the VF is freed */
+      l->baseline_driver = g_strdup (vfp_sysfs_vf_driver (pool->sysfs, vf) ? vfp_sysfs_vf_driver (pool->sysfs, vf) : "");
       if (req->in_flight)
         {
           l->pid = getpid ();
@@ -533,12 +545,15 @@ vfp_pool_reserve (VfpPool *pool, const VfpReserveRequest *req, GPtrArray *explai
   return g_steal_pointer (&result);
 }
 
-/* Frees VF: a hold, a stale in-flight reservation, or a quarantined VF an
- * operator has checked. VFs in a guest are refused: detach them. */
+/* Frees VF: a hold or a stale in-flight reservation, once a scrub verifies
+ * it (else it is quarantined, and ERROR says why); a quarantined VF only
+ * when a new scrub verifies it; any lease of a VF the kernel no longer has.
+ * VFs in a guest are refused: detach them. */
 gboolean
 vfp_pool_release (VfpPool *pool, const char *vf, GError **error)
 {
   VfpLease *l = vfp_state_get (pool->state, vf);
+  g_autoptr (GError) e = NULL;
 
   if (l == NULL)
     {
@@ -557,6 +572,27 @@ vfp_pool_release (VfpPool *pool, const char *vf, GError **error)
       g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
                    _("VF %s is being attached to %s by process %d; wait for it to finish."),
                    vf, vfp_lease_owner (l), l->pid);
+      return FALSE;
+    }
+  if (!vfp_scrub_vf_exists (pool->sysfs_root, vf))
+    {
+      /* the operator ends the lease of a VF gone for good (the audit's
+       * missing-vf): nothing is left to scrub, and a VF the kernel makes
+       * again starts at its defaults */
+      event (pool, "release", vf, vfp_lease_owner (l),
+             _("Released VF %s (%s by %s); the kernel has no such VF any more, so there is nothing to scrub."),
+             vf, vfp_lease_state_label (l->state), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
+      vfp_state_remove (pool->state, vf);
+      return TRUE;
+    }
+  if (l->state == VFP_LEASE_QUARANTINED)
+    return vfp_pool_scrub (pool, vf, error);
+  if (!vfp_scrub_vf (pool->sysfs_root, vf, l->baseline_driver, pool->scrub_settle_ms, &e))
+    {
+      vfp_pool_quarantine (pool, vf, e->message);
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("VF %s was not freed but quarantined: %s Fix that, then run 'vfpool scrub %s'."),
+                   vf, e->message, vf);
       return FALSE;
     }
   event (pool, "release", vf, vfp_lease_owner (l), _("Released VF %s (%s by %s)."), vf, vfp_lease_state_label (l->state),
@@ -751,15 +787,45 @@ vfp_pool_mark_detaching (VfpPool *pool, const char *vf, GError **error)
   return TRUE;
 }
 
-/* The VF is proven out of the guest (DEVICE_REMOVED, a config-only
- * detach, a rolled-back attach): it is free. WHY goes to the log. */
+/* VF cannot be proven safe (REASON, a sentence): it becomes quarantined,
+ * so that nothing hands it out until 'vfpool scrub' verifies it. The
+ * owner stays on the lease to say whose it was. */
 void
-vfp_pool_mark_free (VfpPool *pool, const char *vf, const char *why)
+vfp_pool_quarantine (VfpPool *pool, const char *vf, const char *reason)
 {
   VfpLease *l = vfp_state_get (pool->state, vf);
 
   if (l == NULL)
     return;
+  l->state = VFP_LEASE_QUARANTINED;
+  l->live = FALSE;
+  l->pid = 0;
+  l->pid_start = 0;
+  l->expires = 0;
+  g_free (l->note);
+  l->note = g_strdup (reason);
+  touched (pool, l);
+  event (pool, "quarantine", vf, vfp_lease_owner (l), _("Quarantined VF %s: %s"), vf, reason);
+}
+
+/* The VF is proven out of the guest (DEVICE_REMOVED, a config-only
+ * detach, a rolled-back attach, a stopped guest) or its holder is done:
+ * it is scrubbed (vfp_scrub_vf) and freed once it verifies, else
+ * quarantined with the reason. WHY goes to the log. TRUE: freed (or had
+ * no lease). */
+gboolean
+vfp_pool_mark_free (VfpPool *pool, const char *vf, const char *why)
+{
+  VfpLease *l = vfp_state_get (pool->state, vf);
+  g_autoptr (GError) error = NULL;
+
+  if (l == NULL)
+    return TRUE;
+  if (!vfp_scrub_vf (pool->sysfs_root, vf, l->baseline_driver, pool->scrub_settle_ms, &error))
+    {
+      vfp_pool_quarantine (pool, vf, error->message);
+      return FALSE;
+    }
   /* a hold of reserve --owner is not a guest's */
   if (l->owner_uuid != NULL)
     event (pool, "free", vf, vfp_lease_owner (l), _("Freed VF %s of guest %s: %s."), vf, vfp_lease_owner (l), why);
@@ -768,6 +834,50 @@ vfp_pool_mark_free (VfpPool *pool, const char *vf, const char *why)
   else
     event (pool, "free", vf, NULL, _("Freed VF %s: %s."), vf, why);
   vfp_state_remove (pool->state, vf);
+  return TRUE;
+}
+
+/* 'vfpool scrub VF': scrubs a quarantined VF again and frees it when it
+ * verifies, or scrubs a free one (quarantining it when that fails, with a
+ * lease of its PF and pool). Leases of a holder are refused. FALSE with
+ * ERROR saying why the VF is (still) quarantined. */
+gboolean
+vfp_pool_scrub (VfpPool *pool, const char *vf, GError **error)
+{
+  VfpLease *l = vfp_state_get (pool->state, vf);
+  g_autoptr (GError) e = NULL;
+
+  if (l != NULL && l->state != VFP_LEASE_QUARANTINED)
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("VF %s is %s by %s; only a free or quarantined VF is scrubbed (a holder's VF is scrubbed when 'vfpool detach' or 'vfpool release' frees it)."),
+                   vf, vfp_lease_state_label (l->state), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
+      return FALSE;
+    }
+  if (vfp_scrub_vf (pool->sysfs_root, vf, l ? l->baseline_driver : NULL, pool->scrub_settle_ms, &e))
+    {
+      if (l != NULL)
+        {
+          event (pool, "scrub", vf, vfp_lease_owner (l), _("VF %s verifies at its baseline again; it is free."), vf);
+          vfp_state_remove (pool->state, vf);
+        }
+      return TRUE;
+    }
+  if (l == NULL)
+    {
+      g_autofree char *pf = vfp_sysfs_physfn (pool->sysfs_root, vf);
+      VfpPoolConfig *pc = pf ? vfp_config_pool_of_pf (pool->config, pf) : NULL;
+
+      l = vfp_lease_new (vf);
+      l->pf = g_intern_string (pf);
+      l->pool = pc ? g_intern_string (pc->name) : NULL;
+      l->created = pool->now;
+      vfp_state_put (pool->state, l);
+    }
+  vfp_pool_quarantine (pool, vf, e->message);
+  g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+               _("VF %s stays quarantined: %s Fix that, then run 'vfpool scrub %s' again."), vf, e->message, vf);
+  return FALSE;
 }
 
 /* The leases held by guest UUID, by VF address; the array does not own them. */
@@ -817,7 +927,16 @@ claim (VfpPool *pool, const char *vf, const char *pf, const char *uuid, const ch
     }
   if (l == NULL)
     {
+      gboolean present;
+
       l = vfp_lease_new (vf);
+      /* the driver before libvirt binds vfio-pci; a VF adopted in a
+       * running guest has vfio-pci already, and its own is not known */
+      l->baseline_driver = vfp_scrub_read_driver (pool->sysfs_root, vf, &present);
+      if (l->baseline_driver == NULL && present)
+        l->baseline_driver = g_strdup ("");
+      if (vfp_scrub_driver_is_foreign (l->baseline_driver))
+        g_clear_pointer (&l->baseline_driver, g_free);
       l->owner_uuid = vfp_text_storable (uuid);
       l->pf = g_intern_string (pf);
       l->pool = g_intern_string (pool_name);
@@ -916,8 +1035,8 @@ vfp_pool_guest_stopped (VfpPool *pool, const char *uuid)
         }
       if (l->state == VFP_LEASE_QUARANTINED)
         continue;
-      vfp_pool_mark_free (pool, l->vf, _("the guest stopped"));
-      n++;
+      /* a VF that does not verify is quarantined, not freed */
+      n += vfp_pool_mark_free (pool, l->vf, _("the guest stopped"));
     }
   return n;
 }

@@ -34,6 +34,11 @@ typedef struct {
   VfpGuestCheck guest_check; /* how to ask libvirt about a guest's VF; NULL: cannot */
   gpointer guest_check_data;
   VfpIdentity *identity;   /* owned: PF identities of sysfs, read on first use */
+  const char *sysfs_root;  /* not owned: the sysfs the scrub reads (the hook has
+                            * no scan); from sysfs, else "/sys" */
+  guint scrub_settle_ms;   /* how long a scrub waits for a VF's driver to come
+                            * back (a detach: libvirt rebinds it as it removes
+                            * the device); 0: not at all */
 } VfpPool;
 
 typedef struct {
@@ -77,7 +82,9 @@ gboolean vfp_pool_set_device (VfpPool *pool, const char *vf, const char *mac, in
                               const char *alias, gboolean live, gboolean config);
 gboolean vfp_pool_mark_attached (VfpPool *pool, const char *vf, const char *mac, GError **error);
 gboolean vfp_pool_mark_detaching (VfpPool *pool, const char *vf, GError **error);
-void vfp_pool_mark_free (VfpPool *pool, const char *vf, const char *why);
+gboolean vfp_pool_mark_free (VfpPool *pool, const char *vf, const char *why);
+void vfp_pool_quarantine (VfpPool *pool, const char *vf, const char *reason);
+gboolean vfp_pool_scrub (VfpPool *pool, const char *vf, GError **error);
 GPtrArray *vfp_pool_guest_leases (VfpPool *pool, const char *uuid);
 gboolean vfp_pool_claim_for_start (VfpPool *pool, const char *vf, const char *pf, const char *uuid,
                                    const char *name, const char *pool_name, const char *alias,

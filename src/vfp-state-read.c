@@ -62,6 +62,7 @@ static const char *const note_attrs[] = { NULL };
 static const char *const vf_settings_attrs[] = {
   "spoofchk", "trust", "link-state", "max-tx-rate", "min-tx-rate", "query-rss", NULL
 };
+static const char *const baseline_attrs[] = { "driver", NULL };
 static const char *const pf_attrs[] = { "address", "identity", "model", "recorded", NULL };
 
 /* Attributes as SAX2 passes them: localname, prefix, URI, value, end. */
@@ -282,6 +283,8 @@ lease_child_attrs (const char *name)
     return note_attrs;
   if (strcmp (name, "vf-settings") == 0)
     return vf_settings_attrs;
+  if (strcmp (name, "baseline") == 0)
+    return baseline_attrs;
   return NULL;
 }
 
@@ -361,7 +364,8 @@ flush_text (Reader *r)
   g_string_truncate (r->text, 0);
 }
 
-/* <owner>, <device>, <reservation>, <note> of the current lease. */
+/* <owner>, <device>, <reservation>, <note>, <vf-settings>, <baseline> of the
+ * current lease. */
 static void
 start_lease_child (Reader *r, const char *name, int n, Attrs a)
 {
@@ -417,6 +421,13 @@ start_lease_child (Reader *r, const char *name, int n, Attrs a)
     r->note = g_string_new (NULL);
   else if (strcmp (name, "vf-settings") == 0)
     start_vf_settings (r, n, a);
+  else if (strcmp (name, "baseline") == 0)
+    {
+      /* no driver= : the VF had none */
+      lease->baseline_driver = attr (n, a, "driver");
+      if (lease->baseline_driver == NULL)
+        lease->baseline_driver = g_strdup ("");
+    }
 }
 
 static void

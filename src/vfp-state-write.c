@@ -169,7 +169,7 @@ void
 vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, GPtrArray *pfs, const xmlNode *keep,
                      guint64 generation)
 {
-  static const char *const own[] = { "owner", "device", "reservation", "note", "vf-settings", NULL };
+  static const char *const own[] = { "owner", "device", "reservation", "note", "vf-settings", "baseline", NULL };
   gboolean indented = !has_text (keep);
   guint i;
 
@@ -254,6 +254,14 @@ vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, GPtrArray *pfs, const 
           xmlTextWriterEndElement (w);
         }
       put_vf_settings (w, l->vf_settings, kept_child (l->keep, "vf-settings"), indented && !flat);
+      k = kept_child (l->keep, "baseline");
+      if (start_child (w, "baseline", l->baseline_driver != NULL, k))
+        {
+          /* <baseline/> without driver=: the VF had no driver */
+          if (l->baseline_driver != NULL && *l->baseline_driver != '\0')
+            put_attr (w, "driver", l->baseline_driver);
+          end_child (w, k, indented && !flat);
+        }
       put_kept_content (w, l->keep, own, indented && !flat);
       xmlTextWriterEndElement (w);
       if (flat)

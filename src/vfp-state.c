@@ -115,6 +115,7 @@ vfp_lease_free (VfpLease *lease)
   g_free (lease->note);
   g_free (lease->vf_settings);
   xmlFreeNode (lease->keep);
+  g_free (lease->baseline_driver);
   g_free (lease);
 }
 

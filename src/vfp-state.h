@@ -46,6 +46,10 @@ typedef struct {
   struct _xmlNode *keep;   /* owned: what the store held in this lease that this
                             * vfpool does not know (attributes, elements), written
                             * back as it was; or NULL */
+  char *baseline_driver;   /* owned: the driver the VF had when this lease
+                            * began ("" for none), which freeing it must
+                            * find again; NULL: not known (a lease adopted
+                            * from a running guest) */
 } VfpLease;
 
 /* Which card a PF was when vfpool first used it (see vfp-identity.h): a

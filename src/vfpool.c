@@ -25,6 +25,7 @@ static const VfpCommand commands[] = {
   { "audit", N_("Prove that leases, libvirt and the kernel agree; --fix repairs what is safe"), vfp_cmd_audit },
   { "reserve", N_("Hold VFs for a user outside libvirt (--owner LABEL)"), vfp_cmd_reserve },
   { "release", N_("Free VFs held with reserve"), vfp_cmd_release },
+  { "scrub", N_("Restore quarantined VFs to their baseline and free each that verifies"), vfp_cmd_scrub },
   { "apply", N_("Create the VFs every pool's numvfs= asks for (at boot)"), vfp_cmd_apply },
   { "adopt-hardware", N_("Accept the card now at a PF's address after the audit reported identity-changed"), vfp_cmd_adopt_hardware },
 };

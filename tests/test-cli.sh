@@ -166,6 +166,53 @@ check "release --json" equals "$(echo "$run_out" | jq -c '[.released, .errors]')
 run p release 0000:05:10.2 0000:05:17.0
 check "release of a free VF fails" equals "$run_rc" 1
 check "and says it is free" contains "$run_err" "0000:05:17.0 has no lease"
+
+# Scrub, verify, then free (issue 16 part 3), with a real fault on the
+# tree: a reserved VF bound to vfio-pci by someone else when it is
+# released does not verify. It is quarantined with the reason, shown,
+# audited, never handed out, and freed by scrub once its driver is back.
+sv=$(p reserve --owner scrubme --json | jq -r '.vfs[0].address')
+ln -sfn ../../../bus/pci/drivers/vfio-pci "$root/bus/pci/devices/$sv/driver"
+run p release "$sv"
+check "release of a VF that does not verify fails" equals "$run_rc" 1
+check "and says it was quarantined, and why" contains "$run_err" "was not freed but quarantined: VF $sv is bound to vfio-pci, but it had ixgbevf when its lease began."
+check "and how to free it" contains "$run_err" "then run 'vfpool scrub $sv'"
+run p list
+check "list names the quarantined VF with the reason" contains "$run_out" "  $sv  VF $sv is bound to vfio-pci"
+check "list: its state" contains "$(echo "$run_out" | awk -v a="$sv" '$1 == a')" " quarantined "
+run p list --json
+check "list --json: the reason" contains "$(echo "$run_out" | jq -r --arg a "$sv" '.[] | select(.address == $a) | [.state, .reason] | join(" ")')" "quarantined VF $sv is bound to vfio-pci"
+run p status --json
+check "status --json: the quarantined VFs" equals "$(echo "$run_out" | jq -c '[.quarantined[].address, .pools[0].vfs_by_state.quarantined]')" "[\"$sv\",1]"
+run p status
+check "status names it with the reason" contains "$run_out" "Quarantined VFs"
+run p reserve --owner x --count 2 --dry-run --explain --json
+check "reserve never hands it out" equals "$(echo "$run_out" | jq -r --arg a "$sv" '.explain[] | select(.address == $a) | .chosen')" false
+run p -c "$uri" audit --json --prometheus "$tap_tmp/scrub.prom"
+check "audit: finding quarantined, an error" equals "$(echo "$run_out" | jq -c --arg a "$sv" '[.findings[] | select(.code == "quarantined") | [.object, .severity]]')" "[[\"$sv\",\"error\"]]"
+check "the metrics count it" equals "$(grep -c -e 'code="quarantined",severity="error"} 1$' -e 'state="quarantined"} 1$' "$tap_tmp/scrub.prom")" 2
+run p scrub "$sv"
+check "scrub while the fault stays fails" equals "$run_rc" 1
+check "and says it stays quarantined" contains "$run_err" "VF $sv stays quarantined"
+run p scrub 0000:05:10.2 nonsense
+check "scrub of a free VF that verifies, and of a bad address" equals "$run_rc" 1
+check "names the bad address" contains "$run_err" "nonsense"
+ln -sfn ../../../bus/pci/drivers/ixgbevf "$root/bus/pci/devices/$sv/driver"
+run p scrub "$sv" --json
+check "scrub frees it once it verifies" equals "$run_rc/$(echo "$run_out" | jq -c '[.[0].address, .[0].state]')" "0/[\"$sv\",\"free\"]"
+run p list --json
+check "and it is free" equals "$(echo "$run_out" | jq -r --arg a "$sv" '.[] | select(.address == $a) | .state')" free
+run p scrub
+check "scrub without a VF is a usage error" equals "$run_rc" 2
+sv=$(p reserve --owner scrub2 --json | jq -r '.vfs[0].address')
+ln -sfn ../../../bus/pci/drivers/pci-stub "$root/bus/pci/devices/$sv/driver"
+run p release --owner scrub2 --json
+check "release --owner: a VF that does not verify is an error, not 'holds no VF'" equals \
+  "$run_rc/$(echo "$run_out" | jq -c '[.released, (.errors | length)]')" "1/[0,1]"
+check "naming the reason" contains "$run_err" "Quarantined VF $sv: VF $sv is bound to pci-stub"
+check "and not that the owner holds no VF" equals "$(echo "$run_err" | grep -c 'holds no VF')" 0
+ln -sfn ../../../bus/pci/drivers/ixgbevf "$root/bus/pci/devices/$sv/driver"
+p -q scrub "$sv"
 run p pf set-numvfs 0000:05:00.0 4 --wait 0 --json
 check "set-numvfs once the PF is unused" equals "$run_rc" 0
 check "set-numvfs --json" equals "$(echo "$run_out" | jq -c '[.pf, .num_vfs_before, .num_vfs]')" '["0000:05:00.0",8,4]'

@@ -64,6 +64,21 @@ check "frees what only the running guest used" equals "$(leases)" '[]'
 hookrun "$tap_tmp/g1.xml" g1 release end -
 check "release end twice (failed start, then stop) is idempotent" equals "$run_rc/$(leases)" "0/[]"
 
+# release end scrubs (issue 16 part 3): a VF libvirt did not give back to
+# its driver (still on vfio-pci after the guest stopped) is quarantined,
+# with the reason; the guest cannot start with it again; scrub frees it
+# once the driver is back.
+hookrun "$tap_tmp/g1.xml" g1 prepare begin -
+ln -sfn ../../../bus/pci/drivers/vfio-pci "$root/bus/pci/devices/0000:05:10.2/driver"
+hookrun "$tap_tmp/g1.xml" g1 release end -
+check "release end of a VF that does not verify: exit 0, quarantined" equals "$run_rc/$(leases)" '0/[["0000:05:10.2","quarantined","g1"]]'
+check "with the reason" contains "$(cat "$state/leases.xml")" "VF 0000:05:10.2 is bound to vfio-pci, but it had ixgbevf when its lease began."
+hookrun "$tap_tmp/g1.xml" g1 prepare begin -
+check "the guest cannot start with its quarantined VF" contains "$run_rc/$run_err" "1/vfpool: VF 0000:05:10.2 (ua-vfpool-0) is quarantined by vfpool"
+ln -sfn ../../../bus/pci/drivers/ixgbevf "$root/bus/pci/devices/0000:05:10.2/driver"
+run "$VFPOOL" --config "$conf" --state-dir "$state" --sysfs-root "$root" scrub 0000:05:10.2
+check "scrub frees it once its driver is back" equals "$run_rc/$(leases)" "0/[]"
+
 # A VF attached to the persistent definition stays leased across a stop.
 hookrun "$tap_tmp/g1.xml" g1 prepare begin -
 sed -i 's/config="no"/config="yes"/' "$state/leases.xml"

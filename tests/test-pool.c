@@ -474,6 +474,111 @@ test_audit_snapshot (void)
   fx_teardown (&fx);
 }
 
+/* Binds VF of the fake tree to DRIVER (NULL: unbinds it), as the kernel
+ * shows it: the VF's driver link. A real fault on a test tree: what the
+ * scrub reads is what the kernel would show after the bind. */
+static void
+rebind (Fx *fx, const char *vf, const char *driver)
+{
+  g_autofree char *link = g_build_filename (fx->sysfs->root, "bus/pci/devices", vf, "driver", NULL);
+  g_autofree char *target = driver ? g_build_filename ("../../../bus/pci/drivers", driver, NULL) : NULL;
+
+  g_assert_true (unlink (link) == 0 || driver != NULL);
+  if (target != NULL)
+    g_assert_cmpint (symlink (target, link), ==, 0);
+}
+
+/* The note of VF's lease when it is quarantined, else NULL. */
+static const char *
+quarantine_reason (Fx *fx, const char *vf)
+{
+  VfpLease *l = vfp_state_get (fx->state, vf);
+
+  return l && l->state == VFP_LEASE_QUARANTINED ? l->note : NULL;
+}
+
+/* Issue 16 part 3: release scrubs; a VF that does not verify (bound to
+ * vfio-pci by someone else at release) is quarantined with the reason,
+ * never handed out, not freed by release, and freed by a scrub once its
+ * driver is back. */
+static void
+test_scrub_quarantine (void)
+{
+  Fx fx;
+  g_autoptr (GError) error = NULL;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
+  ASSERT_RESERVE (&fx, "dpdk", 1, -1, "0000:05:10.0");
+  g_assert_cmpstr (vfp_state_get (fx.state, "0000:05:10.0")->baseline_driver, ==, "ixgbevf");
+  rebind (&fx, "0000:05:10.0", "vfio-pci");
+  g_assert_false (vfp_pool_release (fx.pool, "0000:05:10.0", &error));
+  g_assert_nonnull (strstr (error->message, "quarantined"));
+  g_assert_nonnull (strstr (quarantine_reason (&fx, "0000:05:10.0"), "vfio-pci"));
+  g_assert_nonnull (strstr (quarantine_reason (&fx, "0000:05:10.0"), "ixgbevf"));
+  g_clear_error (&error);
+  /* the reason and the baseline survive a save */
+  g_assert_true (vfp_state_save (fx.state, NULL));
+  {
+    g_autofree char *from = g_build_filename (vfp_state_dir (fx.state), "leases.xml", NULL);
+    g_autofree char *text = NULL;
+
+    g_assert_true (g_file_get_contents (from, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "<baseline driver=\"ixgbevf\"/>"));
+  }
+  /* never handed out */
+  ASSERT_RESERVE (&fx, "other", 1, -1, "0000:05:10.2");
+  /* release and scrub refuse while the fault is there */
+  g_assert_false (vfp_pool_release (fx.pool, "0000:05:10.0", &error));
+  g_assert_nonnull (strstr (error->message, "stays quarantined"));
+  g_clear_error (&error);
+  g_assert_false (vfp_pool_scrub (fx.pool, "0000:05:10.0", &error));
+  g_clear_error (&error);
+  g_assert_nonnull (quarantine_reason (&fx, "0000:05:10.0"));
+  /* a holder's VF is not the scrub's */
+  g_assert_false (vfp_pool_scrub (fx.pool, "0000:05:10.2", &error));
+  g_assert_nonnull (strstr (error->message, "only a free or quarantined VF"));
+  g_clear_error (&error);
+  /* the driver back: the scrub verifies and frees it */
+  rebind (&fx, "0000:05:10.0", "ixgbevf");
+  g_assert_true (vfp_pool_scrub (fx.pool, "0000:05:10.0", &error));
+  g_assert_no_error (error);
+  g_assert_null (vfp_state_get (fx.state, "0000:05:10.0"));
+  fx_teardown (&fx);
+}
+
+/* Every freeing path scrubs: a guest's VF whose driver went away (unbound)
+ * or that vanished from its PF is quarantined by the guest's stop, not
+ * freed; a VF that verifies is freed. */
+static void
+test_scrub_on_stop (void)
+{
+  Fx fx;
+  const char *uuid = "c7a5fdbd-cdaf-9455-926a-d65c16db1809";
+  g_autofree char *virtfn = NULL;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
+  g_assert_true (vfp_pool_claim_for_start (fx.pool, "0000:05:10.0", "0000:05:00.0", uuid, "g1", "p",
+                                           "ua-vfpool-0", NULL, -1, NULL));
+  g_assert_true (vfp_pool_claim_for_start (fx.pool, "0000:05:10.2", "0000:05:00.0", uuid, "g1", "p",
+                                           "ua-vfpool-1", NULL, -1, NULL));
+  g_assert_true (vfp_pool_claim_for_start (fx.pool, "0000:05:10.4", "0000:05:00.0", uuid, "g1", "p",
+                                           "ua-vfpool-2", NULL, -1, NULL));
+  g_assert_cmpstr (vfp_state_get (fx.state, "0000:05:10.0")->baseline_driver, ==, "ixgbevf");
+  rebind (&fx, "0000:05:10.0", NULL);
+  virtfn = g_build_filename (fx.sysfs->root, "bus/pci/devices/0000:05:00.0/virtfn2", NULL);
+  g_assert_cmpint (unlink (virtfn), ==, 0);
+  g_assert_cmpuint (vfp_pool_guest_stopped (fx.pool, uuid), ==, 1);
+  g_assert_nonnull (strstr (quarantine_reason (&fx, "0000:05:10.0"), "no driver"));
+  g_assert_null (vfp_state_get (fx.state, "0000:05:10.2"));
+  g_assert_nonnull (strstr (quarantine_reason (&fx, "0000:05:10.4"), "not in sysfs"));
+  /* the guest cannot start with a quarantined VF */
+  g_assert_false (vfp_pool_claim_for_start (fx.pool, "0000:05:10.0", "0000:05:00.0", uuid, "g1", "p",
+                                            "ua-vfpool-0", NULL, -1, NULL));
+  /* a second stop changes nothing */
+  g_assert_cmpuint (vfp_pool_guest_stopped (fx.pool, uuid), ==, 0);
+  fx_teardown (&fx);
+}
+
 static void
 test_lazy_reads_in_order (void)
 {
@@ -530,6 +635,8 @@ static const struct { const char *name; GTestFunc fn; } tests[] = {
   { "reserve-in-flight", test_reserve_in_flight },
   { "release", test_release },
   { "set-numvfs", test_set_numvfs },
+  { "scrub-quarantine", test_scrub_quarantine },
+  { "scrub-on-stop", test_scrub_on_stop },
 };
 
 static const struct { const char *name; VfpSysfsMode mode; } modes[] = {
