@@ -38,7 +38,7 @@ xml_chars (const char *s)
 static void
 expect_prop (xmlNode *node, const char *attr, const char *want, const char *what)
 {
-  g_autofree char *got = node ? vfp_xml_prop (node, attr) : NULL;
+  g_autofree char *got = node ? vfp_xml_prop (node, attr, NULL) : NULL;
 
   if (g_strcmp0 (got, want) != 0)
     {
@@ -114,12 +114,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
           abort ();
         }
       root = xmlDocGetRootElement (doc);
-      expect_prop (vfp_xml_child (root, "alias"), "name", spec.alias, "alias");
+      expect_prop (vfp_xml_child (root, "alias", NULL), "name", spec.alias, "alias");
       if (spec.kind == VFP_TEMPLATE_INTERFACE)
-        expect_prop (spec.mac ? vfp_xml_child (root, "mac") : NULL, "address",
+        expect_prop (spec.mac ? vfp_xml_child (root, "mac", NULL) : NULL, "address",
                      spec.mac, "mac");
       if (spec.failover_of)
-        expect_prop (vfp_xml_child (root, "teaming"), "persistent", spec.failover_of,
+        expect_prop (vfp_xml_child (root, "teaming", NULL), "persistent", spec.failover_of,
                      "failover_of");
     }
   return 0;

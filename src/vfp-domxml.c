@@ -89,7 +89,7 @@ teaming_persistent (xmlNode *node)
 
   while ((t = vfp_xml_next_child (node, t, "teaming", NULL)) != NULL)
     {
-      char *p = vfp_xml_prop_is (t, "type", "transient") ? vfp_xml_plain_prop (t, "persistent") : NULL;
+      char *p = vfp_xml_prop_is (t, "type", "transient") ? vfp_xml_prop (t, "persistent", NULL) : NULL;
 
       if (p != NULL)
         return vfp_xml_stripped_or_null (p);
@@ -107,10 +107,10 @@ read_device (xmlNode *node, gboolean is_interface, VfpDomain *dom)
 
   if (a == NULL)
     return;
-  d = vfp_xml_prop (a, "domain");
-  b = vfp_xml_prop (a, "bus");
-  s = vfp_xml_prop (a, "slot");
-  f = vfp_xml_prop (a, "function");
+  d = vfp_xml_prop (a, "domain", NULL);
+  b = vfp_xml_prop (a, "bus", NULL);
+  s = vfp_xml_prop (a, "slot", NULL);
+  f = vfp_xml_prop (a, "function", NULL);
   dev = g_new0 (VfpDomDevice, 1);
   /* libvirt fills in domain 0 when it is left out */
   if (!vfp_addr_from_attrs (d ? d : "0", b, s, f, &dev->addr, NULL))
@@ -142,16 +142,16 @@ read_metadata (xmlNode *root, VfpDomain *dom)
 
           while ((n = vfp_xml_next_child (mine, n, "vf", VFP_METADATA_NS)) != NULL)
             {
-              g_autofree char *vlan = vfp_xml_prop (n, "vlan");
+              g_autofree char *vlan = vfp_xml_prop (n, "vlan", NULL);
               VfpMetaVf *m = g_new0 (VfpMetaVf, 1);
               guint64 v;
 
-              m->alias = vfp_xml_prop (n, "alias");
-              m->pool = vfp_xml_prop (n, "pool");
-              m->address = vfp_xml_prop (n, "address");
-              m->mac = vfp_xml_prop (n, "mac");
-              m->template = vfp_xml_prop (n, "template");
-              m->failover_of = vfp_xml_prop (n, "failover-of");
+              m->alias = vfp_xml_prop (n, "alias", NULL);
+              m->pool = vfp_xml_prop (n, "pool", NULL);
+              m->address = vfp_xml_prop (n, "address", NULL);
+              m->mac = vfp_xml_prop (n, "mac", NULL);
+              m->template = vfp_xml_prop (n, "template", NULL);
+              m->failover_of = vfp_xml_prop (n, "failover-of", NULL);
               m->vlan = vlan && g_ascii_string_to_unsigned (vlan, 10, 0, 4095, &v, NULL) ? (int) v : -1;
               if (m->alias == NULL)
                 {
@@ -202,7 +202,7 @@ read_devices (xmlNode *root, VfpDomain *dom)
           continue;
         nic = g_new0 (VfpDomNic, 1);
         nic->alias = alias;
-        nic->type = vfp_xml_prop (n, "type");
+        nic->type = vfp_xml_prop (n, "type", NULL);
         nic->mac = vfp_xml_child_prop (n, "mac", "address");
         nic->teaming = vfp_xml_child_prop (n, "teaming", "type");
         g_ptr_array_add (dom->nics, nic);
@@ -240,7 +240,7 @@ vfp_domxml_parse (const char *xml, gssize len, GError **error)
                    _("A domain's XML has no <name> or no <uuid>."));
       return NULL;
     }
-  id = vfp_xml_prop (root, "id");
+  id = vfp_xml_prop (root, "id", NULL);
   dom->id = id && g_ascii_string_to_signed (id, 10, 0, G_MAXINT, &v, NULL) ? (int) v : -1;
   read_devices (root, dom);
   read_metadata (root, dom);

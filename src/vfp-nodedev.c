@@ -28,10 +28,10 @@ vfp_nodedev_free (VfpNodedev *dev)
 static gboolean
 read_address (xmlNode *node, VfpAddr *addr, GError **error)
 {
-  g_autofree char *d = vfp_xml_prop (node, "domain");
-  g_autofree char *b = vfp_xml_prop (node, "bus");
-  g_autofree char *s = vfp_xml_prop (node, "slot");
-  g_autofree char *f = vfp_xml_prop (node, "function");
+  g_autofree char *d = vfp_xml_prop (node, "domain", NULL);
+  g_autofree char *b = vfp_xml_prop (node, "bus", NULL);
+  g_autofree char *s = vfp_xml_prop (node, "slot", NULL);
+  g_autofree char *f = vfp_xml_prop (node, "function", NULL);
 
   return vfp_addr_from_attrs (d, b, s, f, addr, error);
 }
@@ -129,15 +129,13 @@ vfp_nodedev_parse (const char *xml, GError **error)
       xmlNode *a;
 
       dev->is_pf = TRUE;
-      max = vfp_xml_prop (vcap, "maxCount");
+      max = vfp_xml_prop (vcap, "maxCount", NULL);
       if (read_number (max, G_MAXUINT16, &v))
         dev->max_vfs = v;
-      for (a = vcap->children; a != NULL; a = a->next)
+      for (a = NULL; (a = vfp_xml_next_child (vcap, a, "address", NULL)) != NULL;)
         {
           VfpAddr addr;
 
-          if (a->type != XML_ELEMENT_NODE || strcmp ((const char *) a->name, "address") != 0)
-            continue;
           if (!read_address (a, &addr, error))
             {
               g_prefix_error (error, _("Node device '%s': "), dev->name);

@@ -108,7 +108,7 @@ read_template (const char *const *dirs, const char *name, char **path_out, GErro
 static xmlNode *
 child (xmlNode *parent, const char *name)
 {
-  xmlNode *c = vfp_xml_child (parent, name);
+  xmlNode *c = vfp_xml_child (parent, name, NULL);
 
   return c ? c : xmlNewChild (parent, NULL, BAD_CAST name, NULL);
 }
@@ -118,7 +118,7 @@ remove_children (xmlNode *parent, const char *name)
 {
   xmlNode *c;
 
-  while ((c = vfp_xml_child (parent, name)) != NULL)
+  while ((c = vfp_xml_child (parent, name, NULL)) != NULL)
     {
       xmlUnlinkNode (c);
       xmlFreeNode (c);
@@ -272,7 +272,7 @@ vfp_template_render (const char *const *dirs, const VfpDeviceSpec *spec, GError 
       return NULL;
     }
   root = xmlDocGetRootElement (doc);
-  type = vfp_xml_prop (root, "type");
+  type = vfp_xml_prop (root, "type", NULL);
   if (strcmp ((const char *) root->name, want) != 0
       || g_strcmp0 (type, spec->kind == VFP_TEMPLATE_HOSTDEV ? "pci" : "hostdev") != 0)
     {

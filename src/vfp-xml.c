@@ -57,9 +57,20 @@ vfp_xml_parse (const char *text, gssize len, const char *what, GError **error)
   return doc;
 }
 
-/* Attribute NAME of NODE as a GLib string, or NULL; the caller frees it. */
+/* Whether HAVE (an element's or attribute's namespace) is NS; a NULL NS
+ * means none. */
+static gboolean
+in_ns (const xmlNs *have, const char *ns)
+{
+  if (ns == NULL)
+    return have == NULL;
+  return have != NULL && have->href != NULL && strcmp ((const char *) have->href, ns) == 0;
+}
+
+/* Attribute NAME in namespace NS (NULL: none, as XPath's @NAME) of NODE as
+ * a GLib string, or NULL; the caller frees it. */
 char *
-vfp_xml_prop (xmlNode *node, const char *name)
+vfp_xml_prop (xmlNode *node, const char *name, const char *ns)
 {
   g_autoptr (VfpXmlChar) v = NULL;
   xmlAttr *a;
@@ -68,10 +79,9 @@ vfp_xml_prop (xmlNode *node, const char *name)
     return NULL;
   /* The usual attribute is one text node: copy it once instead of twice
    * (the lease store has tens of thousands of attributes). Anything else
-   * goes through xmlGetProp, which looks at attributes the same way (by
-   * name, whatever their namespace). */
+   * goes through libxml2, which finds the same attribute. */
   for (a = node->properties; a != NULL; a = a->next)
-    if (strcmp ((const char *) a->name, name) == 0)
+    if (strcmp ((const char *) a->name, name) == 0 && in_ns (a->ns, ns))
       {
         if (a->children == NULL)
           return g_strdup ("");
@@ -79,7 +89,10 @@ vfp_xml_prop (xmlNode *node, const char *name)
           return g_strdup ((const char *) a->children->content);
         break;
       }
-  v = xmlGetProp (node, (const xmlChar *) name);
+  if (a == NULL)
+    return NULL;
+  v = ns ? xmlGetNsProp (node, (const xmlChar *) name, (const xmlChar *) ns)
+         : xmlGetNoNsProp (node, (const xmlChar *) name);
   return v ? g_strdup ((const char *) v) : NULL;
 }
 
@@ -92,32 +105,26 @@ vfp_xml_content (xmlNode *node)
   return v ? g_strstrip (g_strdup ((const char *) v)) : NULL;
 }
 
-/* The first element child of NODE called NAME, or NULL. */
+/* The first element child of PARENT called NAME in namespace NS (NULL:
+ * none), or NULL. */
 xmlNode *
-vfp_xml_child (xmlNode *node, const char *name)
+vfp_xml_child (xmlNode *parent, const char *name, const char *ns)
 {
-  xmlNode *c;
-
-  for (c = node ? node->children : NULL; c != NULL; c = c->next)
-    if (c->type == XML_ELEMENT_NODE && strcmp ((const char *) c->name, name) == 0)
-      return c;
-  return NULL;
+  return vfp_xml_next_child (parent, NULL, name, ns);
 }
 
-/* The element child of PARENT called NAME that follows AFTER (the first
- * when AFTER is NULL), or NULL. NS is the namespace it must have, or NULL
- * for none, as an unprefixed name in XPath. Walking the tree instead of
- * evaluating XPath keeps libxml2's XPath engine (0.13 MB of code) out of
- * the commands that read thousands of domains. */
+/* The element child of PARENT called NAME in namespace NS (NULL: none, as
+ * an unprefixed name in XPath) that follows AFTER (the first when AFTER is
+ * NULL), or NULL. Walking the tree instead of evaluating XPath keeps
+ * libxml2's XPath engine (0.13 MB of code) out of the commands that read
+ * thousands of domains. */
 xmlNode *
 vfp_xml_next_child (xmlNode *parent, xmlNode *after, const char *name, const char *ns)
 {
   xmlNode *c;
 
   for (c = after ? after->next : parent ? parent->children : NULL; c != NULL; c = c->next)
-    if (c->type == XML_ELEMENT_NODE && strcmp ((const char *) c->name, name) == 0
-        && (ns ? c->ns != NULL && c->ns->href != NULL && strcmp ((const char *) c->ns->href, ns) == 0
-               : c->ns == NULL))
+    if (c->type == XML_ELEMENT_NODE && strcmp ((const char *) c->name, name) == 0 && in_ns (c->ns, ns))
       return c;
   return NULL;
 }
@@ -136,17 +143,7 @@ vfp_xml_stripped_or_null (char *s)
 char *
 vfp_xml_child_text (xmlNode *node, const char *name)
 {
-  return vfp_xml_stripped_or_null (vfp_xml_content (vfp_xml_next_child (node, NULL, name, NULL)));
-}
-
-/* Attribute ATTR of NODE that has no namespace (as XPath's @ATTR), or
- * NULL; the caller frees it. */
-char *
-vfp_xml_plain_prop (xmlNode *node, const char *attr)
-{
-  g_autoptr (VfpXmlChar) v = node ? xmlGetNoNsProp (node, (const xmlChar *) attr) : NULL;
-
-  return v ? g_strdup ((const char *) v) : NULL;
+  return vfp_xml_stripped_or_null (vfp_xml_content (vfp_xml_child (node, name, NULL)));
 }
 
 /* Attribute ATTR of the first child of NODE called NAME that has it,
@@ -159,7 +156,7 @@ vfp_xml_child_prop (xmlNode *node, const char *name, const char *attr)
 
   while ((c = vfp_xml_next_child (node, c, name, NULL)) != NULL)
     {
-      char *v = vfp_xml_plain_prop (c, attr);
+      char *v = vfp_xml_prop (c, attr, NULL);
 
       if (v != NULL)
         return vfp_xml_stripped_or_null (v);
@@ -179,7 +176,7 @@ vfp_xml_path_prop (xmlNode *node, const char *child, const char *grandchild,
   while ((c = vfp_xml_next_child (node, c, child, NULL)) != NULL)
     for (g = NULL; (g = vfp_xml_next_child (c, g, grandchild, NULL)) != NULL;)
       {
-        char *v = vfp_xml_plain_prop (g, attr);
+        char *v = vfp_xml_prop (g, attr, NULL);
 
         if (v != NULL)
           return vfp_xml_stripped_or_null (v);
@@ -193,7 +190,7 @@ vfp_xml_path_prop (xmlNode *node, const char *child, const char *grandchild,
 gboolean
 vfp_xml_prop_is (xmlNode *node, const char *attr, const char *value)
 {
-  g_autofree char *v = vfp_xml_plain_prop (node, attr);
+  g_autofree char *v = vfp_xml_prop (node, attr, NULL);
 
   return v != NULL && strcmp (v, value) == 0;
 }

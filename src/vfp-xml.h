@@ -11,13 +11,18 @@
 
 xmlDoc *vfp_xml_parse (const char *text, gssize len, const char *what,
                        GError **error);
-char *vfp_xml_prop (xmlNode *node, const char *name);
-char *vfp_xml_content (xmlNode *node);
-xmlNode *vfp_xml_child (xmlNode *node, const char *name);
+/* One namespace rule for every lookup: a name matches only in the
+ * namespace NS that is asked for, NULL meaning no namespace (as an
+ * unprefixed name in XPath). libvirt writes its domain and node-device XML
+ * without a namespace and keeps vfpool's metadata in VFP_METADATA_NS; the
+ * XPath-shaped helpers (child_text, child_prop, path_prop, prop_is) read
+ * libvirt's own markup and so look for names without a namespace. */
+xmlNode *vfp_xml_child (xmlNode *parent, const char *name, const char *ns);
 xmlNode *vfp_xml_next_child (xmlNode *parent, xmlNode *after, const char *name, const char *ns);
+char *vfp_xml_prop (xmlNode *node, const char *name, const char *ns);
+char *vfp_xml_content (xmlNode *node);
 char *vfp_xml_stripped_or_null (char *s);
 char *vfp_xml_child_text (xmlNode *node, const char *name);
-char *vfp_xml_plain_prop (xmlNode *node, const char *attr);
 char *vfp_xml_child_prop (xmlNode *node, const char *name, const char *attr);
 gboolean vfp_xml_prop_is (xmlNode *node, const char *attr, const char *value);
 char *vfp_xml_path_prop (xmlNode *node, const char *child, const char *grandchild,

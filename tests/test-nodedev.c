@@ -84,6 +84,29 @@ test_hostile (void)
     }
 }
 
+/* Node-device XML is read by one namespace rule, as the domain reader
+ * is: elements and attributes without a namespace (libvirt writes its own
+ * markup without one); anything else is not libvirt's and is not read. */
+static void
+test_namespaced_markup (void)
+{
+  const char *xml =
+    "<device xmlns:q='http://q'><name>pci_0000_05_00_0</name><capability type='pci'>"
+    "<domain>0</domain><bus>5</bus><slot>0</slot><function>0</function>"
+    "<capability type='virt_functions' q:maxCount='9' maxCount='4'>"
+    "<address domain='0x0000' bus='0x05' slot='0x10' function='0x0' q:function='0x7'/>"
+    "<q:address domain='0x0000' bus='0x05' slot='0x10' function='0x1'/>"
+    "</capability></capability></device>";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpNodedev) dev = vfp_nodedev_parse (xml, &error);
+  char buf[VFP_ADDR_STRLEN];
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (dev->max_vfs, ==, 4);
+  g_assert_cmpuint (dev->vfs->len, ==, 1);
+  g_assert_cmpstr (vfp_addr_format (&g_array_index (dev->vfs, VfpAddr, 0), buf), ==, "0000:05:10.0");
+}
+
 /* XML that asks for network fetches: refused, and nobody is contacted. */
 static void
 test_nothing_fetched (void)
@@ -207,6 +230,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/nodedev/captured-pf", test_captured_pf);
   g_test_add_func ("/vfpool/nodedev/captured-vf", test_captured_vf);
   g_test_add_func ("/vfpool/nodedev/hostile", test_hostile);
+  g_test_add_func ("/vfpool/nodedev/namespaced-markup", test_namespaced_markup);
   g_test_add_func ("/vfpool/nodedev/huge", test_huge);
   g_test_add_func ("/vfpool/nodedev/nothing-fetched", test_nothing_fetched);
   g_test_add ("/vfpool/nodedev/join-test-driver", Fixture, GINT_TO_POINTER (FALSE),

@@ -38,7 +38,7 @@ define_with_device (const char *device_xml)
                                           "<devices/></domain>", -1, "skeleton", NULL);
   g_autoptr (xmlDoc) dev = vfp_xml_parse (device_xml, -1, "device", NULL);
   g_autoptr (xmlBuffer) buf = xmlBufferCreate ();
-  xmlNode *devices = vfp_xml_child (xmlDocGetRootElement (doc), "devices");
+  xmlNode *devices = vfp_xml_child (xmlDocGetRootElement (doc), "devices", NULL);
   virConnectPtr conn = virConnectOpen ("test:///default");
   virDomainPtr d;
   char *out;
@@ -143,12 +143,12 @@ test_values_are_data (void)
   g_autofree char *x = vfp_template_render (template_dirs, &spec, NULL);
   g_autoptr (xmlDoc) doc = vfp_xml_parse (x, -1, "rendered", NULL);
   xmlNode *root = xmlDocGetRootElement (doc);
-  g_autofree char *mac = vfp_xml_prop (vfp_xml_child (root, "mac"), "address");
-  g_autofree char *alias = vfp_xml_prop (vfp_xml_child (root, "alias"), "name");
+  g_autofree char *mac = vfp_xml_prop (vfp_xml_child (root, "mac", NULL), "address", NULL);
+  g_autofree char *alias = vfp_xml_prop (vfp_xml_child (root, "alias", NULL), "name", NULL);
 
   g_assert_nonnull (doc);
-  g_assert_null (vfp_xml_child (root, "evil"));
-  g_assert_null (vfp_xml_child (root, "x"));
+  g_assert_null (vfp_xml_child (root, "evil", NULL));
+  g_assert_null (vfp_xml_child (root, "x", NULL));
   g_assert_cmpstr (mac, ==, spec.mac);
   g_assert_cmpstr (alias, ==, spec.alias);
 }
@@ -368,6 +368,38 @@ test_domain_reader (void)
   g_assert_cmpstr (vfp_domain_find_nic (d, "net0")->teaming, ==, "persistent");
 }
 
+/* The domain reader's one namespace rule holds for every attribute: a
+ * <source><address>, vfpool's metadata and the domain's id are read from
+ * attributes without a namespace only, as alias, MAC and VLAN always were
+ * (libvirt writes its own attributes without one). */
+static void
+test_domain_reader_attribute_namespace (void)
+{
+  const char *xml =
+    "<domain type='kvm' id='7' q:id='8' xmlns:q='http://q'>"
+    "<name>g1</name><uuid>c7a5fdbd-cdaf-9455-926a-d65c16db1809</uuid><devices>"
+    "<hostdev mode='subsystem' type='pci'><source><address q:domain='0' q:bus='0x05' q:slot='0x10' q:function='0x2'/></source>"
+    "<alias name='ua-vfpool-0'/></hostdev>"
+    "<hostdev mode='subsystem' type='pci'><source><address q:bus='0x06' bus='0x05' slot='0x10' function='0x4'/></source>"
+    "<alias name='ua-vfpool-1'/></hostdev></devices>"
+    "<metadata><vfpool:vfpool xmlns:vfpool='" VFP_METADATA_NS "'>"
+    "<vfpool:vf q:alias='ua-vfpool-0'/><vfpool:vf vfpool:pool='x' alias='ua-vfpool-1' pool='p'/>"
+    "</vfpool:vfpool></metadata></domain>";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpDomain) d = vfp_domxml_parse (xml, -1, &error);
+  VfpMetaVf *m;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (d->id, ==, 7);
+  g_assert_cmpuint (d->devices->len, ==, 1);
+  g_assert_cmpstr (((VfpDomDevice *) d->devices->pdata[0])->alias, ==, "ua-vfpool-1");
+  g_assert_cmpint (((VfpDomDevice *) d->devices->pdata[0])->addr.bus, ==, 5);
+  g_assert_cmpuint (d->meta->len, ==, 1);
+  m = d->meta->pdata[0];
+  g_assert_cmpstr (m->alias, ==, "ua-vfpool-1");
+  g_assert_cmpstr (m->pool, ==, "p");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -387,5 +419,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/template/unsafe-places", test_unsafe_places);
   g_test_add_func ("/vfpool/template/only-known-elements", test_only_known_elements);
   g_test_add_func ("/vfpool/template/domain-reader", test_domain_reader);
+  g_test_add_func ("/vfpool/template/domain-reader-attribute-namespace", test_domain_reader_attribute_namespace);
   return g_test_run ();
 }
