@@ -266,7 +266,7 @@ snapshot_leases (VfpCli *cli, int *code)
 static gboolean
 restore_metadata (VfpCli *cli, VfpVirt *virt, VfpFinding *f, VfpState *state, GError **error)
 {
-  g_autoptr (VfpGuest) g = vfp_cli_guest_open (cli, virt, f->uuid, error);
+  g_autoptr (VfpGuest) g = vfp_guest_open (virt, f->uuid, cli->state_dir, error);
   g_autoptr (GPtrArray) add = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_meta_vf_free);
   VfpLease *l = vfp_state_get (state, f->object);
   VfpMetaVf *m;

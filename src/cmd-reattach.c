@@ -111,7 +111,7 @@ vfp_cmd_reattach (VfpCli *cli, int argc, char **argv)
     {
       g_clear_pointer (&guest, vfp_guest_free);
       g_clear_error (&error);
-      guest = vfp_cli_guest_open (cli, virt, uuid, &error);
+      guest = vfp_guest_open (virt, uuid, cli->state_dir, &error);
       if (guest != NULL && guest->active && vfp_virt_domain_is_running (guest->dom))
         break;
       if (g_get_monotonic_time () > deadline)

@@ -48,13 +48,17 @@ vfp_guest_reload (VfpGuest *g, GError **error)
   return TRUE;
 }
 
-/* Looks the guest up (name, UUID or id) and reads its XML. */
+/* Looks the guest up (name, UUID or id) and reads its XML; the one way
+ * to open a guest. LOCK_DIR is the state directory whose metadata lock
+ * vfp_guest_write_metadata takes, or NULL for a guest that is only looked
+ * at. The caller frees the guest. */
 VfpGuest *
-vfp_guest_open (VfpVirt *virt, const char *name, GError **error)
+vfp_guest_open (VfpVirt *virt, const char *name, const char *lock_dir, GError **error)
 {
   g_autoptr (VfpGuest) g = g_new0 (VfpGuest, 1);
 
   g->virt = virt;
+  g->state_dir = g_strdup (lock_dir);
   g->dom = vfp_virt_lookup_domain (virt, name, error);
   if (g->dom == NULL || !vfp_guest_reload (g, error))
     return NULL;
@@ -93,7 +97,7 @@ vfp_guest_check_lease (const VfpLease *lease, gpointer data)
 
   if (lease->owner_uuid == NULL || !vfp_addr_parse (lease->vf, &addr, NULL))
     return VFP_IN_GUEST_UNKNOWN;
-  g = vfp_guest_open (virt, lease->owner_uuid, &error);
+  g = vfp_guest_open (virt, lease->owner_uuid, NULL, &error);
   if (g == NULL)
     return error->code == VFP_ERROR_NOT_FOUND ? VFP_IN_GUEST_NO : VFP_IN_GUEST_UNKNOWN;
   if (vfp_domain_find_address (g->live, &addr))
@@ -158,21 +162,11 @@ out:
   return ok;
 }
 
-/* vfp_guest_open for a command: its metadata rewrites take the lock in
- * the command's state directory. */
-VfpGuest *
-vfp_cli_guest_open (VfpCli *cli, VfpVirt *virt, const char *name, GError **error)
-{
-  VfpGuest *g = vfp_guest_open (virt, name, error);
-
-  if (g != NULL)
-    g->state_dir = g_strdup (cli->state_dir);
-  return g;
-}
-
-/* For commands: connects read-write to the user's URI and looks GUEST up.
- * On failure the error is printed and *EXIT_CODE says why (1: no such
- * guest, 2: libvirt unreachable). *VIRT is the caller's to close. */
+/* For commands, as vfp_cli_open_state is for the store: connects
+ * read-write to the user's URI and opens GUEST with vfp_guest_open (its
+ * metadata lock in the command's state directory). On failure the error is
+ * printed and *EXIT_CODE says why (1: no such guest, 2: libvirt
+ * unreachable). *VIRT is the caller's to close. */
 VfpGuest *
 vfp_cli_open_guest (VfpCli *cli, const char *name, VfpVirt **virt, int *exit_code)
 {
@@ -185,7 +179,7 @@ vfp_cli_open_guest (VfpCli *cli, const char *name, VfpVirt **virt, int *exit_cod
       *exit_code = vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
       return NULL;
     }
-  g = vfp_cli_guest_open (cli, *virt, name, &error);
+  g = vfp_guest_open (*virt, name, cli->state_dir, &error);
   if (g == NULL)
     *exit_code = vfp_cli_error (cli, error->code == VFP_ERROR_NOT_FOUND ? VFP_EXIT_FAILED : VFP_EXIT_ERROR,
                                 "%s", error->message);

@@ -20,8 +20,7 @@ typedef struct {
   char *state_dir;          /* owned: where the metadata lock is; NULL: no lock */
 } VfpGuest;
 
-VfpGuest *vfp_guest_open (VfpVirt *virt, const char *name, GError **error);
-VfpGuest *vfp_cli_guest_open (VfpCli *cli, VfpVirt *virt, const char *name, GError **error);
+VfpGuest *vfp_guest_open (VfpVirt *virt, const char *name, const char *lock_dir, GError **error);
 gboolean vfp_guest_reload (VfpGuest *guest, GError **error);
 void vfp_guest_free (VfpGuest *guest);
 VfpGuest *vfp_cli_open_guest (VfpCli *cli, const char *name, VfpVirt **virt, int *exit_code);
