@@ -656,17 +656,9 @@ vfp_state_parse (const char *text, gsize len, const char *what, GHashTable *into
   return parse (text, len, -1, what, into, NULL, generation, keep, error);
 }
 
-/* The same for the store FD holds, from where it stands; the caller
- * closes FD. */
-gboolean
-vfp_state_parse_fd (int fd, const char *what, GHashTable *into, guint64 *generation,
-                    xmlNode **keep, GError **error)
-{
-  return parse (NULL, 0, fd, what, into, NULL, generation, keep, error);
-}
-
-/* The same, also reading the PF identity records into PFS (pf ->
- * VfpPfRecord*). */
+/* The same for the store FD holds, from where it stands, also reading
+ * the PF identity records into PFS (pf -> VfpPfRecord*); the caller closes
+ * FD. */
 gboolean
 vfp_state_parse_store_fd (int fd, const char *what, GHashTable *leases, GHashTable *pfs,
                           guint64 *generation, xmlNode **keep, GError **error)

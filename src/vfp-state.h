@@ -98,9 +98,6 @@ const char *vfp_lease_owner (const VfpLease *lease);
 gboolean vfp_state_parse (const char *text, gsize len, const char *what,
                           GHashTable *into, guint64 *generation,
                           struct _xmlNode **keep, GError **error);
-gboolean vfp_state_parse_fd (int fd, const char *what, GHashTable *into,
-                             guint64 *generation, struct _xmlNode **keep,
-                             GError **error);
 gboolean vfp_state_parse_store_fd (int fd, const char *what, GHashTable *leases,
                                    GHashTable *pfs, guint64 *generation,
                                    struct _xmlNode **keep, GError **error);

@@ -84,12 +84,6 @@ vfp_virt_close (VfpVirt *virt)
   g_free (virt);
 }
 
-const char *
-vfp_virt_uri (VfpVirt *virt)
-{
-  return virt->uri;
-}
-
 /* The XML of every PCI node device; the caller frees the array. */
 GPtrArray *
 vfp_virt_list_pci_nodedevs (VfpVirt *virt, GError **error)

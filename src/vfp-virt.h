@@ -8,7 +8,6 @@ typedef struct _VfpVirt VfpVirt;
 VfpVirt *vfp_virt_open (const char *uri, gboolean read_only, GError **error);
 void vfp_virt_close (VfpVirt *virt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpVirt, vfp_virt_close)
-const char *vfp_virt_uri (VfpVirt *virt);
 
 GPtrArray *vfp_virt_list_pci_nodedevs (VfpVirt *virt, GError **error);
 char *vfp_virt_nodedev_xml (VfpVirt *virt, const char *name, GError **error);
