@@ -168,6 +168,18 @@ vfp_addr_from_routing_id (guint32 domain, guint32 rid, VfpAddr *addr)
   return TRUE;
 }
 
+/* Where VF INDEX of the PF at PF sits, from the PF's SR-IOV OFFSET and
+ * STRIDE: routing ID PF + OFFSET + INDEX * STRIDE (PCIe SR-IOV 3.3.9/3.3.10,
+ * the kernel's pci_iov_virtfn_bus/devfn); FALSE when that runs past the
+ * last bus, where the kernel gives no VF. */
+gboolean
+vfp_addr_from_vf_index (const VfpAddr *pf, guint offset, guint stride, guint index, VfpAddr *vf)
+{
+  guint64 rid = vfp_addr_routing_id (pf) + (guint64) offset + (guint64) index * stride;
+
+  return rid <= 0xffff && vfp_addr_from_routing_id (pf->domain, (guint32) rid, vf);
+}
+
 /* Formats into BUF ("0000:05:10.2") and returns it. */
 /* Writes V in lower-case hex, at least MIN_DIGITS wide; returns the end. */
 static char *

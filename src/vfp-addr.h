@@ -20,6 +20,8 @@ gboolean vfp_addr_from_attrs (const char *domain, const char *bus,
                               VfpAddr *addr, GError **error);
 gboolean vfp_addr_from_routing_id (guint32 domain, guint32 rid, VfpAddr *addr);
 guint16 vfp_addr_routing_id (const VfpAddr *addr);
+gboolean vfp_addr_from_vf_index (const VfpAddr *pf, guint offset, guint stride, guint index,
+                                 VfpAddr *vf);
 
 const char *vfp_addr_format (const VfpAddr *addr, char buf[VFP_ADDR_STRLEN]);
 char *vfp_addr_to_string (const VfpAddr *addr);

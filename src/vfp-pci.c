@@ -239,13 +239,3 @@ vfp_pci_device_name (VfpPci *pci, guint16 vendor, guint16 device)
 {
   return lookup (pci, PCI_LOOKUP_DEVICE, vendor, device);
 }
-
-/* Where VF INDEX of PF sits: routing ID PF + offset + INDEX * stride. */
-gboolean
-vfp_sriov_vf_address (const VfpSriovCap *cap, const VfpAddr *pf, guint index,
-                      VfpAddr *vf)
-{
-  guint32 rid = vfp_addr_routing_id (pf) + cap->vf_offset + index * (guint32) cap->vf_stride;
-
-  return vfp_addr_from_routing_id (pf->domain, rid, vf);
-}

@@ -44,5 +44,3 @@ gboolean vfp_pci_read_dsn (VfpPci *pci, const VfpAddr *addr, guint64 *serial,
                            GError **error);
 char *vfp_pci_vendor_name (VfpPci *pci, guint16 vendor);
 char *vfp_pci_device_name (VfpPci *pci, guint16 vendor, guint16 device);
-gboolean vfp_sriov_vf_address (const VfpSriovCap *cap, const VfpAddr *pf,
-                               guint index, VfpAddr *vf);

@@ -408,21 +408,6 @@ read_optional (Scan *scan, int pffd, const char *address, const char *name, int 
   return v;
 }
 
-/* The VF numbers the kernel gives VF I of PF: routing ID of the PF plus
- * offset plus I times stride (PCIe SR-IOV 3.3.9/3.3.10, the kernel's
- * pci_iov_virtfn_bus/devfn). */
-static VfpAddr
-vf_addr_of (const VfpPf *pf, guint i)
-{
-  VfpAddr a = pf->fn.addr;
-  guint rid = (a.bus << 8 | a.slot << 3 | a.function) + pf->vf_offset + i * pf->vf_stride;
-
-  a.bus = (rid >> 8) & 0xff;
-  a.slot = (rid >> 3) & 0x1f;
-  a.function = rid & 0x7;
-  return a;
-}
-
 /* Appends a zeroed record for VF I of PF to BLOCK (a GArray of VfpVf)
  * and returns it; valid until the next append. */
 static VfpVf *
@@ -482,14 +467,19 @@ list_vfs_lazy (Scan *scan, int pffd, VfpPf *pf)
 
   if (pf->vf_offset > 0 && (pf->vf_stride > 0 || pf->num_vfs <= 1))
     {
-      for (i = 0; i < pf->num_vfs; i++)
-        {
-          VfpAddr a = vf_addr_of (pf, i);
+      VfpAddr a;
 
-          vf_init_lazy (block_add (block, pf, i), &a);
+      for (i = 0; i < pf->num_vfs && vfp_addr_from_vf_index (&pf->fn.addr, pf->vf_offset,
+                                                             MAX (pf->vf_stride, 0), i, &a); i++)
+        vf_init_lazy (block_add (block, pf, i), &a);
+      if (i == pf->num_vfs)
+        {
+          pf_take_vfs (pf, block);
+          return;
         }
-      pf_take_vfs (pf, block);
-      return;
+      /* numbers past the last bus, which the kernel never gives: its
+       * links say where the VFs are */
+      g_array_set_size (block, 0);
     }
   for (i = 0; i <= G_MAXUINT16; i++)   /* VF indexes are 16 bits (TotalVFs) */
     {

@@ -131,9 +131,9 @@ test_demo_82599 (void)
   g_assert_cmpuint (cap.vf_offset, ==, 128);
   g_assert_cmpuint (cap.vf_stride, ==, 2);
   g_assert_cmphex (cap.vf_device_id, ==, 0x10ed);
-  g_assert_true (vfp_sriov_vf_address (&cap, &pf, 1, &vf));
+  g_assert_true (vfp_addr_from_vf_index (&pf, cap.vf_offset, cap.vf_stride, 1, &vf));
   g_assert_cmpstr (vfp_addr_format (&vf, buf), ==, "0000:05:10.2");
-  g_assert_true (vfp_sriov_vf_address (&cap, &pf, 63, &vf));
+  g_assert_true (vfp_addr_from_vf_index (&pf, cap.vf_offset, cap.vf_stride, 63, &vf));
   g_assert_cmpstr (vfp_addr_format (&vf, buf), ==, "0000:05:1f.6");
 
   vendor = vfp_pci_vendor_name (pci, 0x8086);

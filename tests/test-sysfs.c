@@ -325,6 +325,17 @@ test_lazy_demo (Fixture *fx, gconstpointer data)
   assert_lazy_matches_full (fx->root);
 }
 
+/* An SR-IOV offset that puts the VFs past the last bus (no kernel gives
+ * one; a hand-made or corrupted tree may): the lazy scan takes the VFs
+ * from the virtfn links, as the full scan does, instead of numbers that
+ * wrap round to other devices. */
+static void
+test_lazy_offset_past_last_bus (Fixture *fx, gconstpointer data)
+{
+  overwrite (fx->root, "bus/pci/devices/0000:05:00.0/sriov_offset", "65535\n");
+  assert_lazy_matches_full (fx->root);
+}
+
 static void
 test_lazy_captured (void)
 {
@@ -467,6 +478,8 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/sysfs/shared-group", test_shared_group);
   g_test_add ("/vfpool/sysfs/lazy-demo", Fixture, NULL, fixture_demo, test_lazy_demo, fixture_teardown);
   g_test_add_func ("/vfpool/sysfs/lazy-captured", test_lazy_captured);
+  g_test_add ("/vfpool/sysfs/lazy-offset-past-last-bus", Fixture, NULL, fixture_demo,
+              test_lazy_offset_past_last_bus, fixture_teardown);
   g_test_add_func ("/vfpool/sysfs/domains", test_domains);
   g_test_add ("/vfpool/sysfs/lazy-vanished", Fixture, NULL, fixture_demo, test_lazy_vanished, fixture_teardown);
   return g_test_run ();
