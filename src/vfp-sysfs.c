@@ -277,17 +277,12 @@ read_netdevs (int devfd, VfpFunction *fn)
   fn->netdevs = (char **) g_ptr_array_steal (names, NULL);
 }
 
-/* Fills FN from ROOT/bus/pci/devices/ADDRESS; FALSE (with a warning) when the
- * function's directory or its identity files are unusable. For a VF, PF
- * gives what the kernel copies from it (vendor, class, NUMA node; the
- * device id is the PF's sriov_vf_device), which saves a third of the reads
- * on a host with thousands of VFs, and *PHYSFN receives its physfn link. */
-static gboolean
-read_function (Scan *scan, const char *address, VfpPf *pf, VfpFunction *fn, char **physfn)
+/* Clears FN, sets its address and opens its directory under
+ * bus/pci/devices; -1 (with a warning) when ADDRESS is not a PCI address
+ * or the directory is not there. The caller closes the descriptor. */
+static int
+open_function (Scan *scan, const char *address, VfpFunction *fn)
 {
-  g_autofree char *numa = NULL;
-  g_autofree char *group = NULL;
-  guint64 v;
   int devfd;
 
   memset (fn, 0, sizeof *fn);
@@ -296,7 +291,7 @@ read_function (Scan *scan, const char *address, VfpPf *pf, VfpFunction *fn, char
       g_autofree char *path = dev_path (scan, address, NULL);
 
       warn (scan->warnings, _("%s: the name is not a PCI address; skipped."), path);
-      return FALSE;
+      return -1;
     }
   devfd = openat (scan->devices_fd, address, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (devfd < 0)
@@ -304,28 +299,61 @@ read_function (Scan *scan, const char *address, VfpPf *pf, VfpFunction *fn, char
       g_autofree char *path = dev_path (scan, address, NULL);
 
       warn (scan->warnings, _("%s: the device directory is missing or a dangling link; skipped."), path);
-      return FALSE;
+      return -1;
     }
   fn->address = vfp_addr_to_string (&fn->addr);
-  if (pf != NULL)
+  return devfd;
+}
+
+/* A VF's identity: what the kernel copies from its PF (vendor, class, NUMA
+ * node; the device id is the PF's sriov_vf_device), which saves a third of
+ * the reads on a host with thousands of VFs. */
+static void
+copy_pf_identity (int devfd, const VfpPf *pf, VfpFunction *fn)
+{
+  guint64 v;
+
+  fn->vendor_id = pf->fn.vendor_id;
+  fn->class_code = pf->fn.class_code;
+  fn->numa_node = pf->fn.numa_node;
+  if (pf->vf_device_id >= 0)
+    fn->device_id = pf->vf_device_id;
+  else if (read_uint_at (devfd, "device", 16, &v) && v <= 0xffff)
+    fn->device_id = v;
+}
+
+/* The function's NUMA node, -1 when the kernel gives none (with a warning
+ * when the file holds something else). */
+static int
+read_numa_node (Scan *scan, int devfd, const char *address)
+{
+  g_autofree char *numa = read_attr_at (devfd, "numa_node");
+  gint64 n;
+
+  if (numa == NULL)
+    return -1;
+  if (!g_ascii_string_to_signed (numa, 10, -1, G_MAXINT16, &n, NULL))
     {
-      fn->vendor_id = pf->fn.vendor_id;
-      fn->class_code = pf->fn.class_code;
-      fn->numa_node = pf->fn.numa_node;
-      if (pf->vf_device_id >= 0)
-        fn->device_id = pf->vf_device_id;
-      else if (read_uint_at (devfd, "device", 16, &v) && v <= 0xffff)
-        fn->device_id = v;
-      *physfn = link_name_at (devfd, "physfn");
-      goto common;
+      g_autofree char *path = dev_path (scan, address, "numa_node");
+
+      warn (scan->warnings, _("%s: '%s' is not a NUMA node number."), path, numa);
+      return -1;
     }
+  return n;
+}
+
+/* A PF's or an ordinary function's identity: vendor and device ids (FALSE,
+ * with a warning, when either is unusable), class and NUMA node. */
+static gboolean
+read_identity (Scan *scan, int devfd, const char *address, VfpFunction *fn)
+{
+  guint64 v;
+
   if (!read_uint_at (devfd, "vendor", 16, &v) || v > 0xffff)
     {
       g_autofree char *path = dev_path (scan, address, "vendor");
 
       warn (scan->warnings, _("%s: missing or unreadable vendor id; skipped."), path);
-      function_clear (fn);
-      close (devfd);
       return FALSE;
     }
   fn->vendor_id = v;
@@ -334,8 +362,6 @@ read_function (Scan *scan, const char *address, VfpPf *pf, VfpFunction *fn, char
       g_autofree char *path = dev_path (scan, address, "device");
 
       warn (scan->warnings, _("%s: missing or unreadable device id; skipped."), path);
-      function_clear (fn);
-      close (devfd);
       return FALSE;
     }
   fn->device_id = v;
@@ -347,26 +373,19 @@ read_function (Scan *scan, const char *address, VfpPf *pf, VfpFunction *fn, char
 
       warn (scan->warnings, _("%s: missing or unreadable PCI class."), path);
     }
+  fn->numa_node = read_numa_node (scan, devfd, address);
+  return TRUE;
+}
 
-  fn->numa_node = -1;
-  numa = read_attr_at (devfd, "numa_node");
-  if (numa != NULL)
-    {
-      gint64 n;
+/* What the function is bound to, for PFs and VFs alike: its driver, its
+ * IOMMU group (and the group's size) and its network interfaces. */
+static void
+read_bindings (Scan *scan, int devfd, const char *address, VfpFunction *fn)
+{
+  g_autofree char *group = NULL;
+  guint64 v;
 
-      if (g_ascii_string_to_signed (numa, 10, -1, G_MAXINT16, &n, NULL))
-        fn->numa_node = n;
-      else
-        {
-          g_autofree char *path = dev_path (scan, address, "numa_node");
-
-          warn (scan->warnings, _("%s: '%s' is not a NUMA node number."), path, numa);
-        }
-    }
-
-common:
   fn->driver = link_name_at (devfd, "driver");
-
   fn->iommu_group = -1;
   group = link_name_at (devfd, "iommu_group");
   if (group != NULL)
@@ -383,10 +402,51 @@ common:
           warn (scan->warnings, _("%s: the link does not name an IOMMU group number."), path);
         }
     }
-
   read_netdevs (devfd, fn);
+}
+
+/* Whether a VF's physfn link (PHYSFN) names PF; a warning when not. */
+static gboolean
+physfn_agrees (Scan *scan, const VfpFunction *fn, const VfpPf *pf, const char *physfn)
+{
+  g_autofree char *path = NULL;
+
+  if (physfn != NULL && strcmp (physfn, pf->fn.address) == 0)
+    return TRUE;
+  path = dev_path (scan, fn->address, "physfn");
+  warn (scan->warnings, _("%s: VF %s of PF %s names '%s' as its PF; skipped."),
+        path, fn->address, pf->fn.address, physfn ? physfn : _("nothing"));
+  return FALSE;
+}
+
+/* Fills FN from ROOT/bus/pci/devices/ADDRESS: a PF or ordinary function
+ * when PF is NULL, else a VF of PF, whose physfn link must name PF. FALSE
+ * (with a warning, FN left clear) when the function's directory, its
+ * identity or, for a VF, its physfn link is unusable. */
+static gboolean
+read_function (Scan *scan, const char *address, const VfpPf *pf, VfpFunction *fn)
+{
+  g_autofree char *physfn = NULL;
+  gboolean ok = TRUE;
+  int devfd = open_function (scan, address, fn);
+
+  if (devfd < 0)
+    return FALSE;
+  if (pf != NULL)
+    {
+      copy_pf_identity (devfd, pf, fn);
+      physfn = link_name_at (devfd, "physfn");
+    }
+  else
+    ok = read_identity (scan, devfd, address, fn);
+  if (ok)
+    read_bindings (scan, devfd, address, fn);
   close (devfd);
-  return TRUE;
+  if (ok && pf != NULL)
+    ok = physfn_agrees (scan, fn, pf, physfn);
+  if (!ok)
+    function_clear (fn);
+  return ok;
 }
 
 /* Reads an optional SR-IOV attribute of the PF; -1 when absent or garbage. */
@@ -513,7 +573,6 @@ vfp_sysfs_load_vf (VfpSysfs *sysfs, VfpVf *vf)
   Scan *scan = sysfs->reader;
   char name[48];
   g_autofree char *target = NULL;
-  g_autofree char *physfn = NULL;
   VfpFunction fn;
 
   if (vf->loaded || vf->missing)
@@ -529,18 +588,8 @@ vfp_sysfs_load_vf (VfpSysfs *sysfs, VfpVf *vf)
       vf->missing = TRUE;
       return FALSE;
     }
-  if (!read_function (scan, vf->fn.address, vf->pf, &fn, &physfn))
+  if (!read_function (scan, vf->fn.address, vf->pf, &fn))
     {
-      vf->missing = TRUE;
-      return FALSE;
-    }
-  if (physfn == NULL || strcmp (physfn, vf->pf->fn.address) != 0)
-    {
-      g_autofree char *path = dev_path (scan, vf->fn.address, "physfn");
-
-      warn (scan->warnings, _("%s: VF %s of PF %s names '%s' as its PF; skipped."),
-            path, vf->fn.address, vf->pf->fn.address, physfn ? physfn : _("nothing"));
-      function_clear (&fn);
       vf->missing = TRUE;
       return FALSE;
     }
@@ -578,7 +627,6 @@ read_vfs (Scan *scan, int pffd, VfpPf *pf)
     {
       char name[24];
       g_autofree char *vfaddr = NULL;
-      g_autofree char *physfn = NULL;
       VfpFunction fn;
       VfpVf *vf;
 
@@ -586,17 +634,8 @@ read_vfs (Scan *scan, int pffd, VfpPf *pf)
       vfaddr = link_name_at (pffd, name);
       if (vfaddr == NULL)
         break;
-      if (!read_function (scan, vfaddr, pf, &fn, &physfn))
+      if (!read_function (scan, vfaddr, pf, &fn))
         continue;
-      if (physfn == NULL || strcmp (physfn, pf->fn.address) != 0)
-        {
-          g_autofree char *path = dev_path (scan, fn.address, "physfn");
-
-          warn (scan->warnings, _("%s: VF %s of PF %s names '%s' as its PF; skipped."),
-                path, fn.address, pf->fn.address, physfn ? physfn : _("nothing"));
-          function_clear (&fn);
-          continue;
-        }
       /* the record keeps its address itself (pf_take_vfs) */
       g_clear_pointer (&fn.address, g_free);
       vf = block_add (block, pf, i);
@@ -647,7 +686,7 @@ read_pf (Scan *scan, const char *address, VfpSysfsMode mode)
     }
 
   pf = g_new0 (VfpPf, 1);
-  if (!read_function (scan, address, NULL, &pf->fn, NULL))
+  if (!read_function (scan, address, NULL, &pf->fn))
     {
       g_clear_pointer (&pf, g_free);
       goto out;
