@@ -182,14 +182,14 @@ check_key_name (const char *file, const char *group, const char *key, GError **e
               _("vfpool has no translated keys; write the key without the [LOCALE] suffix"));
 }
 
-/* One [pool NAME] group. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpPoolConfig, pool_free)
+
+/* A pool named after GROUP ("pool NAME") with every key at its default;
+ * NULL when the name is not one word without '/'. The caller frees it. */
 static VfpPoolConfig *
-parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
+new_pool (const char *file, const char *group, GError **error)
 {
-  g_autoptr (GError) e = NULL;
-  g_auto (GStrv) keys = g_key_file_get_keys (kf, group, NULL, NULL);
-  VfpPoolConfig *pool = g_new0 (VfpPoolConfig, 1);
-  char **k;
+  g_autoptr (VfpPoolConfig) pool = g_new0 (VfpPoolConfig, 1);
 
   pool->name = g_strstrip (g_strdup (group + strlen (POOL_PREFIX)));
   pool->numvfs = -1;
@@ -199,167 +199,189 @@ parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
   if (*pool->name == '\0' || strpbrk (pool->name, " \t/") != NULL)
     {
       bad (error, file, group, NULL, _("a pool name must be one word without '/'"));
-      pool_free (pool);
       return NULL;
     }
+  return g_steal_pointer (&pool);
+}
+
+/* pfs=: the comma-separated PF specs of V; FALSE when there are none. */
+static gboolean
+parse_pf_specs (VfpPoolConfig *pool, const char *v)
+{
+  g_auto (GStrv) specs = g_strsplit (v, ",", -1);
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (g_free);
+  char **s;
+
+  for (s = specs; *s; s++)
+    if (*g_strstrip (*s) != '\0')
+      g_ptr_array_add (list, g_strdup (*s));
+  if (list->len == 0)
+    return FALSE;
+  g_ptr_array_add (list, NULL);
+  g_strfreev (pool->pf_specs);
+  pool->pf_specs = (char **) g_ptr_array_free (g_steal_pointer (&list), FALSE);
+  return TRUE;
+}
+
+/* vfs= or exclude= (KEY): the index ranges of V, and for exclude= the VF
+ * addresses among them. */
+static gboolean
+parse_index_ranges (VfpPoolConfig *pool, const char *key, const char *v, GError **error)
+{
+  gboolean is_vfs = strcmp (key, "vfs") == 0;
+
+  /* GKeyFile may list a key twice; the last one counts */
+  g_clear_pointer (is_vfs ? &pool->vfs : &pool->exclude, g_array_unref);
+  if (!is_vfs)
+    g_clear_pointer (&pool->exclude_addrs, g_strfreev);
+  return vfp_ranges_parse (v, is_vfs ? &pool->vfs : &pool->exclude,
+                           is_vfs ? NULL : &pool->exclude_addrs, error);
+}
+
+/* spoofchk=, trust= or allow-shared-iommu-group= (KEY): on or off in V. */
+static gboolean
+parse_switch (VfpPoolConfig *pool, const char *key, const char *v)
+{
+  gboolean sw;
+
+  if (!vfp_vf_settings_parse_switch (v, &sw))
+    return FALSE;
+  if (strcmp (key, "allow-shared-iommu-group") == 0)
+    {
+      pool->allow_shared_group = sw;
+      return TRUE;
+    }
+  if (strcmp (key, "spoofchk") == 0)
+    pool->spoofchk = sw;
+  else
+    pool->trust = sw;
+  vfp_vf_settings_parse (&pool->vf, vfp_vf_field_from_name (key), v, NULL);
+  return TRUE;
+}
+
+/* The words an enumerated key takes and the values they stand for,
+ * ending with a NULL word. */
+typedef struct {
+  const char *word;
+  int value;
+} Choice;
+
+static const Choice template_choices[] = {
+  { "interface", VFP_TEMPLATE_INTERFACE }, { "hostdev", VFP_TEMPLATE_HOSTDEV }, { NULL, 0 }
+};
+static const Choice policy_choices[] = {
+  { "spread", VFP_POLICY_SPREAD }, { "pack", VFP_POLICY_PACK }, { NULL, 0 }
+};
+static const Choice numa_choices[] = {
+  { "prefer", VFP_NUMA_PREFER }, { "require", VFP_NUMA_REQUIRE }, { "ignore", VFP_NUMA_IGNORE }, { NULL, 0 }
+};
+
+/* The value the word V stands for among CHOICES into *OUT; FALSE when V
+ * is none of them. */
+static gboolean
+parse_choice (const Choice *choices, const char *v, int *out)
+{
+  for (; choices->word != NULL; choices++)
+    if (strcmp (choices->word, v) == 0)
+      {
+        *out = choices->value;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* Sets KEY of a [pool NAME] group (GROUP of FILE) to V; FALSE, with the
+ * error naming file, group and key, when V is not a value KEY takes or a
+ * pool has no such key. */
+static gboolean
+parse_pool_key (VfpPoolConfig *pool, const char *file, const char *group, const char *key,
+                const char *v, GError **error)
+{
+  g_autoptr (GError) e = NULL;
+  guint64 n;
+  int c;
+
+  if (strcmp (key, "pfs") == 0)
+    return parse_pf_specs (pool, v) || bad (error, file, group, key, _("the list is empty"));
+  if (strcmp (key, "vfs") == 0 || strcmp (key, "exclude") == 0)
+    return parse_index_ranges (pool, key, v, &e) || bad (error, file, group, key, "%s", e->message);
+  if (strcmp (key, "numvfs") == 0)
+    {
+      if (!g_ascii_string_to_unsigned (v, 10, 0, 65535, &n, NULL))
+        return bad (error, file, group, key, _("'%s' is not a number of VFs"), v);
+      pool->numvfs = n;
+      return TRUE;
+    }
+  if (strcmp (key, "template") == 0)
+    {
+      if (!parse_choice (template_choices, v, &c))
+        return bad (error, file, group, key, _("'%s' is neither interface nor hostdev"), v);
+      pool->template = c;
+      return TRUE;
+    }
+  if (strcmp (key, "vlan") == 0)
+    {
+      if (!g_ascii_string_to_unsigned (v, 10, 1, 4094, &n, NULL))
+        return bad (error, file, group, key, _("'%s' is not a VLAN id from 1 to 4094"), v);
+      pool->vlan = n;
+      return TRUE;
+    }
+  if (strcmp (key, "spoofchk") == 0 || strcmp (key, "trust") == 0
+      || strcmp (key, "allow-shared-iommu-group") == 0)
+    return parse_switch (pool, key, v) || bad (error, file, group, key, _("'%s' is not on or off"), v);
+  if (strcmp (key, "link-state") == 0 || strcmp (key, "max-tx-rate") == 0
+      || strcmp (key, "min-tx-rate") == 0 || strcmp (key, "query-rss") == 0)
+    return vfp_vf_settings_parse (&pool->vf, vfp_vf_field_from_name (key), v, &e)
+           || bad (error, file, group, key, "%s", e->message);
+  if (strcmp (key, "policy") == 0)
+    {
+      if (!parse_choice (policy_choices, v, &c))
+        return bad (error, file, group, key, _("'%s' is neither spread nor pack"), v);
+      pool->policy = c;
+      return TRUE;
+    }
+  if (strcmp (key, "numa") == 0)
+    {
+      if (!parse_choice (numa_choices, v, &c))
+        return bad (error, file, group, key, _("'%s' is not prefer, require or ignore"), v);
+      pool->numa = c;
+      return TRUE;
+    }
+  return bad (error, file, group, key,
+              _("unknown key; a pool knows pfs, vfs, exclude, numvfs, template, vlan, spoofchk, trust, link-state, max-tx-rate, min-tx-rate, query-rss, policy, numa and allow-shared-iommu-group"));
+}
+
+/* One [pool NAME] group: every key checked, then the pool as a whole (it
+ * names a PF; its VF settings agree). The caller frees it. */
+static VfpPoolConfig *
+parse_pool (GKeyFile *kf, const char *file, const char *group, GError **error)
+{
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, group, NULL, NULL);
+  g_autoptr (VfpPoolConfig) pool = new_pool (file, group, error);
+  g_autoptr (GError) e = NULL;
+  char **k;
+
+  if (pool == NULL)
+    return NULL;
   for (k = keys; k && *k; k++)
     {
       g_autofree char *raw = g_key_file_get_value (kf, group, *k, NULL);
-      char *v = g_strstrip (raw);
-      guint64 n;
-      gboolean sw;
 
-      if (!check_key_name (file, group, *k, error))
-        {
-          pool_free (pool);
-          return NULL;
-        }
-      if (strcmp (*k, "pfs") == 0)
-        {
-          g_auto (GStrv) specs = g_strsplit (v, ",", -1);
-          g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (g_free);
-          char **s;
-
-          for (s = specs; *s; s++)
-            if (*g_strstrip (*s) != '\0')
-              g_ptr_array_add (list, g_strdup (*s));
-          if (list->len == 0)
-            goto invalid_empty;
-          g_ptr_array_add (list, NULL);
-          g_strfreev (pool->pf_specs);
-          pool->pf_specs = (char **) g_ptr_array_free (g_steal_pointer (&list), FALSE);
-        }
-      else if (strcmp (*k, "vfs") == 0 || strcmp (*k, "exclude") == 0)
-        {
-          gboolean is_vfs = strcmp (*k, "vfs") == 0;
-
-          /* GKeyFile may list a key twice; the last one counts */
-          g_clear_pointer (is_vfs ? &pool->vfs : &pool->exclude, g_array_unref);
-          if (!is_vfs)
-            g_clear_pointer (&pool->exclude_addrs, g_strfreev);
-          if (!vfp_ranges_parse (v, is_vfs ? &pool->vfs : &pool->exclude,
-                                 is_vfs ? NULL : &pool->exclude_addrs, &e))
-            {
-              bad (error, file, group, *k, "%s", e->message);
-              pool_free (pool);
-              return NULL;
-            }
-        }
-      else if (strcmp (*k, "numvfs") == 0)
-        {
-          if (!g_ascii_string_to_unsigned (v, 10, 0, 65535, &n, NULL))
-            {
-              bad (error, file, group, *k, _("'%s' is not a number of VFs"), v);
-              pool_free (pool);
-              return NULL;
-            }
-          pool->numvfs = n;
-        }
-      else if (strcmp (*k, "template") == 0)
-        {
-          if (strcmp (v, "interface") == 0)
-            pool->template = VFP_TEMPLATE_INTERFACE;
-          else if (strcmp (v, "hostdev") == 0)
-            pool->template = VFP_TEMPLATE_HOSTDEV;
-          else
-            {
-              bad (error, file, group, *k, _("'%s' is neither interface nor hostdev"), v);
-              pool_free (pool);
-              return NULL;
-            }
-        }
-      else if (strcmp (*k, "vlan") == 0)
-        {
-          if (!g_ascii_string_to_unsigned (v, 10, 1, 4094, &n, NULL))
-            {
-              bad (error, file, group, *k, _("'%s' is not a VLAN id from 1 to 4094"), v);
-              pool_free (pool);
-              return NULL;
-            }
-          pool->vlan = n;
-        }
-      else if (strcmp (*k, "spoofchk") == 0 || strcmp (*k, "trust") == 0
-               || strcmp (*k, "allow-shared-iommu-group") == 0)
-        {
-          if (!vfp_vf_settings_parse_switch (v, &sw))
-            {
-              bad (error, file, group, *k, _("'%s' is not on or off"), v);
-              pool_free (pool);
-              return NULL;
-            }
-          if (strcmp (*k, "spoofchk") == 0)
-            pool->spoofchk = sw;
-          else if (strcmp (*k, "trust") == 0)
-            pool->trust = sw;
-          else
-            pool->allow_shared_group = sw;
-          if (strcmp (*k, "allow-shared-iommu-group") != 0)
-            vfp_vf_settings_parse (&pool->vf, vfp_vf_field_from_name (*k), v, NULL);
-        }
-      else if (strcmp (*k, "link-state") == 0 || strcmp (*k, "max-tx-rate") == 0
-               || strcmp (*k, "min-tx-rate") == 0 || strcmp (*k, "query-rss") == 0)
-        {
-          if (!vfp_vf_settings_parse (&pool->vf, vfp_vf_field_from_name (*k), v, &e))
-            {
-              bad (error, file, group, *k, "%s", e->message);
-              pool_free (pool);
-              return NULL;
-            }
-        }
-      else if (strcmp (*k, "policy") == 0)
-        {
-          if (strcmp (v, "spread") == 0)
-            pool->policy = VFP_POLICY_SPREAD;
-          else if (strcmp (v, "pack") == 0)
-            pool->policy = VFP_POLICY_PACK;
-          else
-            {
-              bad (error, file, group, *k, _("'%s' is neither spread nor pack"), v);
-              pool_free (pool);
-              return NULL;
-            }
-        }
-      else if (strcmp (*k, "numa") == 0)
-        {
-          if (strcmp (v, "prefer") == 0)
-            pool->numa = VFP_NUMA_PREFER;
-          else if (strcmp (v, "require") == 0)
-            pool->numa = VFP_NUMA_REQUIRE;
-          else if (strcmp (v, "ignore") == 0)
-            pool->numa = VFP_NUMA_IGNORE;
-          else
-            {
-              bad (error, file, group, *k, _("'%s' is not prefer, require or ignore"), v);
-              pool_free (pool);
-              return NULL;
-            }
-        }
-      else
-        {
-          bad (error, file, group, *k,
-               _("unknown key; a pool knows pfs, vfs, exclude, numvfs, template, vlan, spoofchk, trust, link-state, max-tx-rate, min-tx-rate, query-rss, policy, numa and allow-shared-iommu-group"));
-          pool_free (pool);
-          return NULL;
-        }
-      continue;
-    invalid_empty:
-      bad (error, file, group, *k, _("the list is empty"));
-      pool_free (pool);
-      return NULL;
+      if (!check_key_name (file, group, *k, error)
+          || !parse_pool_key (pool, file, group, *k, g_strstrip (raw), error))
+        return NULL;
     }
   if (pool->pf_specs == NULL)
     {
       bad (error, file, group, "pfs", _("missing; a pool needs at least one PF"));
-      pool_free (pool);
       return NULL;
     }
   if (!vfp_vf_settings_check (&pool->vf, &e))
     {
       bad (error, file, group, "min-tx-rate", "%s", e->message);
-      pool_free (pool);
       return NULL;
     }
-  return pool;
+  return g_steal_pointer (&pool);
 }
 
 static void
