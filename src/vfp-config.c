@@ -429,6 +429,55 @@ check_duplicate_groups (const char *data, const char *name, GError **error)
   return TRUE;
 }
 
+/* Sets KEY of the [vfpool] group (GROUP of FILE) to V in CONFIG; FALSE,
+ * with the error naming file, group and key, when V is not a value KEY
+ * takes or [vfpool] has no such key. */
+static gboolean
+parse_main_key (VfpConfig *config, const char *file, const char *group, const char *key,
+                const char *v, GError **error)
+{
+  /* an empty value would silently mean the default */
+  if (*v == '\0')
+    return bad (error, file, group, key, _("the value is empty; give one, or remove the key to get the default"));
+  if (strcmp (key, "default-pool") == 0)
+    replace_string (&config->default_pool, v);
+  else if (strcmp (key, "state-dir") == 0)
+    {
+      if (!g_path_is_absolute (v))
+        return bad (error, file, group, key, _("'%s' is not an absolute path"), v);
+      replace_string (&config->state_dir, v);
+    }
+  else if (strcmp (key, "uri") == 0)
+    replace_string (&config->uri, v);
+  else if (strcmp (key, "log-file") == 0)
+    {
+      if (!g_path_is_absolute (v))
+        return bad (error, file, group, key, _("'%s' is not an absolute path"), v);
+      replace_string (&config->log_file, v);
+    }
+  else
+    return bad (error, file, group, key, _("unknown key; [vfpool] knows default-pool, state-dir, uri and log-file"));
+  return TRUE;
+}
+
+/* The [vfpool] group (GROUP of FILE) into CONFIG, every key checked. */
+static gboolean
+parse_main_group (GKeyFile *kf, const char *file, const char *group, VfpConfig *config, GError **error)
+{
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, group, NULL, NULL);
+  char **k;
+
+  for (k = keys; *k; k++)
+    {
+      g_autofree char *raw = g_key_file_get_value (kf, group, *k, NULL);
+
+      if (!check_key_name (file, group, *k, error)
+          || !parse_main_key (config, file, group, *k, g_strstrip (raw), error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Parses the text of a configuration; NAME stands for the file in errors. */
 VfpConfig *
 vfp_config_load_data (const char *data, const char *name, GError **error)
@@ -452,50 +501,8 @@ vfp_config_load_data (const char *data, const char *name, GError **error)
     {
       if (strcmp (*g, "vfpool") == 0)
         {
-          g_auto (GStrv) keys = g_key_file_get_keys (kf, *g, NULL, NULL);
-          char **k;
-
-          for (k = keys; *k; k++)
-            {
-              g_autofree char *raw = g_key_file_get_value (kf, *g, *k, NULL);
-              char *v = g_strstrip (raw);
-
-              if (!check_key_name (name, *g, *k, error))
-                return NULL;
-              /* an empty value would silently mean the default */
-              if (*v == '\0')
-                {
-                  bad (error, name, *g, *k, _("the value is empty; give one, or remove the key to get the default"));
-                  return NULL;
-                }
-              if (strcmp (*k, "default-pool") == 0)
-                replace_string (&config->default_pool, v);
-              else if (strcmp (*k, "state-dir") == 0)
-                {
-                  if (!g_path_is_absolute (v))
-                    {
-                      bad (error, name, *g, *k, _("'%s' is not an absolute path"), v);
-                      return NULL;
-                    }
-                  replace_string (&config->state_dir, v);
-                }
-              else if (strcmp (*k, "uri") == 0)
-                replace_string (&config->uri, v);
-              else if (strcmp (*k, "log-file") == 0)
-                {
-                  if (!g_path_is_absolute (v))
-                    {
-                      bad (error, name, *g, *k, _("'%s' is not an absolute path"), v);
-                      return NULL;
-                    }
-                  replace_string (&config->log_file, v);
-                }
-              else
-                {
-                  bad (error, name, *g, *k, _("unknown key; [vfpool] knows default-pool, state-dir, uri and log-file"));
-                  return NULL;
-                }
-            }
+          if (!parse_main_group (kf, name, *g, config, error))
+            return NULL;
         }
       else if (g_str_has_prefix (*g, POOL_PREFIX))
         {
