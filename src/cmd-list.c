@@ -68,20 +68,6 @@ json_lease (VfpJson *json, VfpLease *l, const char *pool, VfpStray *stray, int i
   vfp_json_member_string (json, "problem", problem_code (stray));
 }
 
-/* Says, unless -q, what is wrong with each stray lease. */
-static void
-warn_strays (VfpCli *cli, GPtrArray *strays)
-{
-  guint i;
-
-  for (i = 0; i < strays->len; i++)
-    {
-      g_autofree char *why = vfp_stray_describe (strays->pdata[i]);
-
-      vfp_cli_warn (cli, "%s", why);
-    }
-}
-
 static void
 print_json (VfpCli *cli, VfpHost *host, VfpState *state, GPtrArray *strays)
 {
@@ -151,8 +137,7 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
   state = vfp_cli_open_state (cli, TRUE, &code);
   if (code != VFP_EXIT_OK)
     return code;
-  strays = state ? vfp_stray_find (host->sysfs, state) : g_ptr_array_new ();
-  warn_strays (cli, strays);
+  strays = vfp_cli_warn_strays (cli, host, state);
   if (cli->json)
     {
       print_json (cli, host, state, strays);

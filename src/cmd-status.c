@@ -165,13 +165,7 @@ vfp_cmd_status (VfpCli *cli, int argc, char **argv)
   if (code != VFP_EXIT_OK)
     return code;
   /* leases the counts cannot show: said, not hidden */
-  strays = state ? vfp_stray_find (host->sysfs, state) : g_ptr_array_new ();
-  for (i = 0; i < strays->len; i++)
-    {
-      g_autofree char *why = vfp_stray_describe (strays->pdata[i]);
-
-      vfp_cli_warn (cli, "%s", why);
-    }
+  strays = vfp_cli_warn_strays (cli, host, state);
   if (cli->json)
     {
       print_json (cli, host, state, strays);

@@ -8,6 +8,7 @@
 #include "vfp-cli.h"
 #include "vfp-i18n.h"
 #include "vfp-log.h"
+#include "vfp-stray.h"
 #include "vfp-text.h"
 #include "vfp-virt.h"
 
@@ -58,6 +59,24 @@ vfp_cli_print_warnings (VfpCli *cli, GPtrArray *warnings)
 
   for (i = 0; i < warnings->len; i++)
     vfp_cli_warn (cli, "%s", (const char *) warnings->pdata[i]);
+}
+
+/* The leases in STATE that no VF of HOST's kernel backs (VfpStray*; empty
+ * without a store), each said as a warning: what list and status count or
+ * show leaves them out, and must not hide them. The caller frees it. */
+GPtrArray *
+vfp_cli_warn_strays (VfpCli *cli, VfpHost *host, VfpState *state)
+{
+  GPtrArray *strays = state ? vfp_stray_find (host->sysfs, state) : g_ptr_array_new ();
+  guint i;
+
+  for (i = 0; i < strays->len; i++)
+    {
+      g_autofree char *why = vfp_stray_describe (strays->pdata[i]);
+
+      vfp_cli_warn (cli, "%s", why);
+    }
+  return strays;
 }
 
 /* Removes the "--" that ended the options, as virsh does: GLib keeps it
