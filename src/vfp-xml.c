@@ -97,8 +97,8 @@ vfp_xml_prop (xmlNode *node, const char *name, const char *ns)
 }
 
 /* Text content of NODE, stripped, or NULL; the caller frees it. */
-char *
-vfp_xml_content (xmlNode *node)
+static char *
+content (xmlNode *node)
 {
   g_autoptr (VfpXmlChar) v = node ? xmlNodeGetContent (node) : NULL;
 
@@ -143,7 +143,7 @@ vfp_xml_stripped_or_null (char *s)
 char *
 vfp_xml_child_text (xmlNode *node, const char *name)
 {
-  return vfp_xml_stripped_or_null (vfp_xml_content (vfp_xml_child (node, name, NULL)));
+  return vfp_xml_stripped_or_null (content (vfp_xml_child (node, name, NULL)));
 }
 
 /* Attribute ATTR of the first child of NODE called NAME that has it,

@@ -16,11 +16,12 @@ xmlDoc *vfp_xml_parse (const char *text, gssize len, const char *what,
  * unprefixed name in XPath). libvirt writes its domain and node-device XML
  * without a namespace and keeps vfpool's metadata in VFP_METADATA_NS; the
  * XPath-shaped helpers (child_text, child_prop, path_prop, prop_is) read
- * libvirt's own markup and so look for names without a namespace. */
+ * libvirt's own markup and so look for names without a namespace, as the
+ * unprefixed names in an expression for xpath_string/xpath_nodes do. (The
+ * lease store has its own SAX reader, vfp-state-read.c.) */
 xmlNode *vfp_xml_child (xmlNode *parent, const char *name, const char *ns);
 xmlNode *vfp_xml_next_child (xmlNode *parent, xmlNode *after, const char *name, const char *ns);
 char *vfp_xml_prop (xmlNode *node, const char *name, const char *ns);
-char *vfp_xml_content (xmlNode *node);
 char *vfp_xml_stripped_or_null (char *s);
 char *vfp_xml_child_text (xmlNode *node, const char *name);
 char *vfp_xml_child_prop (xmlNode *node, const char *name, const char *attr);
