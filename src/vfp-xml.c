@@ -78,8 +78,8 @@ vfp_xml_prop (xmlNode *node, const char *name, const char *ns)
   if (node == NULL)
     return NULL;
   /* The usual attribute is one text node: copy it once instead of twice
-   * (the lease store has tens of thousands of attributes). Anything else
-   * goes through libxml2, which finds the same attribute. */
+   * (a domain with hundreds of devices has thousands of attributes).
+   * Anything else goes through libxml2, which finds the same attribute. */
   for (a = node->properties; a != NULL; a = a->next)
     if (strcmp ((const char *) a->name, name) == 0 && in_ns (a->ns, ns))
       {
