@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "fake-sysfs.h"
+#include "hook-gate.h"
 #include "test-util.h"
 #include "vfp-hook.h"
 #include "vfp-hook-rules.h"
@@ -656,6 +657,83 @@ test_store_mentions (Fx *fx, gconstpointer data)
   g_assert_true (vfp_hook_store_mentions (fx->state_dir, both, 2));
 }
 
+/* The front door's gate and the full hook find the store by the same
+ * configuration: when the gate, reading it with its small libc reader,
+ * says a release end concerns no lease, the store the full hook would use
+ * (through vfp_config_load, GKeyFile) does not name the guest. The gate
+ * may be unsure (then the full hook runs); it must be sure of plain
+ * configurations, or the front door would not pay for itself. */
+/* TEMPLATE with each @ replaced by DIR; the caller frees it. */
+static char *
+fill (const char *template, const char *dir)
+{
+  g_auto (GStrv) parts = g_strsplit (template, "@", -1);
+
+  return g_strjoinv (dir, parts);
+}
+
+static void
+test_gate_finds_the_store (Fx *fx, gconstpointer data)
+{
+  static const struct {
+    const char *text;       /* @: a state directory */
+    gboolean plain;         /* the gate must be sure of it */
+  } confs[] = {
+    { "[vfpool]\nstate-dir=@\n", TRUE },
+    { "# a comment\n[vfpool]\n  state-dir = @\n\n[pool nvme]\npfs=0000:01:00.0\n", TRUE },
+    { "[pool nvme]\npfs=0000:01:00.0\n[vfpool]\nstate-dir=@\n", TRUE },
+    /* vfpool refuses these two (a key a pool does not know, a group twice):
+     * the full hook then uses the default directory */
+    { "[pool nvme]\nstate-dir=/nowhere\n[vfpool]\nstate-dir=@\n", FALSE },
+    { "[vfpool]\nstate-dir=@\n[pool nvme]\npfs=0000:01:00.0\n[vfpool]\nlog-file=/dev/null\n", FALSE },
+    { "[vfpool]\nstate-dir=@\\s\n", FALSE },
+    { "[vfpool]  \nstate-dir=@\n", FALSE },
+    { "[vfpool]\nstate-dir=/nowhere\nstate-dir=@\n", FALSE },
+    { "[vfpool]\nstate-dir=/nowhere\n[vfpool]\nstate-dir=@\n", FALSE },
+    { "[vfpool]\nstate-dir[en]=/nowhere\nstate-dir=@\n", FALSE },
+    { "[vfpool]\nstate-dir=@ \n", FALSE },
+    { "[vfpool] # x\nstate-dir=@\n", FALSE },
+    { "[vfpool]\nno equals sign\nstate-dir=@\n", FALSE },
+    { "[vfpool]\r\nstate-dir=@\r\n", FALSE },
+  };
+  g_autofree char *named = g_build_filename (fx->dir, "named", NULL);
+  g_autofree char *empty = g_build_filename (fx->dir, "empty", NULL);
+  g_autofree char *conf = g_build_filename (fx->dir, "gate.conf", NULL);
+  g_autofree char *store = g_build_filename (named, VFP_LEASES_FILE, NULL);
+  g_autofree char *xml = guest ("g1", U1, NULL, NULL);
+  const char *uuids[] = { U1 };
+  /* the directory the configuration names, and the default one */
+  const char *const dirs[][2] = { { named, empty }, { empty, empty }, { empty, named } };
+  guint i, j;
+
+  g_assert_cmpint (g_mkdir (named, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (empty, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (store, "<leases version=\"1\"><lease vf=\"" VF1 "\"><owner uuid=\"" U1 "\"/></lease></leases>", -1, NULL));
+  for (i = 0; i < G_N_ELEMENTS (confs); i++)
+    for (j = 0; j < G_N_ELEMENTS (dirs); j++)
+      {
+        g_autofree char *text = fill (confs[i].text, dirs[j][0]);
+        g_autoptr (VfpConfig) config = NULL;
+        HookGateCall call = { "release", "end", xml, strlen (xml), conf, NULL, NULL };
+        const char *default_dir = dirs[j][1];
+        gboolean core_sees;
+        HookGate gate;
+
+        g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+        config = vfp_config_load (conf, TRUE, NULL);
+        /* a configuration that does not load: the full hook uses the default */
+        core_sees = vfp_hook_store_mentions (config && config->state_dir ? config->state_dir : default_dir,
+                                             uuids, 1);
+        gate = hook_gate (&call, "/nonexistent/vfpool.conf", default_dir);
+        if (gate == HOOK_GATE_NOTHING_TO_DO)
+          g_assert_false (core_sees);
+        if (confs[i].plain && default_dir == empty)
+          g_assert_cmpint (gate, ==, core_sees ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO);
+        if (confs[i].plain && j == 0)
+          g_assert_true (core_sees);
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -675,6 +753,7 @@ main (int argc, char **argv)
   ADD ("migrate/refuses", test_migrate_refuses);
   ADD ("started", test_started);
   ADD ("bad-option", test_bad_option);
+  ADD ("gate-finds-the-store", test_gate_finds_the_store);
 #undef ADD
   return g_test_run ();
 }
