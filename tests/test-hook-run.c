@@ -38,6 +38,7 @@ typedef struct {
   const char *bad_option;
 } Fx;
 
+/* A fresh copy of the captured tree, a state directory not made yet. */
 static void
 fx_setup (Fx *fx, gconstpointer data)
 {
@@ -54,6 +55,7 @@ fx_setup (Fx *fx, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* Removes all the test made. */
 static void
 fx_teardown (Fx *fx, gconstpointer data)
 {
@@ -235,6 +237,7 @@ test_ignored (Fx *fx, gconstpointer data)
   g_assert_false (g_file_test (fx->state_dir, G_FILE_TEST_EXISTS));
 }
 
+/* A call without an operation says so, and does nothing. */
 static void
 test_no_operation (Fx *fx, gconstpointer data)
 {
@@ -596,14 +599,15 @@ test_bad_option (Fx *fx, gconstpointer data)
   g_assert_false (g_file_test (fx->state_dir, G_FILE_TEST_EXISTS));
 }
 
-/* The reader both halves use: all of the input is read (libvirt's pipe
- * drained), at most VFP_XML_MAX_SIZE + 1 bytes kept, every byte fed. */
+/* Counts the bytes fed (a FEED of vfp_hook_input_read). */
 static void
 count_fed (void *data, const char *buf, size_t len)
 {
   *(size_t *) data += len;
 }
 
+/* The reader both halves use: all of the input is read (libvirt's pipe
+ * drained), at most VFP_XML_MAX_SIZE + 1 bytes kept, every byte fed. */
 static void
 test_input_read (void)
 {
@@ -657,12 +661,6 @@ test_store_mentions (Fx *fx, gconstpointer data)
   g_assert_true (vfp_hook_store_mentions (fx->state_dir, both, 2));
 }
 
-/* The front door's gate and the full hook find the store by the same
- * configuration: when the gate, reading it with its small libc reader,
- * says a release end concerns no lease, the store the full hook would use
- * (through vfp_config_load, GKeyFile) does not name the guest. The gate
- * may be unsure (then the full hook runs); it must be sure of plain
- * configurations, or the front door would not pay for itself. */
 /* TEMPLATE with each @ replaced by DIR; the caller frees it. */
 static char *
 fill (const char *template, const char *dir)
@@ -672,6 +670,12 @@ fill (const char *template, const char *dir)
   return g_strjoinv (dir, parts);
 }
 
+/* The front door's gate and the full hook find the store by the same
+ * configuration: when the gate, reading it with its small libc reader,
+ * says a release end concerns no lease, the store the full hook would use
+ * (through vfp_config_load, GKeyFile) does not name the guest. The gate
+ * may be unsure (then the full hook runs); it must be sure of plain
+ * configurations, or the front door would not pay for itself. */
 static void
 test_gate_finds_the_store (Fx *fx, gconstpointer data)
 {
