@@ -1,13 +1,15 @@
 /* libFuzzer target: the hook's gate (hooks/hook-gate.c) against the full
- * hook's reading of the same XML. The gate may send anything to the full
- * hook, but when it answers "nothing to do" for prepare, reconnect,
- * migrate or started, the full hook must agree: the XML does not parse
- * (libvirt never sends such XML) or it has no vfpool device (alias
- * ua-vfpool-) and, for migrate and started, no vfpool metadata. */
+ * hook's reading of the same XML, by the rules both follow
+ * (src/vfp-hook-rules.c). The gate may send anything to the full hook, but
+ * when it answers "nothing to do" for a rule that needs a vfpool device or
+ * vfpool metadata, the full hook must agree: the XML does not parse
+ * (libvirt never sends such XML) or it has no such device (alias
+ * ua-vfpool-), or no vfpool metadata. */
 #include "fuzz-common.h"
 
 #include "hook-gate.h"
 #include "vfp-domxml.h"
+#include "vfp-hook-rules.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -20,7 +22,7 @@ has_vfpool_device (VfpDomain *dom)
     {
       VfpDomDevice *d = dom->devices->pdata[i];
 
-      if (d->alias && g_str_has_prefix (d->alias, VFP_ALIAS_PREFIX))
+      if (vfp_hook_alias_is_vfpool (d->alias))
         return TRUE;
     }
   return FALSE;
@@ -41,7 +43,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   for (i = 0; i < G_N_ELEMENTS (ops); i++)
     {
       HookGateCall call = { ops[i][0], ops[i][1], xml, size, NULL, NULL };
-      gboolean needs_meta = i >= 2;
+      gboolean needs_meta = vfp_hook_rule_find (ops[i][0], ops[i][1])->need == VFP_HOOK_NEEDS_METADATA;
 
       if (hook_gate (&call, "/nonexistent/vfpool.conf", "/nonexistent/state") != HOOK_GATE_NOTHING_TO_DO
           || dom == NULL)

@@ -1,16 +1,14 @@
-/* The hook's gate: libc only (see hook-gate.h). Every rule here mirrors a
- * rule of the full hook (src/vfp-hook.c) that returns before touching
- * anything, and errs towards running the full hook. */
+/* The hook's gate: libc only (see hook-gate.h). The rules are
+ * src/vfp-hook-rules.c's, which the full hook acts by too; this file only
+ * reads them off the raw text, and errs towards running the full hook. */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "hook-gate.h"
+#include "vfp-hook-rules.h"
 #include "vfp-names.h"
 
 /* Configuration files are small; a bigger one is for the full hook. */
@@ -99,47 +97,6 @@ is_plain_domain (const char *xml, size_t len, const HookGateScan *scan)
          && (is_space (xml[i + 7]) || xml[i + 7] == '>');
 }
 
-/* Reads a whole small regular file without following a symlink; NULL with
- * errno set when it cannot, or EFBIG when it is larger than MAX or not a
- * regular file. O_NONBLOCK: the open of a FIFO must not wait for a
- * writer (the hook never blocks); the fstat refuses it unread. */
-static char *
-read_file (const char *path, size_t max, size_t *len)
-{
-  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  struct stat st;
-  char *buf;
-  size_t got = 0;
-
-  if (fd < 0)
-    return NULL;
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || (size_t) st.st_size > max)
-    {
-      close (fd);
-      errno = EFBIG;
-      return NULL;
-    }
-  buf = malloc ((size_t) st.st_size + 1);
-  while (buf != NULL && got < (size_t) st.st_size)
-    {
-      ssize_t n = read (fd, buf + got, (size_t) st.st_size - got);
-
-      if (n <= 0)
-        break;
-      got += n;
-    }
-  close (fd);
-  if (buf == NULL || got != (size_t) st.st_size)
-    {
-      free (buf);
-      errno = EIO;
-      return NULL;
-    }
-  buf[got] = '\0';
-  *len = got;
-  return buf;
-}
-
 /* state-dir= of the [vfpool] group, read the way GKeyFile reads it. OUT
  * is left NULL when the key is absent. Returns 0 when the file holds
  * anything this small reader is not sure about (escapes, odd lines, a
@@ -148,7 +105,7 @@ static int
 config_state_dir (const char *path, int required, char **out)
 {
   size_t len = 0;
-  char *text = read_file (path, CONFIG_MAX, &len);
+  char *text = vfp_hook_file_read (path, CONFIG_MAX, &len);
   char *line, *next;
   int in_vfpool = 0, ok = 1;
 
@@ -247,30 +204,16 @@ domain_uuids (const char *xml, size_t len, char uuids[][UUID_LEN + 1], int max)
   return n;
 }
 
-/* Whether the store in DIR may hold a lease of one of UUIDS: 1 yes or
- * unsure, 0 surely not (its text names none of them, or there is no
- * store). The store is replaced by rename, so this unlocked read sees a
- * whole store. */
+/* Whether the store in DIR may name one of the N UUIDS (the rule's own test). */
 static int
 store_mentions (const char *dir, char uuids[][UUID_LEN + 1], int n)
 {
-  size_t dlen = strlen (dir), len = 0;
-  char *path = malloc (dlen + sizeof "/" VFP_LEASES_FILE);
-  char *text;
-  int i, found = 0;
+  const char *names[MAX_UUIDS];
+  int i;
 
-  if (path == NULL)
-    return 1;
-  memcpy (path, dir, dlen);
-  memcpy (path + dlen, "/" VFP_LEASES_FILE, sizeof "/" VFP_LEASES_FILE);
-  text = read_file (path, VFP_LEASES_MAX_SIZE, &len);
-  free (path);
-  if (text == NULL)
-    return errno != ENOENT && errno != ENOTDIR;
-  for (i = 0; i < n && !found; i++)
-    found = has (text, len, uuids[i]);
-  free (text);
-  return found;
+  for (i = 0; i < n; i++)
+    names[i] = uuids[i];
+  return vfp_hook_store_mentions (dir, names, n);
 }
 
 /* release end: there is something to free only if the store names the
@@ -297,39 +240,41 @@ gate_release (const HookGateCall *call, const char *default_config, const char *
   return maybe ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
 }
 
-static int
-is_call (const HookGateCall *call, const char *op, const char *subop)
-{
-  return call->op != NULL && call->subop != NULL
-         && strcmp (call->op, op) == 0 && strcmp (call->subop, subop) == 0;
-}
-
+/* What the rule of the call needs, looked for in the raw text. */
 HookGate
 hook_gate (const HookGateCall *call, const char *default_config, const char *default_state_dir)
 {
+  const VfpHookRule *rule = vfp_hook_rule_find (call->op, call->subop);
   HookGateScan own = { 0 };
   const HookGateScan *scan = call->scan;
   int plain;
 
+  /* no operation: the full hook says so */
+  if (call->op == NULL || call->subop == NULL)
+    return HOOK_GATE_RUN_CORE;
+  /* one the hook ignores */
+  if (rule == NULL)
+    return HOOK_GATE_NOTHING_TO_DO;
   if (scan == NULL)
     {
       hook_gate_scan_feed (&own, call->xml, call->xml_len);
       scan = &own;
     }
   plain = is_plain_domain (call->xml, call->xml_len, scan);
-  /* prepare and reconnect look only at devices with vfpool's alias; a
-   * document over the size limit that names none is no concern of
-   * vfpool's either (the full hook could not even read it) */
-  if (is_call (call, "prepare", "begin") || is_call (call, "reconnect", "begin"))
-    return !plain || scan->alias ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
-  /* migrate and started only at guests with vfpool metadata */
-  if (is_call (call, "migrate", "begin") || is_call (call, "started", "begin"))
-    return !plain || scan->metadata ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
-  /* the guest's <uuid> comes first in libvirt's XML, well within the part
-   * kept; a larger document goes to the full hook, which reports it */
-  if (is_call (call, "release", "end"))
-    return plain && scan->len == call->xml_len
-           ? gate_release (call, default_config, default_state_dir) : HOOK_GATE_RUN_CORE;
-  /* no operation, or one the full hook ignores */
-  return call->op == NULL || call->subop == NULL ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
+  switch (rule->need)
+    {
+    /* a document over the size limit that names no vfpool device (or has
+     * no vfpool metadata) is no concern of vfpool's either: the full hook
+     * could not even read it */
+    case VFP_HOOK_NEEDS_DEVICE:
+      return !plain || scan->alias ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
+    case VFP_HOOK_NEEDS_METADATA:
+      return !plain || scan->metadata ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
+    /* the guest's <uuid> comes first in libvirt's XML, well within the part
+     * kept; a larger document goes to the full hook, which reports it */
+    case VFP_HOOK_NEEDS_LEASE:
+      return plain && scan->len == call->xml_len
+             ? gate_release (call, default_config, default_state_dir) : HOOK_GATE_RUN_CORE;
+    }
+  return HOOK_GATE_RUN_CORE;
 }

@@ -1,9 +1,10 @@
-/* Which qemu hook calls can concern vfpool at all, decided from the raw
- * domain XML and the raw lease store with libc alone. libvirtd calls the
- * hook for every start, stop and migration of every guest and waits for
- * it; most guests have no VF, and for them loading GLib and libxml2 would
- * be most of the cost. The gate answers "maybe" whenever it is not sure:
- * then the full hook decides. */
+/* Which qemu hook calls can concern vfpool at all, decided by the hook's
+ * rules (src/vfp-hook-rules.h) from the raw domain XML and the raw lease
+ * store with libc alone. libvirtd calls the hook for every start, stop and
+ * migration of every guest and waits for it; most guests have no VF, and
+ * for them loading GLib and libxml2 would be most of the cost (about 30
+ * times the instructions of /bin/true, BENCHMARKS.md). The gate answers
+ * "maybe" whenever it is not sure: then the full hook decides. */
 #pragma once
 
 #include <stddef.h>

@@ -15,29 +15,10 @@
 
 #include "vfp-domxml.h"
 #include "vfp-hook.h"
+#include "vfp-hook-rules.h"
 #include "vfp-i18n.h"
 #include "vfp-log.h"
 #include "vfp-xml.h"
-
-/* Reads all of stdin, keeping at most VFP_XML_MAX_SIZE + 1 bytes: libvirt
- * must see its pipe drained, and a huge input must not cost memory. */
-static char *
-read_stdin (gsize *len)
-{
-  GString *s = g_string_new (NULL);
-  char buf[65536];
-  gssize n;
-
-  while ((n = read (STDIN_FILENO, buf, sizeof buf)) != 0)
-    {
-      if (n < 0)
-        break;
-      if (s->len <= VFP_XML_MAX_SIZE)
-        g_string_append_len (s, buf, n);
-    }
-  *len = s->len;
-  return g_string_free (s, FALSE);
-}
 
 /* The reattach helper must not keep libvirt waiting: GLib's double fork
  * makes it a child of init, setsid detaches it from the session, and its
@@ -95,18 +76,19 @@ main (int argc, char **argv)
 {
   g_autofree char *config_path = NULL, *state_dir = NULL, *sysfs_root = NULL, *vfpool = NULL;
   g_autofree char *template_dir = NULL;
-  GOptionEntry entries[] = {
-    { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
-    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "Lease store directory", "DIR" },
-    { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &sysfs_root, "Directory that plays /sys", "DIR" },
-    { "vfpool", 0, 0, G_OPTION_ARG_FILENAME, &vfpool, "The vfpool program (for reattach)", "PATH" },
-    { "template-dir", 0, 0, G_OPTION_ARG_FILENAME, &template_dir, "Passed on to vfpool reattach", "DIR" },
-    { NULL }
+  /* the options of vfp-hook-rules.c, which the front door passes on */
+  char **values[VFP_HOOK_N_OPTIONS] = {
+    [VFP_HOOK_OPT_CONFIG] = &config_path,
+    [VFP_HOOK_OPT_STATE_DIR] = &state_dir,
+    [VFP_HOOK_OPT_SYSFS_ROOT] = &sysfs_root,
+    [VFP_HOOK_OPT_VFPOOL] = &vfpool,
+    [VFP_HOOK_OPT_TEMPLATE_DIR] = &template_dir,
   };
+  GOptionEntry entries[VFP_HOOK_N_OPTIONS + 1] = { { NULL } };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("NAME OP SUBOP EXTRA");
   g_autoptr (GError) error = NULL;
   g_autoptr (VfpConfig) config = NULL;
-  g_autofree char *xml = NULL;
+  g_autofree char *xml = NULL;   /* malloc()ed: g_free is free() */
   VfpHookCall call = { 0 };
   VfpHookResult result;
   g_autofree char *bad_option = NULL;
@@ -119,9 +101,15 @@ main (int argc, char **argv)
   setlocale (LC_MESSAGES, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  for (i = 0; i < VFP_HOOK_N_OPTIONS; i++)
+    entries[i] = (GOptionEntry) { vfp_hook_options[i].name, 0, 0, G_OPTION_ARG_FILENAME, values[i],
+                                  vfp_hook_options[i].what, vfp_hook_options[i].arg };
   g_option_context_set_strict_posix (ctx, TRUE);
   g_option_context_add_main_entries (ctx, entries, NULL);
-  xml = read_stdin (&len);
+  /* the front door's bytes (an anonymous memory file), or libvirt's pipe */
+  xml = vfp_hook_input_read (STDIN_FILENO, &len, NULL, NULL);
+  if (xml == NULL)
+    return 1;
   if (g_option_context_parse (ctx, &argc, &argv, &error))
     args = argv + 1;
   else
@@ -162,13 +150,10 @@ main (int argc, char **argv)
   call.lock_timeout_ms = 3000;
   if (config == NULL)
     {
-      /* Only a guest that brings VFs needs the pools on this host. */
-      if (bad_option == NULL && g_strcmp0 (call.op, "migrate") == 0 && len > 0
-          && strstr (xml, VFP_METADATA_NS) != NULL)
-        {
-          fprintf (stderr, "vfpool: %s\n", error->message);
-          return 1;
-        }
+      /* only a guest that brings VFs needs the pools on this host: the
+       * migrate duty refuses it, saying why */
+      if (bad_option == NULL)
+        call.config_error = error->message;
       call.config = config = vfp_config_load_data ("", "-", NULL);
     }
   vfp_hook_run (&call, &result);

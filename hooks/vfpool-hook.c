@@ -17,64 +17,31 @@
 #include <unistd.h>
 
 #include "hook-gate.h"
+#include "vfp-hook-rules.h"
 #include "vfp-names.h"
 
 #define _(s) dgettext (GETTEXT_PACKAGE, s)
 
-/* Reads all of stdin, keeping at most VFP_XML_MAX_SIZE + 1 bytes: libvirt
- * must see its pipe drained, and a huge input must not cost memory (the
- * full hook refuses what is over the limit). SCAN sees all of it, so that
- * the gate can let a large guest without vfpool devices through. */
-static char *
-read_stdin (size_t *len, HookGateScan *scan)
+/* Feeds what is read of stdin to the gate's scan, so that a large guest
+ * without vfpool devices is seen to be one (only the first
+ * VFP_XML_MAX_SIZE + 1 bytes are kept). */
+static void
+feed_scan (void *scan, const char *buf, size_t len)
 {
-  size_t cap = 65536, used = 0;
-  char *buf = malloc (cap);
-  char chunk[65536];
-  ssize_t n;
-
-  while (buf != NULL && (n = read (STDIN_FILENO, chunk, sizeof chunk)) != 0)
-    {
-      size_t keep;
-
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          break;
-        }
-      hook_gate_scan_feed (scan, chunk, n);
-      keep = used > VFP_XML_MAX_SIZE ? 0 : (size_t) n;
-      if (used + keep > cap)
-        {
-          char *bigger;
-
-          while (used + keep > cap)
-            cap *= 2;
-          bigger = realloc (buf, cap);
-          if (bigger == NULL)
-            {
-              free (buf);
-              return NULL;
-            }
-          buf = bigger;
-        }
-      memcpy (buf + used, chunk, keep);
-      used += keep;
-    }
-  *len = used;
-  return buf;
+  hook_gate_scan_feed (scan, buf, len);
 }
 
-/* Value of option NAME in ARG ("--name=V") or the next argument ("--name V");
- * advances *I past what it used. NULL when ARG is another option. */
+/* Value of option --NAME in ARG ("--name=V") or the next argument
+ * ("--name V"); advances *I past what it used. NULL when ARG is another
+ * option. */
 static const char *
 option (const char *name, char **argv, int argc, int *i)
 {
   size_t n = strlen (name);
 
-  if (strncmp (argv[*i], name, n) != 0)
+  if (strncmp (argv[*i], "--", 2) != 0 || strncmp (argv[*i] + 2, name, n) != 0)
     return NULL;
+  n += 2;
   if (argv[*i][n] == '=')
     return argv[*i] + n + 1;
   if (argv[*i][n] == '\0' && *i + 1 < argc)
@@ -148,7 +115,7 @@ main (int argc, char **argv)
   const char *unknown = NULL;
   char *xml;
   size_t len = 0;
-  int i, n = 1, refuse = 0, err;
+  int i, o, n = 1, refuse = 0, err;
 
   if (core_argv == NULL)
     return 1;
@@ -170,19 +137,19 @@ main (int argc, char **argv)
           free (core_argv);
           return usage (core);
         }
-      if ((v = option ("--hook-core", argv, argc, &i)) != NULL)
+      if ((v = option ("hook-core", argv, argc, &i)) != NULL)
         {
           core = v;
           continue;
         }
-      if ((v = option ("--config", argv, argc, &i)) != NULL)
+      for (o = 0; o < VFP_HOOK_N_OPTIONS; o++)
+        if ((v = option (vfp_hook_options[o].name, argv, argc, &i)) != NULL)
+          break;
+      if (o == VFP_HOOK_OPT_CONFIG)
         call.config_path = v;
-      else if ((v = option ("--state-dir", argv, argc, &i)) != NULL)
+      else if (o == VFP_HOOK_OPT_STATE_DIR)
         call.state_dir = v;
-      else if (option ("--sysfs-root", argv, argc, &i) == NULL
-               && option ("--vfpool", argv, argc, &i) == NULL
-               && option ("--template-dir", argv, argc, &i) == NULL
-               && unknown == NULL)
+      else if (o == VFP_HOOK_N_OPTIONS && unknown == NULL)
         unknown = argv[i];
       for (; first <= i; first++)
         core_argv[n++] = argv[first];
@@ -204,7 +171,7 @@ main (int argc, char **argv)
     core_argv[n++] = argv[i];
   core_argv[n] = NULL;
 
-  xml = read_stdin (&len, &scan);
+  xml = vfp_hook_input_read (STDIN_FILENO, &len, feed_scan, &scan);
   if (xml == NULL)
     {
       free (core_argv);
@@ -234,7 +201,7 @@ main (int argc, char **argv)
   err = errno;
   /* A guard that cannot run must not let a guest start unchecked. */
   for (i = 1; i < argc; i++)
-    refuse |= strcmp (argv[i], "prepare") == 0 || strcmp (argv[i], "migrate") == 0;
+    refuse |= vfp_hook_op_refuses (argv[i]);
   init_i18n ();
   fprintf (stderr, _("vfpool hook: cannot run %s: %s\n"), core, strerror (err));
   free (core_argv);

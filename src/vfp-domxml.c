@@ -214,13 +214,21 @@ VfpDomain *
 vfp_domxml_parse (const char *xml, gssize len, GError **error)
 {
   g_autoptr (xmlDoc) doc = vfp_xml_parse (xml, len, _("a domain"), error);
+
+  return doc != NULL ? vfp_domxml_read (doc, error) : NULL;
+}
+
+/* Reads a domain from its parsed XML, which stays the caller's (the hook
+ * parses stdin once and may rewrite that document); the caller frees the
+ * domain. */
+VfpDomain *
+vfp_domxml_read (xmlDoc *doc, GError **error)
+{
   g_autoptr (VfpDomain) dom = NULL;
   g_autofree char *id = NULL;
   xmlNode *root;
   gint64 v;
 
-  if (doc == NULL)
-    return NULL;
   root = xmlDocGetRootElement (doc);
   if (strcmp ((const char *) root->name, "domain") != 0)
     {

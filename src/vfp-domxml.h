@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libxml/tree.h>
 
 #include "vfp-addr.h"
 
@@ -49,6 +50,7 @@ typedef struct {
 } VfpDomain;
 
 VfpDomain *vfp_domxml_parse (const char *xml, gssize len, GError **error);
+VfpDomain *vfp_domxml_read (xmlDoc *doc, GError **error);
 void vfp_domain_free (VfpDomain *dom);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpDomain, vfp_domain_free)
 

@@ -1,14 +1,12 @@
-/* The qemu hook's duties (DESIGN.md §5). It answers from the domain XML on
- * stdin and the lease store; it never asks libvirt anything. Calls that
- * concern no vfpool device return before the store is even opened, so a
- * guest without VFs pays only for reading its XML. */
+/* The qemu hook's duties (DESIGN.md §5), by the rules of vfp-hook-rules.c
+ * (which the libc-only front door answers by too). It answers from the
+ * domain XML on stdin, parsed once, and the lease store; it never asks
+ * libvirt anything. Calls that concern no vfpool device return before the
+ * store is even opened, so a guest without VFs pays only for reading its
+ * XML. */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <libxml/tree.h>
 #include <libxml/xpathInternals.h>
@@ -16,6 +14,7 @@
 #include "vfp-domxml.h"
 #include "vfp-error.h"
 #include "vfp-hook.h"
+#include "vfp-hook-rules.h"
 #include "vfp-i18n.h"
 #include "vfp-log.h"
 #include "vfp-pool.h"
@@ -62,7 +61,7 @@ vfpool_devices (VfpDomain *dom)
     {
       VfpDomDevice *d = dom->devices->pdata[i];
 
-      if (d->alias && g_str_has_prefix (d->alias, VFP_ALIAS_PREFIX))
+      if (vfp_hook_alias_is_vfpool (d->alias))
         g_ptr_array_add (devs, d);
     }
   return devs;
@@ -201,45 +200,6 @@ on_prepare (const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs, VfpHookRes
     save (state, pool, r, 1);
 }
 
-/* Whether the store may hold a lease of UUID: its text names it. The store
- * is replaced by rename, so an unlocked read sees an old or a new store,
- * never half of one; a lease written after this look belongs to an attach
- * in progress, which the release would leave alone anyway. Most guests
- * have no VF: this spares them the lock and the parse. Anything but a
- * regular file "may": the store's own open then refuses it, saying why.
- * O_NONBLOCK: the open of a FIFO must not wait for a writer. */
-static gboolean
-store_mentions (const VfpHookCall *call, const char *uuid)
-{
-  g_autofree char *path = g_build_filename (call->state_dir, VFP_LEASES_FILE, NULL);
-  g_autofree char *text = NULL;
-  struct stat st;
-  gsize got = 0;
-  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-  if (fd < 0)
-    return errno != ENOENT;
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > VFP_LEASES_MAX_SIZE)
-    {
-      close (fd);
-      return TRUE;
-    }
-  text = g_malloc (st.st_size + 1);
-  while (got < (gsize) st.st_size)
-    {
-      gssize n = read (fd, text + got, st.st_size - got);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      got += n;
-    }
-  close (fd);
-  text[got] = '\0';
-  return got != (gsize) st.st_size || strstr (text, uuid) != NULL;
-}
-
 /* release end: after any stop. Never fails (libvirt ignores it anyway). */
 static void
 on_release (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
@@ -247,8 +207,6 @@ on_release (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
   g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpPool) pool = NULL;
 
-  if (!store_mentions (call, dom->uuid))
-    return;
   if (!open_pool (call, r, &state, &pool, 0))
     return;
   vfp_pool_guest_stopped (pool, dom->uuid);
@@ -314,20 +272,24 @@ rewrite_address (xmlDoc *doc, const char *alias, const char *vf)
  * still in the XML (QEMU unplugs them itself): their host address is
  * rewritten to the local VF. The others were detached by `vfpool migrate`
  * and are reattached once the guest runs here. No free VF: refuse, and the
- * migration stops with the source guest untouched. */
+ * migration stops with the source guest untouched. DOC is the guest's XML
+ * as parsed, rewritten here. */
 static void
-on_migrate (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
+on_migrate (const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom, VfpHookResult *r)
 {
   g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpPool) pool = NULL;
   g_autoptr (VfpSysfs) sysfs = NULL;
-  g_autoptr (xmlDoc) doc = NULL;
   g_autoptr (GError) error = NULL;
   gboolean rewritten = FALSE;
   guint i;
 
-  if (dom->meta->len == 0)
-    return;
+  /* choosing VFs needs the pools: only a guest that brings VFs gets here */
+  if (call->config_error != NULL)
+    {
+      say (r, 1, "vfpool: %s", call->config_error);
+      return;
+    }
   sysfs = vfp_sysfs_scan_mode (call->sysfs_root, VFP_SYSFS_LAZY, &error);
   if (sysfs == NULL || !vfp_config_resolve (call->config, sysfs, &error))
     {
@@ -337,7 +299,6 @@ on_migrate (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
   if (!open_pool (call, r, &state, &pool, 1))
     return;
   pool->sysfs = sysfs;
-  doc = vfp_xml_parse (call->xml, call->xml_len, _("the incoming guest"), NULL);
   for (i = 0; i < dom->meta->len; i++)
     {
       VfpMetaVf *m = dom->meta->pdata[i];
@@ -370,7 +331,7 @@ on_migrate (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
       vfp_pool_set_device (pool, l->vf, m->mac, m->vlan, m->alias, TRUE, FALSE);
       if (d != NULL)
         {
-          if (doc == NULL || !rewrite_address (doc, m->alias, l->vf))
+          if (!rewrite_address (doc, m->alias, l->vf))
             {
               say (r, 1, _("vfpool: cannot rewrite the address of %s in guest %s."), m->alias, dom->name);
               return;
@@ -399,7 +360,7 @@ on_started (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
   g_autoptr (GPtrArray) mine = NULL;
   guint i;
 
-  if (dom->meta->len == 0 || !open_pool (call, r, &state, &pool, 0))
+  if (!open_pool (call, r, &state, &pool, 0))
     return;
   mine = vfp_pool_guest_leases (pool, dom->uuid);
   for (i = 0; i < mine->len; i++)
@@ -416,14 +377,35 @@ on_started (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
     }
 }
 
-/* Runs one hook call. Unknown operations and unreadable input change
- * nothing and exit 0, except where refusing is the safe answer (prepare,
- * migrate: a guest we cannot check must not start here). */
+/* Whether DOM is a concern of RULE, by what the rule needs: devices with
+ * vfpool's alias (DEVS), vfpool's metadata, or a store whose text names the
+ * guest (read without the lock; only the release rule needs it). */
+static gboolean
+concerns (const VfpHookRule *rule, const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs)
+{
+  const char *uuids[] = { dom->uuid };
+
+  switch (rule->need)
+    {
+    case VFP_HOOK_NEEDS_DEVICE:
+      return devs->len > 0;
+    case VFP_HOOK_NEEDS_METADATA:
+      return dom->meta->len > 0;
+    case VFP_HOOK_NEEDS_LEASE:
+      return vfp_hook_store_mentions (call->state_dir, uuids, 1);
+    }
+  return FALSE;
+}
+
+/* Runs one hook call by its rule. Unknown operations and unreadable input
+ * change nothing and exit 0, except where the rule refuses what it cannot
+ * check (prepare, migrate: a guest we cannot check must not start here). */
 void
 vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
 {
-  gboolean must_refuse = g_strcmp0 (call->op, "prepare") == 0 || g_strcmp0 (call->op, "migrate") == 0;
+  const VfpHookRule *rule = vfp_hook_rule_find (call->op, call->subop);
   g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
   g_autoptr (VfpDomain) dom = NULL;
   g_autoptr (GPtrArray) devs = NULL;
 
@@ -438,21 +420,19 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
         say (r, 0, _("vfpool hook: called without an operation; nothing to do."));
       return;
     }
-  if (!(g_str_equal (call->op, "prepare") && g_str_equal (call->subop, "begin"))
-      && !(g_str_equal (call->op, "release") && g_str_equal (call->subop, "end"))
-      && !(g_str_equal (call->op, "migrate") && g_str_equal (call->subop, "begin"))
-      && !(g_str_equal (call->op, "started") && g_str_equal (call->subop, "begin"))
-      && !(g_str_equal (call->op, "reconnect") && g_str_equal (call->subop, "begin")))
+  if (rule == NULL)
     {
       if (call->bad_option != NULL)
         say (r, 0, _("vfpool hook: %s; nothing was done for guest %s. Correct the options of the wrapper that runs the hook."),
              call->bad_option, call->guest ? call->guest : "-");
       return;
     }
-  dom = vfp_domxml_parse (call->xml ? call->xml : "", call->xml_len, &error);
+  /* parsed once: the migrate duty rewrites this same document */
+  doc = vfp_xml_parse (call->xml ? call->xml : "", call->xml_len, _("a domain"), &error);
+  dom = doc != NULL ? vfp_domxml_read (doc, &error) : NULL;
   if (dom == NULL)
     {
-      say (r, must_refuse ? 1 : 0, _("vfpool hook: %s %s of '%s': %s"), call->op, call->subop,
+      say (r, rule->refuses ? 1 : 0, _("vfpool hook: %s %s of '%s': %s"), call->op, call->subop,
            call->guest ? call->guest : "-", error->message);
       return;
     }
@@ -461,8 +441,7 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
    * and refuses only a guest it would have had to check. */
   if (call->bad_option != NULL)
     {
-      if ((g_str_equal (call->op, "prepare") && devs->len > 0)
-          || (g_str_equal (call->op, "migrate") && dom->meta->len > 0))
+      if (rule->refuses && concerns (rule, call, dom, devs))
         say (r, 1, _("vfpool hook: %s; guest %s has VFs from vfpool and is refused rather than let through unchecked. Correct the options of the wrapper that runs the hook."),
              call->bad_option, dom->name ? dom->name : "-");
       else
@@ -470,20 +449,24 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
              call->bad_option, dom->name ? dom->name : "-");
       return;
     }
-  if (g_str_equal (call->op, "prepare"))
+  if (!concerns (rule, call, dom, devs))
+    return;
+  switch (rule->duty)
     {
-      if (devs->len > 0)
-        on_prepare (call, dom, devs, r);
+    case VFP_HOOK_PREPARE:
+      on_prepare (call, dom, devs, r);
+      break;
+    case VFP_HOOK_RELEASE:
+      on_release (call, dom, r);
+      break;
+    case VFP_HOOK_MIGRATE:
+      on_migrate (call, doc, dom, r);
+      break;
+    case VFP_HOOK_STARTED:
+      on_started (call, dom, r);
+      break;
+    case VFP_HOOK_RECONNECT:
+      on_reconnect (call, dom, devs, r);
+      break;
     }
-  else if (g_str_equal (call->op, "release"))
-    on_release (call, dom, r);
-  else if (g_str_equal (call->op, "reconnect"))
-    {
-      if (devs->len > 0)
-        on_reconnect (call, dom, devs, r);
-    }
-  else if (g_str_equal (call->op, "migrate"))
-    on_migrate (call, dom, r);
-  else if (g_str_equal (call->op, "started"))
-    on_started (call, dom, r);
 }

@@ -12,13 +12,15 @@ typedef struct {
   const char *guest;        /* argv[1]: the domain name */
   const char *op;           /* prepare, start, started, stopped, release, migrate, reconnect, ... */
   const char *subop;        /* begin, end, - */
-  const char *xml;          /* stdin, whole */
+  const char *xml;          /* stdin as read (vfp_hook_input_read): at most VFP_XML_MAX_SIZE + 1 bytes */
   gsize xml_len;
   const char *state_dir;
   VfpConfig *config;        /* loaded; pools resolved only when migrate needs VFs */
   const char *sysfs_root;
   guint lock_timeout_ms;
   const char *bad_option;   /* why the hook's options were refused, or NULL */
+  const char *config_error; /* why the configuration did not load (CONFIG is then
+                             * empty), or NULL: refuses only an incoming guest with VFs */
 } VfpHookCall;
 
 typedef struct {

@@ -1,7 +1,9 @@
 /* The qemu hook's cost per call, as libvirtd pays it: exec, read the XML,
- * answer. Compared in the same run with exec of /bin/true. Guests: one
- * without vfpool devices, one with 4 VFs (prepare claims them, release
- * frees them). */
+ * answer. Compared in the same run with exec of /bin/true, and with the
+ * full hook run alone (what each call would cost without the libc-only
+ * front door). Guests: one without vfpool devices, one with 4 VFs
+ * (prepare claims them, release frees them). VFPOOL_HOOK_BASE and
+ * VFPOOL_HOOK_CORE_BASE add another build's hook to the same rounds. */
 #include "config.h"
 
 #include <stdio.h>
@@ -50,41 +52,35 @@ median (GArray *us)
   return g_array_index (us, gint64, us->len / 2);
 }
 
-/* Median wall time in microseconds of running ARGV with STDIN_PATH, N times. */
-static double
-median_us (const char *const *argv, const char *stdin_path, int n)
-{
-  g_autoptr (GArray) us = g_array_new (FALSE, FALSE, sizeof (gint64));
-  int i;
+/* One timed command: its arguments, its stdin, its times. */
+typedef struct {
+  const char *label;
+  const char **argv;
+  const char *stdin_path;
+  GArray *us;               /* gint64 */
+} Timed;
 
-  for (i = 0; i < n; i++)
-    {
-      gint64 dt = run_us (argv, stdin_path);
-
-      g_array_append_val (us, dt);
-    }
-  return median (us);
-}
-
-/* Medians of A and B run in turns, N times each: a prepare that claims VFs
- * and the release that frees them, so that each call does its work. */
+/* Runs the K commands of T in turns, N rounds, so that a machine whose
+ * load changes during the run shifts them all alike; then a median each. */
 static void
-median_pair_us (const char *const *a, const char *const *b, const char *stdin_path, int n,
-                double *ma, double *mb)
+time_in_turns (Timed *t, int k, int n, double *medians)
 {
-  g_autoptr (GArray) ua = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_autoptr (GArray) ub = g_array_new (FALSE, FALSE, sizeof (gint64));
-  int i;
+  int i, j;
 
+  for (j = 0; j < k; j++)
+    t[j].us = g_array_new (FALSE, FALSE, sizeof (gint64));
   for (i = 0; i < n; i++)
-    {
-      gint64 x = run_us (a, stdin_path), y = run_us (b, stdin_path);
+    for (j = 0; j < k; j++)
+      {
+        gint64 dt = run_us ((const char *const *) t[j].argv, t[j].stdin_path);
 
-      g_array_append_val (ua, x);
-      g_array_append_val (ub, y);
+        g_array_append_val (t[j].us, dt);
+      }
+  for (j = 0; j < k; j++)
+    {
+      medians[j] = median (t[j].us);
+      g_array_unref (t[j].us);
     }
-  *ma = median (ua);
-  *mb = median (ub);
 }
 
 static char *
@@ -109,22 +105,68 @@ guest_xml (const char *dir, const char *name, int n_vfs)
   return g_steal_pointer (&path);
 }
 
+/* The argument vector of one hook call: through FRONT (the front door,
+ * which runs CORE when the call may concern vfpool) or, with FRONT NULL,
+ * of CORE alone (what every call would cost without the front door). */
+static const char **
+hook_argv (const char *front, const char *core, const char *conf, const char *state,
+           const char *root, const char *guest, const char *op, const char *subop)
+{
+  GPtrArray *a = g_ptr_array_new ();
+
+  if (front != NULL)
+    {
+      g_ptr_array_add (a, (gpointer) front);
+      g_ptr_array_add (a, (gpointer) "--hook-core");
+    }
+  g_ptr_array_add (a, (gpointer) core);
+  g_ptr_array_add (a, (gpointer) "--config");
+  g_ptr_array_add (a, (gpointer) conf);
+  if (state != NULL)
+    {
+      g_ptr_array_add (a, (gpointer) "--state-dir");
+      g_ptr_array_add (a, (gpointer) state);
+    }
+  g_ptr_array_add (a, (gpointer) "--sysfs-root");
+  g_ptr_array_add (a, (gpointer) root);
+  g_ptr_array_add (a, (gpointer) guest);
+  g_ptr_array_add (a, (gpointer) op);
+  g_ptr_array_add (a, (gpointer) subop);
+  g_ptr_array_add (a, (gpointer) "-");
+  g_ptr_array_add (a, NULL);
+  return (const char **) g_ptr_array_free (a, FALSE);
+}
+
 int
 main (int argc, char **argv)
 {
   const char *hook = g_getenv ("VFPOOL_HOOK");
   const char *core = g_getenv ("VFPOOL_HOOK_CORE");
+  /* optional: another build's hook, timed in the same rounds (A/B) */
+  const char *base_hook = g_getenv ("VFPOOL_HOOK_BASE");
+  const char *base_core = g_getenv ("VFPOOL_HOOK_CORE_BASE");
   int n = argc > 1 ? atoi (argv[1]) : 101;
   g_autofree char *dir = g_dir_make_tmp ("vfpool-bench-hook-XXXXXX", NULL);
   g_autofree char *root = NULL, *conf = NULL, *state = NULL, *conf_text = NULL;
   g_autofree char *none = NULL, *four = NULL, *empty = NULL;
-  double t_true, t_none_prep, t_none_rel, t_four_prep, t_four_rel;
+  const char *builds[2][3] = { { "", NULL, NULL }, { "base: ", NULL, NULL } };
+  const char *t_argv[] = { "/bin/true", NULL };
+  Timed t[16];
+  char *state_dirs[2];
+  double m[16];
+  int k = 0, nb, b, j;
 
   if (hook == NULL || core == NULL)
     {
-      fprintf (stderr, "usage: VFPOOL_HOOK=hooks/vfpool-hook VFPOOL_HOOK_CORE=hooks/vfpool-hook-core %s [N]\n", argv[0]);
+      fprintf (stderr, "usage: VFPOOL_HOOK=hooks/vfpool-hook VFPOOL_HOOK_CORE=hooks/vfpool-hook-core "
+               "[VFPOOL_HOOK_BASE=... VFPOOL_HOOK_CORE_BASE=...] %s [N]\n", argv[0]);
       return 2;
     }
+  builds[0][1] = hook;
+  builds[0][2] = core;
+  builds[1][1] = base_hook;
+  builds[1][2] = base_core;
+  nb = base_hook != NULL && base_core != NULL ? 2 : 1;
   root = fake_sysfs_build (dir, &fake_demo_options, fake_demo_host, fake_demo_host_len, NULL);
   state = g_build_filename (dir, "state", NULL);
   conf = g_build_filename (dir, "vfpool.conf", NULL);
@@ -135,32 +177,54 @@ main (int argc, char **argv)
   empty = g_build_filename (dir, "empty", NULL);
   g_assert_true (g_file_set_contents (empty, "", 0, NULL));
 
-  {
-    const char *t[] = { "/bin/true", NULL };
-    const char *np[] = { hook, "--hook-core", core, "--config", conf, "--sysfs-root", root, "none", "prepare", "begin", "-", NULL };
-    const char *nr[] = { hook, "--hook-core", core, "--config", conf, "--sysfs-root", root, "none", "release", "end", "-", NULL };
-    const char *fp[] = { hook, "--hook-core", core, "--config", conf, "--sysfs-root", root, "four", "prepare", "begin", "-", NULL };
-    const char *fr[] = { hook, "--hook-core", core, "--config", conf, "--sysfs-root", root, "four", "release", "end", "-", NULL };
+  /* Guests without VFs: /bin/true, the front door, and the full hook
+   * alone, in turns. */
+  t[k++] = (Timed) { "exec of `/bin/true`", t_argv, empty, NULL };
+  for (b = 0; b < nb; b++)
+    {
+      const char *h = builds[b][1], *c = builds[b][2];
 
-    t_true = median_us (t, empty, n);
-    t_none_prep = median_us (np, none, n);
-    t_none_rel = median_us (nr, none, n);
-    median_pair_us (fp, fr, four, n, &t_four_prep, &t_four_rel);
-  }
-  printf ("| hook call (median of %d) | wall time | over /bin/true |\n|---|---|---|\n", n);
-  printf ("| exec of `/bin/true` | %.2f ms | - |\n", t_true / 1000);
-  printf ("| `prepare begin`, guest without VFs | %.2f ms | +%.2f ms |\n", t_none_prep / 1000, (t_none_prep - t_true) / 1000);
-  printf ("| `release end`, guest without VFs | %.2f ms | +%.2f ms |\n", t_none_rel / 1000, (t_none_rel - t_true) / 1000);
-  printf ("| `prepare begin`, guest with 4 VFs (claims them) | %.2f ms | +%.2f ms |\n", t_four_prep / 1000, (t_four_prep - t_true) / 1000);
-  printf ("| `release end`, guest with 4 VFs (frees them) | %.2f ms | +%.2f ms |\n", t_four_rel / 1000, (t_four_rel - t_true) / 1000);
+      t[k++] = (Timed) { "`prepare begin`, guest without VFs", hook_argv (h, c, conf, NULL, root, "none", "prepare", "begin"), none, NULL };
+      t[k++] = (Timed) { "`release end`, guest without VFs", hook_argv (h, c, conf, NULL, root, "none", "release", "end"), none, NULL };
+      t[k++] = (Timed) { "`prepare begin`, guest without VFs, full hook alone", hook_argv (NULL, c, conf, NULL, root, "none", "prepare", "begin"), none, NULL };
+      t[k++] = (Timed) { "`release end`, guest without VFs, full hook alone", hook_argv (NULL, c, conf, NULL, root, "none", "release", "end"), none, NULL };
+    }
+  time_in_turns (t, k, n, m);
+  printf ("| hook call (median of %d, in turns) | wall time | over /bin/true |\n|---|---|---|\n", n);
+  printf ("| %s | %.2f ms | - |\n", t[0].label, m[0] / 1000);
+  for (j = 1; j < k; j++)
+    printf ("| %s%s | %.2f ms | %+.2f ms |\n", builds[(j - 1) / 4][0], t[j].label, m[j] / 1000, (m[j] - m[0]) / 1000);
   {
     /* Issue 9: a call for a guest without VFs costs at most 2 ms over exec. */
-    g_autofree char *prep = g_strdup_printf ("%.2f ms over /bin/true (%.2f ms)", (t_none_prep - t_true) / 1000, t_none_prep / 1000);
-    g_autofree char *rel = g_strdup_printf ("%.2f ms over /bin/true (%.2f ms)", (t_none_rel - t_true) / 1000, t_none_rel / 1000);
+    g_autofree char *prep = g_strdup_printf ("%.2f ms over /bin/true (%.2f ms)", (m[1] - m[0]) / 1000, m[1] / 1000);
+    g_autofree char *rel = g_strdup_printf ("%.2f ms over /bin/true (%.2f ms)", (m[2] - m[0]) / 1000, m[2] / 1000);
 
-    bench_summary_row ("hook `prepare begin`, guest without VFs", prep, "<= 2 ms", t_none_prep - t_true <= 2000 ? "yes" : "no");
-    bench_summary_row ("hook `release end`, guest without VFs", rel, "<= 2 ms", t_none_rel - t_true <= 2000 ? "yes" : "no");
+    bench_summary_row ("hook `prepare begin`, guest without VFs", prep, "<= 2 ms", m[1] - m[0] <= 2000 ? "yes" : "no");
+    bench_summary_row ("hook `release end`, guest without VFs", rel, "<= 2 ms", m[2] - m[0] <= 2000 ? "yes" : "no");
   }
+  for (j = 1; j < k; j++)
+    g_free (t[j].argv);
+
+  /* A guest with 4 VFs: each build's prepare claims them and its release
+   * frees them, each build on a store of its own, all in turns. */
+  k = 0;
+  for (b = 0; b < nb; b++)
+    {
+      const char *h = builds[b][1], *c = builds[b][2];
+      char *st = g_strdup_printf ("%s/state-%d", dir, b);
+
+      t[k++] = (Timed) { "`prepare begin`, guest with 4 VFs (claims them)", hook_argv (h, c, conf, st, root, "four", "prepare", "begin"), four, NULL };
+      t[k++] = (Timed) { "`release end`, guest with 4 VFs (frees them)", hook_argv (h, c, conf, st, root, "four", "release", "end"), four, NULL };
+      state_dirs[b] = st;
+    }
+  time_in_turns (t, k, n, m + 1);
+  for (j = 0; j < k; j++)
+    {
+      printf ("| %s%s | %.2f ms | %+.2f ms |\n", builds[j / 2][0], t[j].label, m[j + 1] / 1000, (m[j + 1] - m[0]) / 1000);
+      g_free (t[j].argv);
+    }
+  for (b = 0; b < nb; b++)
+    g_free (state_dirs[b]);
   test_remove_tree (dir);
   return 0;
 }
