@@ -38,6 +38,8 @@ typedef struct {
   gint64 changed;          /* unix seconds */
   guint64 serial;          /* the store generation that last changed it: unlike
                             * a timestamp, never the same for two changes */
+  gboolean migration;      /* reserved by the destination's migrate hook
+                            * for the guest's reattach once it runs */
   char *note;              /* owned: why quarantined, or the last event; or NULL */
   VfpVfSettings *vf_settings; /* owned: the settings vfpool applied through the
                             * PF besides MAC and VLAN (spoofchk, trust,

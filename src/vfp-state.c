@@ -34,6 +34,7 @@ struct _VfpState {
                             * this vfpool does not know, written back; or NULL */
   guint64 generation;      /* of the store as loaded (or last saved) */
   gboolean touched;        /* a lease was added, changed or removed since */
+  gboolean pfs_changed;    /* a PF record was set since */
 };
 
 /* Opens (creating, mode 0755, when missing) and checks the state directory. */
@@ -275,6 +276,7 @@ vfp_state_save (VfpState *state, GError **error)
   if (state->touched)
     state->generation++;
   state->touched = FALSE;
+  state->pfs_changed = FALSE;
   return TRUE;
 }
 
@@ -291,10 +293,26 @@ vfp_state_generation (VfpState *state)
   return state->generation;
 }
 
-VfpLease *
+/* The lease of VF, or NULL when it is free; owned by the store. */
+const VfpLease *
 vfp_state_get (VfpState *state, const char *vf)
 {
   return g_hash_table_lookup (state->leases, vf);
+}
+
+/* The lease of VF to change (vfp-pool only), or NULL; owned by the store. */
+VfpLease *
+vfp_state_lookup (VfpState *state, const char *vf)
+{
+  return g_hash_table_lookup (state->leases, vf);
+}
+
+/* Whether a lease or a PF record changed since the store was loaded or
+ * last saved: a transaction that changed nothing does not rewrite it. */
+gboolean
+vfp_state_changed (VfpState *state)
+{
+  return state->touched || state->pfs_changed;
 }
 
 guint
@@ -376,4 +394,5 @@ vfp_state_set_pf (VfpState *state, const char *pf, const char *identity,
   r->model = g_strdup (model);
   r->recorded = recorded;
   g_hash_table_replace (state->pfs, r->pf, r);
+  state->pfs_changed = TRUE;
 }

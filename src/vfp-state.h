@@ -30,7 +30,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VfpState, vfp_state_close)
 
 const char *vfp_state_dir (VfpState *state);
 guint64 vfp_state_generation (VfpState *state);
-VfpLease *vfp_state_get (VfpState *state, const char *vf);
+const VfpLease *vfp_state_get (VfpState *state, const char *vf);
 GPtrArray *vfp_state_list (VfpState *state);
 GPtrArray *vfp_state_list_unsorted (VfpState *state);
 guint vfp_state_count (VfpState *state);
@@ -42,6 +42,8 @@ void vfp_state_set_pf (VfpState *state, const char *pf, const char *identity,
 void vfp_pf_record_free (VfpPfRecord *record);
 
 /* For vfp-pool only: the one module that changes lease state. */
+VfpLease *vfp_state_lookup (VfpState *state, const char *vf);
+gboolean vfp_state_changed (VfpState *state);
 void vfp_state_put (VfpState *state, VfpLease *lease);
 void vfp_state_remove (VfpState *state, const char *vf);
 void vfp_state_touch (VfpState *state, VfpLease *lease);

@@ -81,7 +81,7 @@ reserve (Fx *fx, const char *label, guint count, int numa)
   if (got == NULL)
     return g_strdup_printf ("ERROR: %s", error->message);
   for (i = 0; i < got->len; i++)
-    g_string_append_printf (s, "%s%s", i ? " " : "", ((VfpLease *) got->pdata[i])->vf);
+    g_string_append_printf (s, "%s%s", i ? " " : "", ((VfpPick *) got->pdata[i])->vf);
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
@@ -269,15 +269,15 @@ test_reclaim (void)
   g_assert_true (vfp_proc_start_time (getpid (), &my_start));
   fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
   plant (&fx, "0000:05:10.0", "dead-attach", dead_pid (), 1, 0);
-  plant (&fx, "0000:05:10.2", "live-attach", getpid (), my_start, fx.pool->now + 300);
-  plant (&fx, "0000:05:10.4", "pid-reused", getpid (), my_start + 1, fx.pool->now + 300);
-  plant (&fx, "0000:05:10.6", "hold-expired", 0, 0, fx.pool->now - 1);
+  plant (&fx, "0000:05:10.2", "live-attach", getpid (), my_start, vfp_pool_now (fx.pool) + 300);
+  plant (&fx, "0000:05:10.4", "pid-reused", getpid (), my_start + 1, vfp_pool_now (fx.pool) + 300);
+  plant (&fx, "0000:05:10.6", "hold-expired", 0, 0, vfp_pool_now (fx.pool) - 1);
   plant (&fx, "0000:05:11.0", "hold-forever", 0, 0, 0);
-  plant (&fx, "0000:05:11.2", "live-but-too-long", getpid (), my_start, fx.pool->now - 5);
+  plant (&fx, "0000:05:11.2", "live-but-too-long", getpid (), my_start, vfp_pool_now (fx.pool) - 5);
 
   g_assert_cmpuint (vfp_pool_reclaim (fx.pool), ==, 4);
-  for (i = 0; i < fx.pool->events->len; i++)
-    g_string_append_printf (events, "%s\n", ((VfpEvent *) fx.pool->events->pdata[i])->message);
+  for (i = 0; i < vfp_pool_events (fx.pool)->len; i++)
+    g_string_append_printf (events, "%s\n", ((VfpEvent *) vfp_pool_events (fx.pool)->pdata[i])->message);
   g_test_message ("%s", events->str);
   g_assert_null (vfp_state_get (fx.state, "0000:05:10.0"));
   g_assert_nonnull (vfp_state_get (fx.state, "0000:05:10.2"));
@@ -301,18 +301,18 @@ test_reserve_in_flight (void)
   VfpReserveRequest req = { .count = 1, .owner_uuid = "c7a5fdbd-cdaf-9455-926a-d65c16db1809",
                             .owner_name = "MyGuest", .numa_node = -1, .in_flight = TRUE };
   g_autoptr (GPtrArray) got = NULL;
-  VfpLease *l;
+  const VfpLease *l;
   guint64 my_start;
 
   fx_setup (&fx, "[pool p]\npfs=enp5s0f0\n");
   got = vfp_pool_reserve (fx.pool, &req, NULL, NULL);
   g_assert_nonnull (got);
-  l = got->pdata[0];
+  l = vfp_pool_lease (fx.pool, ((VfpPick *) got->pdata[0])->vf);
   g_assert_cmpint (l->state, ==, VFP_LEASE_RESERVED);
   g_assert_cmpint (l->pid, ==, getpid ());
   g_assert_true (vfp_proc_start_time (getpid (), &my_start));
   g_assert_cmpuint (l->pid_start, ==, my_start);
-  g_assert_cmpint (l->expires, ==, fx.pool->now + VFP_IN_FLIGHT_SECONDS);
+  g_assert_cmpint (l->expires, ==, vfp_pool_now (fx.pool) + VFP_IN_FLIGHT_SECONDS);
   g_assert_cmpstr (vfp_lease_owner (l), ==, "MyGuest");
   /* an attach in progress cannot be released from under it */
   g_assert_false (vfp_pool_release (fx.pool, l->vf, NULL));
@@ -357,15 +357,15 @@ test_event_wording (void)
                    .uuid = (char *) "u-3", .fix = VFP_FIX_ADOPT, .live = FALSE, .config = TRUE,
                    .alias = (char *) "hostdev0" };
   g_autoptr (GString) events = g_string_new (NULL);
-  VfpLease *l;
+  const VfpLease *l;
   guint i;
 
   fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
   ASSERT_RESERVE (&fx, "dpdk", 1, -1, "0000:05:10.0");
-  vfp_pool_mark_free (fx.pool, "0000:05:10.0", "the audit found nobody using it");
+  g_assert_true (vfp_pool_unused (fx.pool, "0000:05:10.0", "dpdk", "the audit found nobody using it", NULL));
   g_assert_true (vfp_audit_apply (fx.pool, &f));
-  for (i = 0; i < fx.pool->events->len; i++)
-    g_string_append_printf (events, "%s\n", ((VfpEvent *) fx.pool->events->pdata[i])->message);
+  for (i = 0; i < vfp_pool_events (fx.pool)->len; i++)
+    g_string_append_printf (events, "%s\n", ((VfpEvent *) vfp_pool_events (fx.pool)->pdata[i])->message);
   g_test_message ("%s", events->str);
   g_assert_nonnull (strstr (events->str, "Freed VF 0000:05:10.0 held by dpdk: the audit found nobody using it."));
   g_assert_null (strstr (events->str, "of guest dpdk"));
@@ -413,7 +413,7 @@ test_set_numvfs (void)
   g_assert_null (vfp_pool_reserve (fx.pool, &req, NULL, &error));
   g_assert_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_false (vfp_pool_claim_for_start (fx.pool, "0000:05:10.2", pf->fn.address, "uuid-1", "g1",
+  g_assert_false (vfp_pool_guest_started (fx.pool, "0000:05:10.2", pf->fn.address, "uuid-1", "g1",
                                             "p", "ua-vfpool-0", NULL, -1, &error));
   g_assert_nonnull (strstr (error->message, "whose VF count 'vfpool pf set-numvfs' is changing"));
   g_clear_error (&error);
@@ -455,11 +455,11 @@ test_audit_snapshot (void)
   g_assert_true (vfp_audit_unchanged (before, fx.state, "0000:05:10.2"));
 
   /* 05:10.2 given to a guest and taken back, all within one second */
-  g_assert_true (vfp_pool_claim_for_start (fx.pool, "0000:05:10.2", "0000:05:00.0",
+  g_assert_true (vfp_pool_guest_started (fx.pool, "0000:05:10.2", "0000:05:00.0",
                                            "c7a5fdbd-cdaf-9455-926a-d65c16db1809", "g1", "p",
                                            "ua-vfpool-0", NULL, -1, NULL));
   g_assert_true (vfp_state_save (fx.state, NULL));
-  vfp_pool_mark_free (fx.pool, "0000:05:10.2", "test");
+  g_assert_true (vfp_pool_guest_stopped (fx.pool, "c7a5fdbd-cdaf-9455-926a-d65c16db1809") == 1);
   g_assert_true (vfp_state_save (fx.state, NULL));
   g_assert_false (vfp_audit_unchanged (before, fx.state, "0000:05:10.2"));
   g_assert_true (vfp_audit_unchanged (before, fx.state, "0000:05:10.0"));
@@ -492,7 +492,7 @@ rebind (Fx *fx, const char *vf, const char *driver)
 static const char *
 quarantine_reason (Fx *fx, const char *vf)
 {
-  VfpLease *l = vfp_state_get (fx->state, vf);
+  const VfpLease *l = vfp_state_get (fx->state, vf);
 
   return l && l->state == VFP_LEASE_QUARANTINED ? l->note : NULL;
 }
@@ -557,11 +557,11 @@ test_scrub_on_stop (void)
   g_autofree char *virtfn = NULL;
 
   fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
-  g_assert_true (vfp_pool_claim_for_start (fx.pool, "0000:05:10.0", "0000:05:00.0", uuid, "g1", "p",
+  g_assert_true (vfp_pool_guest_started (fx.pool, "0000:05:10.0", "0000:05:00.0", uuid, "g1", "p",
                                            "ua-vfpool-0", NULL, -1, NULL));
-  g_assert_true (vfp_pool_claim_for_start (fx.pool, "0000:05:10.2", "0000:05:00.0", uuid, "g1", "p",
+  g_assert_true (vfp_pool_guest_started (fx.pool, "0000:05:10.2", "0000:05:00.0", uuid, "g1", "p",
                                            "ua-vfpool-1", NULL, -1, NULL));
-  g_assert_true (vfp_pool_claim_for_start (fx.pool, "0000:05:10.4", "0000:05:00.0", uuid, "g1", "p",
+  g_assert_true (vfp_pool_guest_started (fx.pool, "0000:05:10.4", "0000:05:00.0", uuid, "g1", "p",
                                            "ua-vfpool-2", NULL, -1, NULL));
   g_assert_cmpstr (vfp_state_get (fx.state, "0000:05:10.0")->baseline_driver, ==, "ixgbevf");
   rebind (&fx, "0000:05:10.0", NULL);
@@ -572,7 +572,7 @@ test_scrub_on_stop (void)
   g_assert_null (vfp_state_get (fx.state, "0000:05:10.2"));
   g_assert_nonnull (strstr (quarantine_reason (&fx, "0000:05:10.4"), "not in sysfs"));
   /* the guest cannot start with a quarantined VF */
-  g_assert_false (vfp_pool_claim_for_start (fx.pool, "0000:05:10.0", "0000:05:00.0", uuid, "g1", "p",
+  g_assert_false (vfp_pool_guest_started (fx.pool, "0000:05:10.0", "0000:05:00.0", uuid, "g1", "p",
                                             "ua-vfpool-0", NULL, -1, NULL));
   /* a second stop changes nothing */
   g_assert_cmpuint (vfp_pool_guest_stopped (fx.pool, uuid), ==, 0);
