@@ -1407,12 +1407,40 @@ vfp_pool_adopt (VfpPool *pool, const char *vf, const char *pf, const char *uuid,
   return TRUE;
 }
 
-/* The guest-stopped events (the release hook; also after a failed start or
- * a failed incoming migration): its VFs are out of it. Leases its
- * persistent definition still names stay (attached, not live); the others
- * are freed (scrubbed; quarantined when that fails), as are reservations
- * made for its arrival. An attach in progress is left to its own rollback,
- * a quarantined VF to 'vfpool scrub'. Idempotent. Returns how many were
+/* The guest-stopped event of VF, guest UUID's: its guest stopped and no
+ * definition keeps it, so it is scrubbed and freed (quarantined when the
+ * scrub fails: VFP_ERROR_QUARANTINED). */
+gboolean
+vfp_pool_guest_gone (VfpPool *pool, const char *vf, const char *uuid, GError **error)
+{
+  return free_by (pool, vf, VFP_EVENT_GUEST_STOPPED, uuid, NULL, _("the guest stopped"), error);
+}
+
+/* The guest-stopped-kept event of VF, guest UUID's: its guest stopped, and
+ * its persistent definition keeps the VF: attached, no longer live. */
+gboolean
+vfp_pool_guest_stopped_kept (VfpPool *pool, const char *vf, const char *uuid, GError **error)
+{
+  VfpLease *l;
+  VfpLeaseState to;
+
+  if (!check (pool, vf, VFP_EVENT_GUEST_STOPPED_KEPT, uuid, NULL, &l, &to, error))
+    return FALSE;
+  if (l->live || l->state != to)
+    {
+      l->state = to;
+      l->live = FALSE;
+      touched (pool, l);
+    }
+  return TRUE;
+}
+
+/* The guest stopped (the release hook; also after a failed start or a
+ * failed incoming migration): its VFs are out of it. Leases its persistent
+ * definition still names stay (attached, not live); the others are freed
+ * (scrubbed; quarantined when that fails), as are reservations made for
+ * its arrival. An attach in progress is left to its own rollback, a
+ * quarantined VF to 'vfpool scrub'. Idempotent. Returns how many were
  * freed. */
 guint
 vfp_pool_guest_stopped (VfpPool *pool, const char *uuid)
@@ -1422,25 +1450,14 @@ vfp_pool_guest_stopped (VfpPool *pool, const char *uuid)
 
   for (i = 0; i < mine->len; i++)
     {
-      VfpLease *l = mine->pdata[i];
-      VfpLeaseState to;
+      const VfpLease *l = mine->pdata[i];
 
       if (l->state == VFP_LEASE_RESERVED && l->pid > 0)
         continue;
-      if (l->state == VFP_LEASE_ATTACHED && l->config
-          && vfp_pool_transition (l->state, VFP_EVENT_GUEST_STOPPED_KEPT, &to))
-        {
-          if (l->live)
-            {
-              l->state = to;
-              l->live = FALSE;
-              touched (pool, l);
-            }
-          continue;
-        }
-      /* a VF that does not verify is quarantined, not freed */
-      if (vfp_pool_transition (l->state, VFP_EVENT_GUEST_STOPPED, NULL))
-        n += free_by (pool, l->vf, VFP_EVENT_GUEST_STOPPED, uuid, NULL, _("the guest stopped"), NULL);
+      if (l->state == VFP_LEASE_ATTACHED && l->config)
+        vfp_pool_guest_stopped_kept (pool, l->vf, uuid, NULL);
+      else if (vfp_pool_transition (l->state, VFP_EVENT_GUEST_STOPPED, NULL))
+        n += vfp_pool_guest_gone (pool, l->vf, uuid, NULL);
     }
   return n;
 }

@@ -1,6 +1,8 @@
 /* The pool manager: the only code that changes lease states, and the
- * allocation policy (DESIGN.md §2 and §8). Callers open the store, call
- * these, and save before they ask libvirt for anything. */
+ * allocation policy (DESIGN.md §2 and §8). Callers begin a transaction
+ * (vfp_pool_begin), apply the events of the life cycle, and commit before
+ * they ask libvirt for anything; the table of which event leads from which
+ * state to which is in vfp-pool.c (and README, "Leases"). */
 #pragma once
 
 #include <glib.h>
@@ -135,6 +137,9 @@ gboolean vfp_pool_guest_started (VfpPool *pool, const char *vf, const char *pf, 
                                  const char *name, const char *pool_name, const char *alias,
                                  const char *mac, int vlan, GError **error);
 guint vfp_pool_guest_stopped (VfpPool *pool, const char *uuid);
+gboolean vfp_pool_guest_gone (VfpPool *pool, const char *vf, const char *uuid, GError **error);
+gboolean vfp_pool_guest_stopped_kept (VfpPool *pool, const char *vf, const char *uuid,
+                                      GError **error);
 gboolean vfp_pool_adopt (VfpPool *pool, const char *vf, const char *pf, const char *uuid,
                          const char *name, const char *pool_name, const char *alias,
                          const char *mac, int vlan, gboolean live, gboolean config,
