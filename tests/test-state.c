@@ -887,6 +887,46 @@ test_old_store_texts (void)
   test_remove_tree (dir);
 }
 
+/* A migration reservation is a field of the lease: written as
+ * <reservation for="migration">, read back; the note an older vfpool
+ * marked it with reads the same, and is not kept as a note. */
+static void
+test_migration_reservation (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *sdir = g_build_filename (dir, "state", NULL);
+  g_autofree char *path = g_build_filename (sdir, "leases.xml", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  VfpState *s;
+  VfpLease *l;
+
+  g_assert_cmpint (g_mkdir (sdir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (path,
+    "<leases version='1'><lease vf='0000:05:10.2' pf='0000:05:00.0' state='reserved'>"
+    "<owner uuid='u-1' name='g1'/><reservation expires='99'/><note>migration</note></lease>"
+    "<lease vf='0000:05:10.4' pf='0000:05:00.0' state='quarantined'>"
+    "<owner uuid='u-1' name='g1'/><note>migration</note></lease></leases>", -1, NULL));
+  s = vfp_state_open (sdir, 1000, &error);
+  g_assert_no_error (error);
+  l = vfp_state_lookup (s, "0000:05:10.2");
+  g_assert_true (l->migration);
+  g_assert_null (l->note);
+  /* only a reservation is one; another lease keeps its note */
+  g_assert_false (vfp_state_get (s, "0000:05:10.4")->migration);
+  g_assert_cmpstr (vfp_state_get (s, "0000:05:10.4")->note, ==, "migration");
+  vfp_state_touch (s, l);
+  g_assert_true (vfp_state_save (s, &error));
+  vfp_state_close (s);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "<reservation for=\"migration\" expires=\"99\"/>"));
+  s = vfp_state_open (sdir, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_true (vfp_state_get (s, "0000:05:10.2")->migration);
+  vfp_state_close (s);
+  test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -909,5 +949,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/special-files", test_special_files);
   g_test_add_func ("/vfpool/state/unknown-kept", test_unknown_kept);
   g_test_add_func ("/vfpool/state/old-store-texts", test_old_store_texts);
+  g_test_add_func ("/vfpool/state/migration-reservation", test_migration_reservation);
   return g_test_run ();
 }
