@@ -29,7 +29,8 @@ vfp_cmd_adopt_hardware (VfpCli *cli, int argc, char **argv)
 {
   GOptionEntry entries[] = { { NULL } };
   g_autoptr (VfpHost) host = NULL;
-  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  VfpState *state;
   g_autoptr (VfpIdentity) id = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *identity = NULL, *model = NULL, *previous = NULL, *msg = NULL;
@@ -57,15 +58,16 @@ vfp_cmd_adopt_hardware (VfpCli *cli, int argc, char **argv)
   id = vfp_identity_new (host->sysfs->root);
   if (!vfp_identity_read (id, address, &identity, &model))
     return vfp_cli_error (cli, VFP_EXIT_FAILED, _("Cannot read the identity of PF %s from sysfs; nothing was changed."), address);
-  state = vfp_cli_open_state (cli, FALSE, &code);
-  if (state == NULL)
+  pool = vfp_cli_begin (cli, host->sysfs, &code);
+  if (pool == NULL)
     return code;
+  state = vfp_pool_state (pool);
   rec = vfp_state_get_pf (state, address);
   previous = rec ? g_strdup (rec->identity) : NULL;
   if (rec == NULL || g_strcmp0 (rec->identity, identity) != 0 || g_strcmp0 (rec->model, model) != 0)
     {
       vfp_state_set_pf (state, address, identity, model, g_get_real_time () / G_USEC_PER_SEC);
-      if (!vfp_state_save (state, &error))
+      if (!vfp_pool_commit (pool, &error))
         return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
       msg = previous != NULL
             ? g_strdup_printf (_("PF %s is now known as the card %s (it was %s); its VFs are handed out again."),

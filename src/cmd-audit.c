@@ -72,7 +72,7 @@ pool_of (VfpCli *cli, VfpSysfs *sysfs, VfpState *state, VfpFinding *f)
 {
   VfpVf *vf = vfp_sysfs_find_vf (sysfs, f->object);
   VfpPoolConfig *pc = vfp_config_pool_of_pf (cli->config, vf ? vf->pf->fn.address : f->object);
-  VfpLease *l = pc == NULL && state ? vfp_state_get (state, f->object) : NULL;
+  const VfpLease *l = pc == NULL && state ? vfp_state_get (state, f->object) : NULL;
 
   return pc ? pc->name : l ? l->pool : NULL;
 }
@@ -126,7 +126,7 @@ write_prometheus (VfpCli *cli, const char *path, VfpSysfs *sysfs, VfpState *stat
           for (k = 0; k < pf->vfs->len; k++)
             {
               VfpVf *vf = pf->vfs->pdata[k];
-              VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
+              const VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
 
               if (l != NULL || vfp_pool_config_covers (pc, vf))
                 counts[l ? l->state : VFP_LEASE_FREE]++;
@@ -268,7 +268,7 @@ restore_metadata (VfpCli *cli, VfpVirt *virt, VfpFinding *f, VfpState *state, GE
 {
   g_autoptr (VfpGuest) g = vfp_guest_open (virt, f->uuid, cli->state_dir, error);
   g_autoptr (GPtrArray) add = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_meta_vf_free);
-  VfpLease *l = vfp_state_get (state, f->object);
+  const VfpLease *l = vfp_state_get (state, f->object);
   VfpMetaVf *m;
 
   if (g == NULL || l == NULL)
@@ -302,8 +302,8 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   g_autoptr (GPtrArray) findings = NULL;
   g_autoptr (GPtrArray) fixed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) metadata_fixes = g_ptr_array_new ();
-  g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpPool) pool = NULL;
+  VfpState *state;
   g_autoptr (GError) error = NULL;
   g_autoptr (VfpAuditSnapshot) before = NULL;
   g_autofree char *metrics_error = NULL;
@@ -329,10 +329,10 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   if (virt == NULL || (guests = gather_guests (cli, virt, &error)) == NULL)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("Could not audit: %s"), error->message);
 
-  state = vfp_cli_open_state (cli, FALSE, &code);
-  if (state == NULL)
+  pool = vfp_cli_begin (cli, host->sysfs, &code);
+  if (pool == NULL)
     return code;
-  pool = vfp_pool_new (cli->config, host->sysfs, state);
+  state = vfp_pool_state (pool);
   findings = vfp_audit_run (pool, guests);
   if (pool_name)
     for (i = findings->len; i-- > 0;)
@@ -359,9 +359,8 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
             g_ptr_array_add (fixed, g_strdup_printf (_("%s %s: repaired (%s)"), f->code, f->object, f->message));
         }
       vfp_audit_record_identities (pool);
-      if (!vfp_state_save (state, &error))
-        return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
-      vfp_cli_print_events (cli, pool->events);
+      if (!vfp_cli_commit (cli, pool))
+        return VFP_EXIT_ERROR;
       for (i = 0; i < metadata_fixes->len; i++)
         {
           VfpFinding *f = metadata_fixes->pdata[i];

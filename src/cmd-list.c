@@ -11,7 +11,7 @@
 /* The pool of VF on a PF of pool PC: its lease's, else PC's when vfs= and
  * exclude= let the pool hand it out, else none. */
 static const char *
-pool_of (VfpPoolConfig *pc, VfpVf *vf, VfpLease *l)
+pool_of (VfpPoolConfig *pc, VfpVf *vf, const VfpLease *l)
 {
   if (l != NULL)
     return l->pool;
@@ -26,7 +26,7 @@ index_strays (GPtrArray *strays)
   guint i;
 
   for (i = 0; i < strays->len; i++)
-    g_hash_table_insert (by_lease, ((VfpStray *) strays->pdata[i])->lease, strays->pdata[i]);
+    g_hash_table_insert (by_lease, (gpointer) ((VfpStray *) strays->pdata[i])->lease, strays->pdata[i]);
   return by_lease;
 }
 
@@ -40,7 +40,7 @@ problem_code (VfpStray *s)
 
 /* The lease's own members of a list --json row. */
 static void
-json_lease (VfpJson *json, VfpLease *l, const char *pool, VfpStray *stray, int index)
+json_lease (VfpJson *json, const VfpLease *l, const char *pool, VfpStray *stray, int index)
 {
   vfp_json_member_string (json, "pool", l ? l->pool : pool);
   vfp_json_member_string (json, "state", vfp_lease_state_name (l ? l->state : VFP_LEASE_FREE));
@@ -87,7 +87,7 @@ print_json (VfpCli *cli, VfpHost *host, VfpState *state, GPtrArray *strays)
       for (j = 0; j < pf->vfs->len; j++)
         {
           VfpVf *vf = pf->vfs->pdata[j];
-          VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
+          const VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
 
           vfp_json_begin_object (json);
           vfp_cli_json_function (json, host, &vf->fn);
@@ -159,7 +159,7 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
       for (j = 0; j < pf->vfs->len; j++)
         {
           VfpVf *vf = pf->vfs->pdata[j];
-          VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
+          const VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
           g_autofree char *index = g_strdup_printf ("%u", vf->index);
           g_autofree char *numa = vfp_cli_numa (vf->fn.numa_node);
           g_autofree char *vlan = l && l->vlan >= 0 ? g_strdup_printf ("%d", l->vlan) : g_strdup ("-");
@@ -181,7 +181,7 @@ vfp_cmd_list (VfpCli *cli, int argc, char **argv)
     }
   for (i = 0; i < strays->len; i++)
     {
-      VfpLease *l = ((VfpStray *) strays->pdata[i])->lease;
+      const VfpLease *l = ((VfpStray *) strays->pdata[i])->lease;
       g_autofree char *vlan = l->vlan >= 0 ? g_strdup_printf ("%d", l->vlan) : g_strdup ("-");
 
       if (((VfpStray *) strays->pdata[i])->kind == VFP_STRAY_MISSING_VF)

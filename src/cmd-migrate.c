@@ -1,99 +1,15 @@
-/* vfpool migrate GUEST DESTURI: libvirt refuses to migrate a guest holding
- * a VFIO device, so vfpool detaches the guest's VFs (waiting for the guest
- * to let go), migrates peer-to-peer, and lets the destination's hook
- * reserve and reattach them there. If the migration fails, the VFs go back
- * to the guest on the source. Failover VFs (teaming) stay: QEMU unplugs
- * them itself. */
+/* vfpool migrate GUEST DESTURI: parses the options, runs the migrate
+ * workflow (vfp-migrate.c) and prints the outcome. */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "vfp-cli.h"
-#include "vfp-error.h"
 #include "vfp-guest.h"
 #include "vfp-i18n.h"
-#include "vfp-log.h"
-#include "vfp-pool.h"
+#include "vfp-migrate.h"
 #include "vfp-text.h"
-
-typedef struct {
-  char *vf;
-  char *alias;
-  VfpMetaVf *meta;          /* not owned: in the guest's live XML */
-  gboolean detached;
-} Moving;
-
-static void
-moving_free (Moving *m)
-{
-  g_free (m->vf);
-  g_free (m->alias);
-  g_free (m);
-}
-
-/* One state change: detaching, free, or back to attached. */
-typedef struct {
-  const char *vf;
-  VfpLeaseState to;
-  VfpGuest *guest;
-  const VfpMetaVf *meta;
-  const char *why;
-} Change;
-
-static void
-apply_change (VfpPool *pool, gpointer data)
-{
-  Change *c = data;
-  g_autoptr (GError) error = NULL;
-  VfpVf *vf = vfp_sysfs_find_vf (pool->sysfs, c->vf);
-
-  if (c->to == VFP_LEASE_DETACHING)
-    vfp_pool_mark_detaching (pool, c->vf, &error);
-  else if (c->to == VFP_LEASE_FREE)
-    vfp_pool_mark_free (pool, c->vf, c->why);
-  else
-    vfp_pool_claim_for_start (pool, c->vf, vf ? vf->pf->fn.address : NULL,
-                              vfp_virt_domain_uuid (c->guest->dom), vfp_virt_domain_name (c->guest->dom),
-                              c->meta ? c->meta->pool : NULL, c->meta ? c->meta->alias : NULL,
-                              c->meta ? c->meta->mac : NULL, c->meta ? c->meta->vlan : -1, &error);
-  if (error != NULL)
-    g_ptr_array_add (pool->events, vfp_event_new ("warning", c->vf, NULL, error->message));
-}
-
-static void
-change (VfpCli *cli, VfpSysfs *sysfs, const char *vf, VfpLeaseState to, VfpGuest *guest,
-        const VfpMetaVf *meta, const char *why)
-{
-  Change c = { vf, to, guest, meta, why };
-
-  vfp_cli_with_pool (cli, sysfs, apply_change, &c);
-}
-
-/* Puts back every VF that was detached for the migration. */
-static guint
-give_back (VfpCli *cli, VfpSysfs *sysfs, VfpGuest *guest, GPtrArray *moving)
-{
-  guint i, lost = 0;
-
-  for (i = 0; i < moving->len; i++)
-    {
-      Moving *m = moving->pdata[i];
-      g_autoptr (GError) error = NULL;
-
-      if (!m->detached)
-        continue;
-      change (cli, sysfs, m->vf, VFP_LEASE_ATTACHED, guest, m->meta, NULL);
-      if (!vfp_guest_attach_meta (guest, vfp_cli_template_dirs (cli), m->meta, m->vf, TRUE, FALSE, &error))
-        {
-          vfp_cli_error (cli, VFP_EXIT_FAILED, _("Could not give VF %s back to guest %s: %s"),
-                         m->vf, vfp_virt_domain_name (guest->dom), error->message);
-          change (cli, sysfs, m->vf, VFP_LEASE_FREE, guest, NULL, _("the rollback of a migration failed"));
-          lost++;
-        }
-    }
-  return lost;
-}
 
 int
 vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
@@ -112,7 +28,9 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
   g_autoptr (VfpVirt) virt = NULL;
   g_autoptr (VfpGuest) guest = NULL;
   g_autoptr (VfpHost) host = NULL;
-  g_autoptr (GPtrArray) moving = g_ptr_array_new_with_free_func ((GDestroyNotify) moving_free);
+  g_autoptr (GPtrArray) moved = NULL;
+  VfpMigrateRequest req = { 0 };
+  VfpWorkflow wf;
   g_autoptr (GError) error = NULL;
   int code = VFP_EXIT_OK;
   guint i;
@@ -136,56 +54,16 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
   if (host == NULL)
     return code;
 
-  /* The VFs to carry: vfpool's devices in the running guest, except
-   * failover partners, which QEMU unplugs by itself. */
-  for (i = 0; i < guest->live->devices->len; i++)
-    {
-      VfpDomDevice *d = guest->live->devices->pdata[i];
-      VfpMetaVf *meta = d->alias ? vfp_domain_find_meta (guest->live, d->alias) : NULL;
-      Moving *m;
-
-      if (meta == NULL || d->teaming_persistent != NULL)
-        continue;
-      m = g_new0 (Moving, 1);
-      m->vf = vfp_addr_to_string (&d->addr);
-      m->alias = g_strdup (d->alias);
-      m->meta = meta;
-      g_ptr_array_add (moving, m);
-    }
-
-  for (i = 0; i < moving->len; i++)
-    {
-      Moving *m = moving->pdata[i];
-
-      change (cli, host->sysfs, m->vf, VFP_LEASE_DETACHING, guest, NULL, NULL);
-      vfp_cli_progress (cli, _("detaching VF %s (%s) for the migration..."), m->vf, m->alias);
-      if (!vfp_virt_detach_alias (guest->dom, m->alias, TRUE, FALSE, &error)
-          || !vfp_virt_wait_removed (guest->dom, m->alias, timeout_s * 1000))
-        {
-          change (cli, host->sysfs, m->vf, VFP_LEASE_ATTACHED, guest, m->meta, NULL);
-          if (give_back (cli, host->sysfs, guest, moving) > 0)
-            return vfp_cli_error (cli, VFP_EXIT_FAILED,
-                                  _("Guest '%s' did not release VF %s (%s) within %d s; the migration was not started, but some VFs detached before could not be given back (see above)."),
-                                  vfp_virt_domain_name (guest->dom), m->vf, m->alias, timeout_s);
-          return vfp_cli_error (cli, VFP_EXIT_FAILED,
-                                _("Guest '%s' did not release VF %s (%s) within %d s; the migration was not started and the guest keeps its VFs."),
-                                vfp_virt_domain_name (guest->dom), m->vf, m->alias, timeout_s);
-        }
-      m->detached = TRUE;
-      change (cli, host->sysfs, m->vf, VFP_LEASE_FREE, guest, NULL, _("detached for a migration"));
-    }
-
-  vfp_cli_progress (cli, _("migrating %s to %s..."), vfp_virt_domain_name (guest->dom), argv[2]);
-  if (!vfp_virt_migrate (guest->dom, argv[2], migrate_uri, listen_address, persistent,
-                         undefine_source, &error))
-    {
-      guint lost = give_back (cli, host->sysfs, guest, moving);
-
-      return vfp_cli_error (cli, VFP_EXIT_FAILED,
-                            lost == 0 ? _("%s; the guest keeps running here with its VFs.")
-                                      : _("%s; the guest keeps running here, but some VFs could not be given back (see above)."),
-                            error->message);
-    }
+  vfp_cli_workflow (cli, host->sysfs, &wf);
+  req.dest_uri = argv[2];
+  req.migrate_uri = migrate_uri;
+  req.listen_address = listen_address;
+  req.persistent = persistent;
+  req.undefine_source = undefine_source;
+  req.timeout_ms = (guint) timeout_s * 1000;
+  moved = vfp_migrate_run (&wf, guest, &req, &error);
+  if (moved == NULL)
+    return vfp_cli_error (cli, VFP_EXIT_FAILED, "%s", error->message);
   if (cli->json)
     {
       g_autoptr (VfpJson) json = vfp_json_new ();
@@ -195,8 +73,8 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
       vfp_json_member_string (json, "destination", argv[2]);
       vfp_json_key (json, "vfs_reattached_there");
       vfp_json_begin_array (json);
-      for (i = 0; i < moving->len; i++)
-        vfp_json_string (json, ((Moving *) moving->pdata[i])->alias);
+      for (i = 0; i < moved->len; i++)
+        vfp_json_string (json, moved->pdata[i]);
       vfp_json_end_array (json);
       vfp_json_end_object (json);
       vfp_cli_print_json (cli, json);
@@ -207,7 +85,7 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
       g_autofree char *dest = vfp_text_printable (argv[2]);
 
       printf (_("Guest %s migrated to %s; VFs that will be attached again there once it runs: %u.\n"),
-              name, dest, moving->len);
+              name, dest, moved->len);
     }
   return VFP_EXIT_OK;
 }

@@ -18,10 +18,8 @@ vfp_cmd_release (VfpCli *cli, int argc, char **argv)
     { NULL }
   };
   g_autoptr (VfpHost) host = NULL;
-  g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpPool) pool = NULL;
   g_autoptr (GPtrArray) failures = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GError) error = NULL;
   int code = VFP_EXIT_OK;
   int i;
 
@@ -32,7 +30,7 @@ vfp_cmd_release (VfpCli *cli, int argc, char **argv)
   if ((argc > 1) == (owner != NULL))
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("release needs VF addresses or --owner LABEL (not both)."));
 
-  pool = vfp_cli_open_pool (cli, &host, &state, &code);
+  pool = vfp_cli_open_pool (cli, &host, &code);
   if (pool == NULL)
     return code;
   if (owner != NULL)
@@ -41,9 +39,9 @@ vfp_cmd_release (VfpCli *cli, int argc, char **argv)
       guint j;
 
       /* a VF whose scrub failed is quarantined: a failure, with the reason */
-      for (j = 0; j < pool->events->len; j++)
+      for (j = 0; j < vfp_pool_events (pool)->len; j++)
         {
-          VfpEvent *e = pool->events->pdata[j];
+          VfpEvent *e = vfp_pool_events (pool)->pdata[j];
 
           if (strcmp (e->op, "quarantine") == 0)
             g_ptr_array_add (failures, g_strdup (e->message));
@@ -60,18 +58,17 @@ vfp_cmd_release (VfpCli *cli, int argc, char **argv)
       if (!vfp_addr_parse (argv[i], &addr, &e) || !vfp_pool_release (pool, vfp_addr_format (&addr, buf), &e))
         g_ptr_array_add (failures, g_strdup (e->message));
     }
-  if (pool->events->len > 0 && !vfp_state_save (state, &error))
-    return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
-  vfp_cli_print_events (cli, pool->events);
+  if (!vfp_cli_commit (cli, pool))
+    return VFP_EXIT_ERROR;
   if (cli->json)
     {
       g_autoptr (VfpJson) json = vfp_json_new ();
       guint j, released = 0;
 
       /* a VF whose scrub failed was quarantined, not released */
-      for (j = 0; j < pool->events->len; j++)
+      for (j = 0; j < vfp_pool_events (pool)->len; j++)
         {
-          const char *op = ((VfpEvent *) pool->events->pdata[j])->op;
+          const char *op = ((VfpEvent *) vfp_pool_events (pool)->pdata[j])->op;
 
           released += strcmp (op, "release") == 0 || strcmp (op, "scrub") == 0;
         }

@@ -26,9 +26,10 @@ print_explain_text (GPtrArray *explain)
   vfp_table_print (table, stdout);
 }
 
-/* The outcome as one JSON document; ERROR, when the reservation failed. */
+/* The outcome as one JSON document: the picks (VfpPick*) and their leases
+ * in POOL (none in a dry run); ERROR, when the reservation failed. */
 static void
-print_json (VfpCli *cli, GPtrArray *leases, GPtrArray *explain, const char *owner, gboolean dry_run,
+print_json (VfpCli *cli, VfpPool *pool, GPtrArray *leases, GPtrArray *explain, const char *owner, gboolean dry_run,
             const char *error)
 {
   g_autoptr (VfpJson) json = vfp_json_new ();
@@ -41,14 +42,15 @@ print_json (VfpCli *cli, GPtrArray *leases, GPtrArray *explain, const char *owne
   vfp_json_begin_array (json);
   for (i = 0; leases && i < leases->len; i++)
     {
-      VfpLease *l = leases->pdata[i];
+      VfpPick *p = leases->pdata[i];
+      const VfpLease *l = dry_run ? NULL : vfp_pool_lease (pool, p->vf);
 
       vfp_json_begin_object (json);
-      vfp_json_member_string (json, "address", l->vf);
-      vfp_json_member_string (json, "pf", l->pf);
-      vfp_json_member_string (json, "pool", l->pool);
+      vfp_json_member_string (json, "address", p->vf);
+      vfp_json_member_string (json, "pf", p->pf);
+      vfp_json_member_string (json, "pool", p->pool);
       vfp_json_key (json, "expires");
-      l->expires > 0 ? vfp_json_int (json, l->expires) : vfp_json_null (json);
+      l != NULL && l->expires > 0 ? vfp_json_int (json, l->expires) : vfp_json_null (json);
       vfp_json_end_object (json);
     }
   vfp_json_end_array (json);
@@ -93,7 +95,6 @@ vfp_cmd_reserve (VfpCli *cli, int argc, char **argv)
     { NULL }
   };
   g_autoptr (VfpHost) host = NULL;
-  g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpPool) pool = NULL;
   g_autoptr (GPtrArray) leases = NULL;
   g_autoptr (GPtrArray) why = NULL;
@@ -131,7 +132,7 @@ vfp_cmd_reserve (VfpCli *cli, int argc, char **argv)
                : vfp_cli_error (cli, VFP_EXIT_ERROR, _("--numa-node %d: this host lists no NUMA node in %s/devices/system/node; leave the option out."), numa, cli->sysfs_root);
     }
 
-  pool = vfp_cli_open_pool (cli, &host, &state, &code);
+  pool = vfp_cli_open_pool (cli, &host, &code);
   if (pool == NULL)
     return code;
   req.pool = pool_name;
@@ -142,17 +143,17 @@ vfp_cmd_reserve (VfpCli *cli, int argc, char **argv)
   if (explain)
     why = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_explain_free);
   leases = vfp_pool_reserve (pool, &req, why, &error);
-  if (leases != NULL && !dry_run && !vfp_state_save (state, &error))
+  if (leases != NULL && !vfp_pool_commit (pool, &error))
     g_clear_pointer (&leases, g_ptr_array_unref);
-  vfp_cli_print_events (cli, pool->events);
+  vfp_cli_print_events (cli, vfp_pool_events (pool));
   if (cli->json)
-    print_json (cli, leases, why, owner, dry_run, leases ? NULL : error->message);
+    print_json (cli, pool, leases, why, owner, dry_run, leases ? NULL : error->message);
   else
     {
       if (why != NULL)
         print_explain_text (why);
       for (i = 0; leases && i < leases->len; i++)
-        printf ("%s\n", ((VfpLease *) leases->pdata[i])->vf);
+        printf ("%s\n", ((VfpPick *) leases->pdata[i])->vf);
     }
   if (leases == NULL)
     return vfp_cli_error (cli, VFP_EXIT_FAILED, "%s", error->message);

@@ -13,10 +13,8 @@ vfp_cmd_scrub (VfpCli *cli, int argc, char **argv)
 {
   GOptionEntry entries[] = { { NULL } };
   g_autoptr (VfpHost) host = NULL;
-  g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpPool) pool = NULL;
   g_autoptr (GPtrArray) failures = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GError) error = NULL;
   g_autoptr (VfpJson) json = vfp_json_new ();
   int code = VFP_EXIT_OK;
   int i;
@@ -28,7 +26,7 @@ vfp_cmd_scrub (VfpCli *cli, int argc, char **argv)
   if (argc < 2)
     return vfp_cli_error (cli, VFP_EXIT_ERROR, _("scrub needs VF addresses: vfpool scrub 0000:05:10.2"));
 
-  pool = vfp_cli_open_pool (cli, &host, &state, &code);
+  pool = vfp_cli_open_pool (cli, &host, &code);
   if (pool == NULL)
     return code;
   vfp_json_begin_array (json);
@@ -46,14 +44,13 @@ vfp_cmd_scrub (VfpCli *cli, int argc, char **argv)
         g_ptr_array_add (failures, g_strdup (e->message));
       vfp_json_begin_object (json);
       vfp_json_member_string (json, "address", parsed ? buf : argv[i]);
-      vfp_json_member_string (json, "state", ok ? "free" : parsed && vfp_state_get (state, buf) ? "quarantined" : "error");
+      vfp_json_member_string (json, "state", ok ? "free" : parsed && vfp_pool_lease (pool, buf) ? "quarantined" : "error");
       vfp_json_member_string (json, "error", ok ? NULL : e->message);
       vfp_json_end_object (json);
     }
   vfp_json_end_array (json);
-  if (pool->events->len > 0 && !vfp_state_save (state, &error))
-    return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
-  vfp_cli_print_events (cli, pool->events);
+  if (!vfp_cli_commit (cli, pool))
+    return VFP_EXIT_ERROR;
   if (cli->json)
     vfp_cli_print_json (cli, json);
   for (i = 0; i < (int) failures->len; i++)

@@ -22,7 +22,7 @@ count_pf (VfpState *state, VfpPoolConfig *pc, VfpPf *pf, guint counts[N_STATES])
   for (j = 0; j < pf->vfs->len; j++)
     {
       VfpVf *vf = pf->vfs->pdata[j];
-      VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
+      const VfpLease *l = state ? vfp_state_get (state, vf->fn.address) : NULL;
 
       if (l == NULL && pc != NULL && !vfp_pool_config_covers (pc, vf))
         continue;

@@ -97,7 +97,7 @@ find (VfpAuditSnapshot *snap, const char *vf)
 gboolean
 vfp_audit_unchanged (VfpAuditSnapshot *before, VfpState *state, const char *vf)
 {
-  VfpLease *l = vfp_state_get (state, vf);
+  const VfpLease *l = vfp_state_get (state, vf);
   const Entry *then = find (before, vf);
   guint8 now[DIGEST_LEN];
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vfp-audit.h"
+#include "vfp-error.h"
 #include "vfp-i18n.h"
 #include "vfp-log.h"
 #include "vfp-proc.h"
@@ -65,7 +66,7 @@ pf_netdev (VfpVf *vf)
  * vfpool applied (one netlink request, only for leases that record
  * settings). */
 static void
-check_vf_settings (GPtrArray *out, VfpVf *vf, VfpLease *l, const VfpAuditGuest *owner)
+check_vf_settings (GPtrArray *out, VfpVf *vf, const VfpLease *l, const VfpAuditGuest *owner)
 {
   const char *a = vf->fn.address;
   const char *netdev = pf_netdev (vf);
@@ -154,7 +155,7 @@ static void
 audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
 {
   const char *a = vf->fn.address;
-  VfpLease *l = vfp_state_get (pool->state, a);
+  const VfpLease *l = vfp_state_get (vfp_pool_state (pool), a);
   VfpAuditUse *list = vfp_audit_guests_uses (guests, &vf->fn.addr), *u;
   guint n_users = 0, owner_index = 0;
   const VfpAuditGuest *owner = l ? vfp_audit_guests_find (guests, l->owner_uuid, &owner_index) : NULL;
@@ -192,13 +193,13 @@ audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
           check_metadata (out, a, user, list);
           return;
         }
-      driver = vfp_sysfs_vf_driver (pool->sysfs, vf);
+      driver = vfp_sysfs_vf_driver (vfp_pool_sysfs (pool), vf);
       for (i = 0; driver && foreign[i]; i++)
         if (strcmp (driver, foreign[i]) == 0)
           add (out, "driver", VFP_SEVERITY_WARNING, a, NULL, VFP_FIX_NONE,
                g_strdup_printf (_("Free VF %s is bound to %s (another user, or left by a failed attach)."), a, driver),
                g_strdup_printf (_("If nothing uses it, give it back to its driver: echo %s > %s/bus/pci/drivers/%s/unbind, then echo %s > %s/bus/pci/drivers_probe."),
-                                a, pool->sysfs->root, driver, a, pool->sysfs->root));
+                                a, vfp_pool_sysfs (pool)->root, driver, a, vfp_pool_sysfs (pool)->root));
       return;
     }
   if (l->state == VFP_LEASE_QUARANTINED)
@@ -282,8 +283,8 @@ audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
 static void
 audit_identities (VfpPool *pool, GPtrArray *out)
 {
-  g_autoptr (VfpIdentity) id = vfp_identity_new (pool->sysfs->root);
-  g_autoptr (GPtrArray) records = vfp_state_list_pfs (pool->state);
+  g_autoptr (VfpIdentity) id = vfp_identity_new (vfp_pool_sysfs (pool)->root);
+  g_autoptr (GPtrArray) records = vfp_state_list_pfs (vfp_pool_state (pool));
   guint i;
 
   for (i = 0; i < records->len; i++)
@@ -307,18 +308,18 @@ audit_identities (VfpPool *pool, GPtrArray *out)
 void
 vfp_audit_record_identities (VfpPool *pool)
 {
-  g_autoptr (GPtrArray) leases = vfp_state_list_unsorted (pool->state);
+  g_autoptr (GPtrArray) leases = vfp_state_list_unsorted (vfp_pool_state (pool));
   guint i, j;
 
-  for (i = 0; i < pool->config->pools->len; i++)
+  for (i = 0; i < vfp_pool_config (pool)->pools->len; i++)
     {
-      VfpPoolConfig *pc = pool->config->pools->pdata[i];
+      VfpPoolConfig *pc = vfp_pool_config (pool)->pools->pdata[i];
 
       for (j = 0; j < pc->pfs->len; j++)
-        vfp_pool_check_pf (pool, pool->sysfs->root, ((VfpPf *) pc->pfs->pdata[j])->fn.address, TRUE, NULL);
+        vfp_pool_check_pf (pool, vfp_pool_sysfs (pool)->root, ((VfpPf *) pc->pfs->pdata[j])->fn.address, TRUE, NULL);
     }
   for (i = 0; i < leases->len; i++)
-    vfp_pool_check_pf (pool, pool->sysfs->root, ((VfpLease *) leases->pdata[i])->pf, TRUE, NULL);
+    vfp_pool_check_pf (pool, vfp_pool_sysfs (pool)->root, ((VfpLease *) leases->pdata[i])->pf, TRUE, NULL);
 }
 
 /* Runs the audit over POOL's configuration, sysfs scan and store, and the
@@ -330,9 +331,9 @@ vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
   g_autoptr (GPtrArray) strays = NULL;
   guint i, j;
 
-  for (i = 0; i < pool->config->pools->len; i++)
+  for (i = 0; i < vfp_pool_config (pool)->pools->len; i++)
     {
-      VfpPoolConfig *pc = pool->config->pools->pdata[i];
+      VfpPoolConfig *pc = vfp_pool_config (pool)->pools->pdata[i];
 
       for (j = 0; j < pc->pfs->len; j++)
         {
@@ -354,11 +355,11 @@ vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
     }
   audit_identities (pool, out);
   /* leases of VFs the kernel no longer has, or naming another PF */
-  strays = vfp_stray_find (pool->sysfs, pool->state);
+  strays = vfp_stray_find (vfp_pool_sysfs (pool), vfp_pool_state (pool));
   for (i = 0; i < strays->len; i++)
     {
       VfpStray *s = strays->pdata[i];
-      VfpLease *l = s->lease;
+      const VfpLease *l = s->lease;
 
       if (s->kind == VFP_STRAY_MISSING_VF && l->state == VFP_LEASE_QUARANTINED)
         add (out, "quarantined", VFP_SEVERITY_ERROR, l->vf, NULL, VFP_FIX_NONE,
@@ -380,43 +381,67 @@ vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
   return out;
 }
 
+/* --fix of an untracked VF: leased to the guest that uses it; a stale
+ * reservation of another holder on it is freed first. */
+static gboolean
+apply_adopt (VfpPool *pool, VfpFinding *f, const VfpLease *l)
+{
+  VfpVf *vf = vfp_sysfs_find_vf (vfp_pool_sysfs (pool), f->object);
+  const char *pf = vf ? vf->pf->fn.address : NULL;
+  VfpPoolConfig *pc = pf ? vfp_config_pool_of_pf (vfp_pool_config (pool), pf) : NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (l != NULL && g_strcmp0 (l->owner_uuid, f->uuid) != 0
+      && !vfp_pool_unused (pool, f->object, NULL, _("the audit replaces a stale reservation"), &error))
+    {
+      vfp_pool_warn (pool, f->object, f->guest, error->message);
+      return FALSE;
+    }
+  if (vfp_pool_adopt (pool, f->object, pf, f->uuid, f->guest, pc ? pc->name : NULL,
+                      f->alias, f->mac, f->vlan, f->live, f->config, &error))
+    return TRUE;
+  vfp_pool_warn (pool, f->object, f->guest, error->message);
+  return FALSE;
+}
+
+/* --fix of VF settings the PF lost: the lease's, applied again. */
+static gboolean
+apply_vf_settings (VfpPool *pool, VfpFinding *f, const VfpLease *l)
+{
+  VfpVf *vf = vfp_sysfs_find_vf (vfp_pool_sysfs (pool), f->object);
+  g_autoptr (GError) error = NULL;
+  VfpVfSettings want;
+
+  if (l == NULL || l->vf_settings == NULL || vf == NULL || pf_netdev (vf) == NULL)
+    return FALSE;
+  want = *l->vf_settings;
+  want.index = vf->index;
+  if (vfp_vfnet_apply (pf_netdev (vf), &want, &error))
+    return TRUE;
+  vfp_pool_warn (pool, f->object, f->guest, error->message);
+  return FALSE;
+}
+
 /* Applies a finding's store repair (FREE, ADOPT). METADATA needs libvirt
  * and is the caller's. Returns TRUE when something changed. */
 gboolean
 vfp_audit_apply (VfpPool *pool, VfpFinding *f)
 {
-  VfpVf *vf;
+  /* the caller checked by serial that each lease is still the one the
+   * audit judged (vfp_audit_unchanged): stronger than any holder check */
+  const VfpLease *l = vfp_state_get (vfp_pool_state (pool), f->object);
   g_autoptr (GError) error = NULL;
 
   switch (f->fix)
     {
     case VFP_FIX_FREE:
-      vfp_pool_mark_free (pool, f->object, _("the audit found nobody using it"));
-      return TRUE;
+      /* a VF whose scrub fails is quarantined: dealt with too */
+      return vfp_pool_unused (pool, f->object, NULL, _("the audit found nobody using it"), &error)
+             || g_error_matches (error, VFP_ERROR, VFP_ERROR_QUARANTINED);
     case VFP_FIX_ADOPT:
-      vf = vfp_sysfs_find_vf (pool->sysfs, f->object);
-      if (vfp_state_get (pool->state, f->object) != NULL
-          && g_strcmp0 (vfp_state_get (pool->state, f->object)->owner_uuid, f->uuid) != 0)
-        vfp_pool_mark_free (pool, f->object, _("the audit replaces a stale reservation"));
-      return vfp_pool_adopt (pool, f->object, vf ? vf->pf->fn.address : NULL, f->uuid, f->guest,
-                             vfp_config_pool_of_pf (pool->config, vf ? vf->pf->fn.address : "")
-                             ? vfp_config_pool_of_pf (pool->config, vf->pf->fn.address)->name : NULL,
-                             f->alias, f->mac, f->vlan, f->live, f->config, &error);
+      return apply_adopt (pool, f, l);
     case VFP_FIX_VF_SETTINGS:
-      {
-        VfpLease *l = vfp_state_get (pool->state, f->object);
-        VfpVfSettings want;
-
-        vf = vfp_sysfs_find_vf (pool->sysfs, f->object);
-        if (l == NULL || l->vf_settings == NULL || vf == NULL || pf_netdev (vf) == NULL)
-          return FALSE;
-        want = *l->vf_settings;
-        want.index = vf->index;
-        if (vfp_vfnet_apply (pf_netdev (vf), &want, &error))
-          return TRUE;
-        g_ptr_array_add (pool->events, vfp_event_new ("warning", f->object, f->guest, error->message));
-      }
-      break;
+      return apply_vf_settings (pool, f, l);
     case VFP_FIX_NONE:
     case VFP_FIX_METADATA:
       break;

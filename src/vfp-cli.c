@@ -361,28 +361,38 @@ vfp_cli_print_events (VfpCli *cli, GPtrArray *events)
     }
 }
 
-/* Opens the store, runs STEP on the pool manager, saves and logs. Commands
- * that talk to libvirt change state in such short steps, so the lock is
- * never held while libvirt works. */
-gboolean
-vfp_cli_with_pool (VfpCli *cli, VfpSysfs *sysfs, VfpPoolStep step, gpointer data)
+/* Begins a transaction on the lease store (vfp_pool_begin) over SYSFS
+ * (the scan, or NULL when the command has none), waiting for another
+ * vfpool as long as a command does. NULL with the error printed and
+ * *EXIT_CODE set when the store cannot be opened. Commands that talk to
+ * libvirt change leases in such short transactions, so the lock is never
+ * held while libvirt works. */
+VfpPool *
+vfp_cli_begin (VfpCli *cli, VfpSysfs *sysfs, int *exit_code)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VfpState) state = NULL;
-  g_autoptr (VfpPool) pool = NULL;
-  int code;
+  VfpPool *pool = vfp_pool_begin (cli->config, sysfs, cli->state_dir, STATE_LOCK_TIMEOUT_MS, &error);
 
-  state = vfp_cli_open_state (cli, FALSE, &code);
-  if (state == NULL)
-    return FALSE;
-  pool = vfp_pool_new (cli->config, sysfs, state);
-  step (pool, data);
-  if (!vfp_state_save (state, &error))
+  *exit_code = VFP_EXIT_OK;
+  if (pool == NULL)
+    *exit_code = vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
+  return pool;
+}
+
+/* Commits POOL's transaction (saving only what changed), then logs and
+ * shows its events; FALSE with the error printed when the save failed
+ * (then nothing of it happened, and its events are not shown). */
+gboolean
+vfp_cli_commit (VfpCli *cli, VfpPool *pool)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!vfp_pool_commit (pool, &error))
     {
       vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", error->message);
       return FALSE;
     }
-  vfp_cli_print_events (cli, pool->events);
+  vfp_cli_print_events (cli, vfp_pool_events (pool));
   return TRUE;
 }
 
@@ -407,8 +417,7 @@ vfp_cli_set_numvfs (VfpCli *cli, VfpSysfs *sysfs, VfpPf *pf, guint n, guint wait
   if (pf_lock < 0)
     return FALSE;
   {
-    g_autoptr (VfpState) state = vfp_state_open (cli->state_dir, STATE_LOCK_TIMEOUT_MS, error);
-    g_autoptr (VfpPool) pool = state ? vfp_pool_new (cli->config, sysfs, state) : NULL;
+    g_autoptr (VfpPool) pool = vfp_pool_begin (cli->config, sysfs, cli->state_dir, STATE_LOCK_TIMEOUT_MS, error);
 
     ok = pool != NULL && vfp_pool_check_numvfs (pool, pf, n, error);
   }
@@ -448,20 +457,54 @@ vfp_cli_progress (VfpCli *cli, const char *fmt, ...)
   fprintf (stderr, "vfpool: %s\n", shown);
 }
 
+static void
+workflow_warn (gpointer cli, const char *message)
+{
+  vfp_cli_warn (cli, "%s", message);
+}
+
+static void
+workflow_progress (gpointer cli, const char *message)
+{
+  vfp_cli_progress (cli, "%s", message);
+}
+
+static void
+workflow_events (gpointer cli, GPtrArray *events)
+{
+  vfp_cli_print_events (cli, events);
+}
+
+/* The context of a workflow (vfp-workflow.h) run by a command over SYSFS:
+ * the command's store, templates and lock timeout; warnings, progress and
+ * events go where the command's go. */
+void
+vfp_cli_workflow (VfpCli *cli, VfpSysfs *sysfs, VfpWorkflow *wf)
+{
+  memset (wf, 0, sizeof *wf);
+  wf->config = cli->config;
+  wf->sysfs = sysfs;
+  wf->state_dir = cli->state_dir;
+  wf->lock_timeout_ms = STATE_LOCK_TIMEOUT_MS;
+  wf->template_dirs = vfp_cli_template_dirs (cli);
+  wf->sysfs_default = cli->sysfs_default;
+  wf->warn = workflow_warn;
+  wf->progress = workflow_progress;
+  wf->events = workflow_events;
+  wf->data = cli;
+}
+
 /* What every command that changes leases starts with: the sysfs scan
- * (without PCI details), the store (locked) and a pool manager over both.
- * The caller frees all three; on failure the error is printed and
- * *EXIT_CODE set. */
+ * (without PCI details) in *HOST and a transaction over it (see
+ * vfp_cli_begin). The caller frees both; on failure the error is printed
+ * and *EXIT_CODE set. */
 VfpPool *
-vfp_cli_open_pool (VfpCli *cli, VfpHost **host, VfpState **state, int *exit_code)
+vfp_cli_open_pool (VfpCli *cli, VfpHost **host, int *exit_code)
 {
   *host = vfp_cli_load_host (cli, VFP_HOST_LAZY_VFS, exit_code);
   if (*host == NULL)
     return NULL;
-  *state = vfp_cli_open_state (cli, FALSE, exit_code);
-  if (*state == NULL)
-    return NULL;
-  return vfp_pool_new (cli->config, (*host)->sysfs, *state);
+  return vfp_cli_begin (cli, (*host)->sysfs, exit_code);
 }
 
 /* After the tables of status and list: each quarantined VF with the reason

@@ -9,6 +9,7 @@
 #include "vfp-json.h"
 #include "vfp-pool.h"
 #include "vfp-state.h"
+#include "vfp-workflow.h"
 
 /* Exit codes, the same for every command. */
 enum {
@@ -82,10 +83,9 @@ int vfp_cmd_reattach (VfpCli *cli, int argc, char **argv);
 int vfp_cmd_adopt_hardware (VfpCli *cli, int argc, char **argv);
 const char *const *vfp_cli_template_dirs (VfpCli *cli);
 
-VfpPool *vfp_cli_open_pool (VfpCli *cli, VfpHost **host, VfpState **state, int *exit_code);
-
-/* One change of lease state, under the store's lock, saved and logged. */
-typedef void (*VfpPoolStep) (VfpPool *pool, gpointer data);
-gboolean vfp_cli_with_pool (VfpCli *cli, VfpSysfs *sysfs, VfpPoolStep step, gpointer data);
+VfpPool *vfp_cli_open_pool (VfpCli *cli, VfpHost **host, int *exit_code);
+VfpPool *vfp_cli_begin (VfpCli *cli, VfpSysfs *sysfs, int *exit_code);
+gboolean vfp_cli_commit (VfpCli *cli, VfpPool *pool);
+void vfp_cli_workflow (VfpCli *cli, VfpSysfs *sysfs, VfpWorkflow *wf);
 gboolean vfp_cli_set_numvfs (VfpCli *cli, VfpSysfs *sysfs, VfpPf *pf, guint n, guint wait_ms,
                              GError **error);

@@ -12,6 +12,9 @@ typedef enum {
   VFP_ERROR_IO,            /* reading or writing a file failed */
   VFP_ERROR_LIBVIRT,       /* libvirt said no */
   VFP_ERROR_UNSAFE,        /* refused for safety: permissions, symlinks */
+  VFP_ERROR_MOVED,         /* a lease is not what the caller expected: another
+                            * process changed it meanwhile */
+  VFP_ERROR_QUARANTINED,   /* a VF was not freed but quarantined (its scrub failed) */
 } VfpError;
 
 GQuark vfp_error_quark (void);

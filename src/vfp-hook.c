@@ -67,19 +67,19 @@ vfpool_devices (VfpDomain *dom)
   return devs;
 }
 
-/* Opens the store and a pool manager without sysfs (the hook never scans).
- * A store it cannot open (locked for longer than the hook may wait,
- * unreadable) is said in a line libvirt shows as it is: it names vfpool's
- * hook and the guest, and what this means for it. */
-static gboolean
-open_pool (const VfpHookCall *call, VfpHookResult *r, VfpState **state, VfpPool **pool,
-           int fail_code)
+/* Begins the hook's transaction on the store, over SYSFS (NULL: the hook
+ * does not scan, except for a migration). A store it cannot open (locked
+ * for longer than the hook may wait, unreadable) is said in a line libvirt
+ * shows as it is: it names vfpool's hook and the guest, and what this
+ * means for it. */
+static VfpPool *
+begin (const VfpHookCall *call, VfpSysfs *sysfs, VfpHookResult *r, int fail_code)
 {
   g_autoptr (GError) error = NULL;
   const char *guest = call->guest ? call->guest : "-";
+  VfpPool *pool = vfp_pool_begin (call->config, sysfs, call->state_dir, call->lock_timeout_ms, &error);
 
-  *state = vfp_state_open (call->state_dir, call->lock_timeout_ms, &error);
-  if (*state == NULL)
+  if (pool == NULL)
     {
       if (g_str_equal (call->op, "prepare"))
         say (r, fail_code, _("vfpool hook: guest %s cannot start: %s"), guest, error->message);
@@ -88,27 +88,29 @@ open_pool (const VfpHookCall *call, VfpHookResult *r, VfpState **state, VfpPool 
       else
         say (r, fail_code, _("vfpool hook: %s %s of guest %s left its leases as they were: %s"),
              call->op, call->subop, guest, error->message);
-      return FALSE;
+      return NULL;
     }
-  *pool = vfp_pool_new (call->config, NULL, *state);
-  (*pool)->sysfs_root = call->sysfs_root;
-  return TRUE;
+  vfp_pool_set_sysfs_root (pool, call->sysfs_root);
+  return pool;
 }
 
+/* Commits POOL's transaction (saving only what changed); its events go
+ * to R for the log. FALSE with the reason in R (FAIL_CODE) otherwise. */
 static gboolean
-save (VfpState *state, VfpPool *pool, VfpHookResult *r, int fail_code)
+commit (VfpPool *pool, VfpHookResult *r, int fail_code)
 {
   g_autoptr (GError) error = NULL;
+  GPtrArray *events = vfp_pool_events (pool);
   guint i;
 
-  if (!vfp_state_save (state, &error))
+  if (!vfp_pool_commit (pool, &error))
     {
       say (r, fail_code, "%s", error->message);
       return FALSE;
     }
-  for (i = 0; i < pool->events->len; i++)
+  for (i = 0; i < events->len; i++)
     {
-      VfpEvent *e = pool->events->pdata[i];
+      VfpEvent *e = events->pdata[i];
 
       g_ptr_array_add (r->events, vfp_event_new (e->op, e->vf, e->guest, e->message));
     }
@@ -173,10 +175,10 @@ claim_devices (const VfpHookCall *call, VfpPool *pool, VfpDomain *dom, GPtrArray
           g_clear_error (&error);
         }
       pool_name = m && m->pool ? m->pool
-                  : vfp_state_get (pool->state, vf) == NULL ? configured_pool (call, &sysfs, &resolved, pf)
+                  : vfp_pool_lease (pool, vf) == NULL ? configured_pool (call, &sysfs, &resolved, pf)
                   : NULL;
-      if (vfp_pool_claim_for_start (pool, vf, pf, dom->uuid, dom->name, pool_name,
-                                    d->alias, d->mac, d->vlan, &error))
+      if (vfp_pool_guest_started (pool, vf, pf, dom->uuid, dom->name, pool_name,
+                                  d->alias, d->mac, d->vlan, &error))
         continue;
       if (strict)
         {
@@ -193,24 +195,22 @@ claim_devices (const VfpHookCall *call, VfpPool *pool, VfpDomain *dom, GPtrArray
 static void
 on_prepare (const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs, VfpHookResult *r)
 {
-  g_autoptr (VfpState) state = NULL;
-  g_autoptr (VfpPool) pool = NULL;
+  g_autoptr (VfpPool) pool = begin (call, NULL, r, 1);
 
-  if (open_pool (call, r, &state, &pool, 1) && claim_devices (call, pool, dom, devs, TRUE, r))
-    save (state, pool, r, 1);
+  if (pool != NULL && claim_devices (call, pool, dom, devs, TRUE, r))
+    commit (pool, r, 1);
 }
 
 /* release end: after any stop. Never fails (libvirt ignores it anyway). */
 static void
 on_release (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
 {
-  g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpPool) pool = NULL;
 
-  if (!open_pool (call, r, &state, &pool, 0))
+  if ((pool = begin (call, NULL, r, 0)) == NULL)
     return;
   vfp_pool_guest_stopped (pool, dom->uuid);
-  save (state, pool, r, 0);
+  commit (pool, r, 0);
 }
 
 /* reconnect begin: libvirtd restarted with the guest running; its live XML
@@ -218,24 +218,26 @@ on_release (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
 static void
 on_reconnect (const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs, VfpHookResult *r)
 {
-  g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpPool) pool = NULL;
   g_autoptr (GPtrArray) mine = NULL;
   guint i;
 
-  if (!open_pool (call, r, &state, &pool, 0))
+  if ((pool = begin (call, NULL, r, 0)) == NULL)
     return;
   claim_devices (call, pool, dom, devs, FALSE, r);
   /* a detach that finished while libvirtd was down */
   mine = vfp_pool_guest_leases (pool, dom->uuid);
   for (i = 0; i < mine->len; i++)
     {
-      VfpLease *l = mine->pdata[i];
+      const VfpLease *l = mine->pdata[i];
+      g_autoptr (GError) error = NULL;
 
-      if (l->state == VFP_LEASE_DETACHING && vfp_domain_find_device (dom, l->alias) == NULL)
-        vfp_pool_mark_free (pool, l->vf, _("the device is gone from the running guest"));
+      if (l->state == VFP_LEASE_DETACHING && vfp_domain_find_device (dom, l->alias) == NULL
+          && !vfp_pool_device_removed (pool, l->vf, dom->uuid, l->alias,
+                                       _("the device is gone from the running guest"), &error))
+        g_ptr_array_add (r->events, vfp_event_new ("warning", l->vf, dom->name, error->message));
     }
-  save (state, pool, r, 0);
+  commit (pool, r, 0);
 }
 
 /* Sets the host address of the device with ALIAS in the XML document. */
@@ -277,9 +279,8 @@ rewrite_address (xmlDoc *doc, const char *alias, const char *vf)
 static void
 on_migrate (const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom, VfpHookResult *r)
 {
-  g_autoptr (VfpState) state = NULL;
-  g_autoptr (VfpPool) pool = NULL;
   g_autoptr (VfpSysfs) sysfs = NULL;
+  g_autoptr (VfpPool) pool = NULL;
   g_autoptr (GError) error = NULL;
   gboolean rewritten = FALSE;
   guint i;
@@ -296,16 +297,16 @@ on_migrate (const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom, VfpHookResult 
       say (r, 1, "vfpool: %s", error->message);
       return;
     }
-  if (!open_pool (call, r, &state, &pool, 1))
+  if ((pool = begin (call, sysfs, r, 1)) == NULL)
     return;
-  pool->sysfs = sysfs;
   for (i = 0; i < dom->meta->len; i++)
     {
       VfpMetaVf *m = dom->meta->pdata[i];
       VfpDomDevice *d = vfp_domain_find_device (dom, m->alias);
       VfpReserveRequest req = { 0 };
       g_autoptr (GPtrArray) got = NULL;
-      VfpLease *l;
+      VfpDeviceRecord device = { m->alias, m->mac, m->vlan, TRUE, FALSE, NULL };
+      const VfpPick *l;
 
       if (d != NULL && !d->teaming_persistent)
         {
@@ -319,7 +320,7 @@ on_migrate (const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom, VfpHookResult 
       req.owner_name = dom->name;
       req.numa_node = -1;
       req.hold_seconds = VFP_MIGRATION_HOLD_SECONDS;
-      req.note = VFP_MIGRATION_NOTE;
+      req.migration = TRUE;
       got = vfp_pool_reserve (pool, &req, NULL, &error);
       if (got == NULL)
         {
@@ -328,7 +329,11 @@ on_migrate (const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom, VfpHookResult 
           return;
         }
       l = got->pdata[0];
-      vfp_pool_set_device (pool, l->vf, m->mac, m->vlan, m->alias, TRUE, FALSE);
+      if (!vfp_pool_attach_requested (pool, l->vf, dom->uuid, &device, &error))
+        {
+          say (r, 1, "vfpool: %s", error->message);
+          return;
+        }
       if (d != NULL)
         {
           if (!rewrite_address (doc, m->alias, l->vf))
@@ -339,7 +344,7 @@ on_migrate (const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom, VfpHookResult 
           rewritten = TRUE;
         }
     }
-  if (!save (state, pool, r, 1))
+  if (!commit (pool, r, 1))
     return;
   if (rewritten)
     {
@@ -355,20 +360,18 @@ on_migrate (const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom, VfpHookResult 
 static void
 on_started (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
 {
-  g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpPool) pool = NULL;
   g_autoptr (GPtrArray) mine = NULL;
   guint i;
 
-  if (!open_pool (call, r, &state, &pool, 0))
+  if ((pool = begin (call, NULL, r, 0)) == NULL)
     return;
   mine = vfp_pool_guest_leases (pool, dom->uuid);
   for (i = 0; i < mine->len; i++)
     {
-      VfpLease *l = mine->pdata[i];
+      const VfpLease *l = mine->pdata[i];
 
-      if (l->state == VFP_LEASE_RESERVED && l->pid == 0
-          && g_strcmp0 (l->note, VFP_MIGRATION_NOTE) == 0
+      if (l->state == VFP_LEASE_RESERVED && l->pid == 0 && l->migration
           && vfp_domain_find_device (dom, l->alias) == NULL)
         {
           r->reattach_uuid = g_strdup (dom->uuid);

@@ -36,4 +36,3 @@ void vfp_hook_result_clear (VfpHookResult *result);
 
 /* How long reservations for a guest arriving by migration last. */
 #define VFP_MIGRATION_HOLD_SECONDS 600
-#define VFP_MIGRATION_NOTE "migration"

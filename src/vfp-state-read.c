@@ -57,7 +57,7 @@ static const char *const root_attrs[] = { "version", "generation", NULL };
 static const char *const lease_attrs[] = { "vf", "pf", "pool", "state", "created", "changed", "serial", NULL };
 static const char *const owner_attrs[] = { "uuid", "name", "label", NULL };
 static const char *const device_attrs[] = { "mac", "vlan", "alias", "live", "config", NULL };
-static const char *const reservation_attrs[] = { "pid", "start", "expires", NULL };
+static const char *const reservation_attrs[] = { "pid", "start", "expires", "for", NULL };
 static const char *const note_attrs[] = { NULL };
 static const char *const vf_settings_attrs[] = {
   "spoofchk", "trust", "link-state", "max-tx-rate", "min-tx-rate", "query-rss", NULL
@@ -406,6 +406,7 @@ start_lease_child (Reader *r, const char *name, int n, Attrs a)
   else if (strcmp (name, "reservation") == 0)
     {
       gint64 pid = 0, start = 0;
+      g_autofree char *purpose = NULL;
 
       if (!attr_int64 (n, a, "pid", 0, G_MAXINT32, &pid)
           || !attr_int64 (n, a, "start", 0, G_MAXINT64, &start)
@@ -416,6 +417,8 @@ start_lease_child (Reader *r, const char *name, int n, Attrs a)
         }
       lease->pid = pid;
       lease->pid_start = start;
+      purpose = attr (n, a, "for");
+      lease->migration = g_strcmp0 (purpose, "migration") == 0;
     }
   else if (strcmp (name, "note") == 0)
     r->note = g_string_new (NULL);
@@ -514,6 +517,13 @@ on_end (void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCha
     {
       g_free (r->lease->note);
       r->lease->note = storable (g_string_free (g_steal_pointer (&r->note), FALSE));
+      /* a vfpool before issue 19 marked the hook's migration
+       * reservations with this note */
+      if (r->lease->state == VFP_LEASE_RESERVED && g_strcmp0 (r->lease->note, "migration") == 0)
+        {
+          r->lease->migration = TRUE;
+          g_clear_pointer (&r->lease->note, g_free);
+        }
     }
   else if (r->depth == 1 && r->lease != NULL)
     end_lease (r);

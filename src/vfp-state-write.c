@@ -233,8 +233,10 @@ vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, GPtrArray *pfs, const 
           end_child (w, k, indented && !flat);
         }
       k = kept_child (l->keep, "reservation");
-      if (start_child (w, "reservation", l->pid > 0 || l->expires > 0, k))
+      if (start_child (w, "reservation", l->pid > 0 || l->expires > 0 || l->migration, k))
         {
+          if (l->migration)
+            put_attr (w, "for", "migration");
           if (l->pid > 0)
             {
               put_attr_int (w, "pid", l->pid);

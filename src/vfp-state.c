@@ -34,90 +34,8 @@ struct _VfpState {
                             * this vfpool does not know, written back; or NULL */
   guint64 generation;      /* of the store as loaded (or last saved) */
   gboolean touched;        /* a lease was added, changed or removed since */
+  gboolean pfs_changed;    /* a PF record was set since */
 };
-
-static const char *const state_names[] = {
-  [VFP_LEASE_FREE] = "free",
-  [VFP_LEASE_RESERVED] = "reserved",
-  [VFP_LEASE_ATTACHED] = "attached",
-  [VFP_LEASE_DETACHING] = "detaching",
-  [VFP_LEASE_QUARANTINED] = "quarantined",
-};
-
-const char *
-vfp_lease_state_name (VfpLeaseState state)
-{
-  return state_names[state];
-}
-
-/* The state in words for people (translated); vfp_lease_state_name is
- * the stable word for files and JSON. */
-const char *
-vfp_lease_state_label (VfpLeaseState state)
-{
-  switch (state)
-    {
-    case VFP_LEASE_FREE: return _("free");
-    case VFP_LEASE_RESERVED: return _("reserved");
-    case VFP_LEASE_ATTACHED: return _("attached");
-    case VFP_LEASE_DETACHING: return _("detaching");
-    case VFP_LEASE_QUARANTINED: return _("quarantined");
-    }
-  g_assert_not_reached ();
-}
-
-gboolean
-vfp_lease_state_parse (const char *name, VfpLeaseState *state)
-{
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (state_names); i++)
-    if (name != NULL && strcmp (name, state_names[i]) == 0)
-      {
-        *state = i;
-        return TRUE;
-      }
-  return FALSE;
-}
-
-/* Who holds the lease, for people: the guest's name, else the label. */
-const char *
-vfp_lease_owner (const VfpLease *lease)
-{
-  if (lease->owner_name)
-    return lease->owner_name;
-  if (lease->owner_uuid)
-    return lease->owner_uuid;
-  return lease->owner_label;
-}
-
-VfpLease *
-vfp_lease_new (const char *vf)
-{
-  VfpLease *lease = g_new0 (VfpLease, 1);
-
-  lease->vf = g_strdup (vf);
-  lease->vlan = -1;
-  return lease;
-}
-
-void
-vfp_lease_free (VfpLease *lease)
-{
-  if (lease == NULL)
-    return;
-  g_free (lease->vf);
-  g_free (lease->owner_uuid);
-  g_free (lease->owner_name);
-  g_free (lease->owner_label);
-  g_free (lease->mac);
-  g_free (lease->alias);
-  g_free (lease->note);
-  g_free (lease->vf_settings);
-  xmlFreeNode (lease->keep);
-  g_free (lease->baseline_driver);
-  g_free (lease);
-}
 
 /* Opens (creating, mode 0755, when missing) and checks the state directory. */
 static int
@@ -358,6 +276,7 @@ vfp_state_save (VfpState *state, GError **error)
   if (state->touched)
     state->generation++;
   state->touched = FALSE;
+  state->pfs_changed = FALSE;
   return TRUE;
 }
 
@@ -374,10 +293,26 @@ vfp_state_generation (VfpState *state)
   return state->generation;
 }
 
-VfpLease *
+/* The lease of VF, or NULL when it is free; owned by the store. */
+const VfpLease *
 vfp_state_get (VfpState *state, const char *vf)
 {
   return g_hash_table_lookup (state->leases, vf);
+}
+
+/* The lease of VF to change (vfp-pool only), or NULL; owned by the store. */
+VfpLease *
+vfp_state_lookup (VfpState *state, const char *vf)
+{
+  return g_hash_table_lookup (state->leases, vf);
+}
+
+/* Whether a lease or a PF record changed since the store was loaded or
+ * last saved: a transaction that changed nothing does not rewrite it. */
+gboolean
+vfp_state_changed (VfpState *state)
+{
+  return state->touched || state->pfs_changed;
 }
 
 guint
@@ -459,4 +394,5 @@ vfp_state_set_pf (VfpState *state, const char *pf, const char *identity,
   r->model = g_strdup (model);
   r->recorded = recorded;
   g_hash_table_replace (state->pfs, r->pf, r);
+  state->pfs_changed = TRUE;
 }

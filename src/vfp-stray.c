@@ -33,11 +33,11 @@ vfp_stray_find (VfpSysfs *sysfs, VfpState *state)
       for (j = 0; j < pf->vfs->len; j++)
         {
           VfpVf *vf = pf->vfs->pdata[j];
-          VfpLease *l = vfp_state_get (state, vf->fn.address);
+          const VfpLease *l = vfp_state_get (state, vf->fn.address);
 
           if (l == NULL)
             continue;
-          g_hash_table_add (backed, l);
+          g_hash_table_add (backed, (gpointer) l);
           if (!same_pf (l->pf, &pf->fn.addr))
             {
               VfpStray *s = g_new0 (VfpStray, 1);

@@ -16,7 +16,7 @@ typedef enum {
 } VfpStrayKind;
 
 typedef struct {
-  VfpLease *lease;          /* not owned: the store's */
+  const VfpLease *lease;         /* not owned: the store's */
   VfpStrayKind kind;
   VfpVf *vf;                /* not owned: the kernel's VF (WRONG_PF), else NULL */
 } VfpStray;

@@ -81,7 +81,7 @@ reserve (Fx *fx, const char *label, guint count, int numa)
   if (got == NULL)
     return g_strdup_printf ("ERROR: %s", error->message);
   for (i = 0; i < got->len; i++)
-    g_string_append_printf (s, "%s%s", i ? " " : "", ((VfpLease *) got->pdata[i])->vf);
+    g_string_append_printf (s, "%s%s", i ? " " : "", ((VfpPick *) got->pdata[i])->vf);
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
@@ -269,15 +269,15 @@ test_reclaim (void)
   g_assert_true (vfp_proc_start_time (getpid (), &my_start));
   fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
   plant (&fx, "0000:05:10.0", "dead-attach", dead_pid (), 1, 0);
-  plant (&fx, "0000:05:10.2", "live-attach", getpid (), my_start, fx.pool->now + 300);
-  plant (&fx, "0000:05:10.4", "pid-reused", getpid (), my_start + 1, fx.pool->now + 300);
-  plant (&fx, "0000:05:10.6", "hold-expired", 0, 0, fx.pool->now - 1);
+  plant (&fx, "0000:05:10.2", "live-attach", getpid (), my_start, vfp_pool_now (fx.pool) + 300);
+  plant (&fx, "0000:05:10.4", "pid-reused", getpid (), my_start + 1, vfp_pool_now (fx.pool) + 300);
+  plant (&fx, "0000:05:10.6", "hold-expired", 0, 0, vfp_pool_now (fx.pool) - 1);
   plant (&fx, "0000:05:11.0", "hold-forever", 0, 0, 0);
-  plant (&fx, "0000:05:11.2", "live-but-too-long", getpid (), my_start, fx.pool->now - 5);
+  plant (&fx, "0000:05:11.2", "live-but-too-long", getpid (), my_start, vfp_pool_now (fx.pool) - 5);
 
   g_assert_cmpuint (vfp_pool_reclaim (fx.pool), ==, 4);
-  for (i = 0; i < fx.pool->events->len; i++)
-    g_string_append_printf (events, "%s\n", ((VfpEvent *) fx.pool->events->pdata[i])->message);
+  for (i = 0; i < vfp_pool_events (fx.pool)->len; i++)
+    g_string_append_printf (events, "%s\n", ((VfpEvent *) vfp_pool_events (fx.pool)->pdata[i])->message);
   g_test_message ("%s", events->str);
   g_assert_null (vfp_state_get (fx.state, "0000:05:10.0"));
   g_assert_nonnull (vfp_state_get (fx.state, "0000:05:10.2"));
@@ -301,18 +301,18 @@ test_reserve_in_flight (void)
   VfpReserveRequest req = { .count = 1, .owner_uuid = "c7a5fdbd-cdaf-9455-926a-d65c16db1809",
                             .owner_name = "MyGuest", .numa_node = -1, .in_flight = TRUE };
   g_autoptr (GPtrArray) got = NULL;
-  VfpLease *l;
+  const VfpLease *l;
   guint64 my_start;
 
   fx_setup (&fx, "[pool p]\npfs=enp5s0f0\n");
   got = vfp_pool_reserve (fx.pool, &req, NULL, NULL);
   g_assert_nonnull (got);
-  l = got->pdata[0];
+  l = vfp_pool_lease (fx.pool, ((VfpPick *) got->pdata[0])->vf);
   g_assert_cmpint (l->state, ==, VFP_LEASE_RESERVED);
   g_assert_cmpint (l->pid, ==, getpid ());
   g_assert_true (vfp_proc_start_time (getpid (), &my_start));
   g_assert_cmpuint (l->pid_start, ==, my_start);
-  g_assert_cmpint (l->expires, ==, fx.pool->now + VFP_IN_FLIGHT_SECONDS);
+  g_assert_cmpint (l->expires, ==, vfp_pool_now (fx.pool) + VFP_IN_FLIGHT_SECONDS);
   g_assert_cmpstr (vfp_lease_owner (l), ==, "MyGuest");
   /* an attach in progress cannot be released from under it */
   g_assert_false (vfp_pool_release (fx.pool, l->vf, NULL));
@@ -357,15 +357,15 @@ test_event_wording (void)
                    .uuid = (char *) "u-3", .fix = VFP_FIX_ADOPT, .live = FALSE, .config = TRUE,
                    .alias = (char *) "hostdev0" };
   g_autoptr (GString) events = g_string_new (NULL);
-  VfpLease *l;
+  const VfpLease *l;
   guint i;
 
   fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
   ASSERT_RESERVE (&fx, "dpdk", 1, -1, "0000:05:10.0");
-  vfp_pool_mark_free (fx.pool, "0000:05:10.0", "the audit found nobody using it");
+  g_assert_true (vfp_pool_unused (fx.pool, "0000:05:10.0", "dpdk", "the audit found nobody using it", NULL));
   g_assert_true (vfp_audit_apply (fx.pool, &f));
-  for (i = 0; i < fx.pool->events->len; i++)
-    g_string_append_printf (events, "%s\n", ((VfpEvent *) fx.pool->events->pdata[i])->message);
+  for (i = 0; i < vfp_pool_events (fx.pool)->len; i++)
+    g_string_append_printf (events, "%s\n", ((VfpEvent *) vfp_pool_events (fx.pool)->pdata[i])->message);
   g_test_message ("%s", events->str);
   g_assert_nonnull (strstr (events->str, "Freed VF 0000:05:10.0 held by dpdk: the audit found nobody using it."));
   g_assert_null (strstr (events->str, "of guest dpdk"));
@@ -413,7 +413,7 @@ test_set_numvfs (void)
   g_assert_null (vfp_pool_reserve (fx.pool, &req, NULL, &error));
   g_assert_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_false (vfp_pool_claim_for_start (fx.pool, "0000:05:10.2", pf->fn.address, "uuid-1", "g1",
+  g_assert_false (vfp_pool_guest_started (fx.pool, "0000:05:10.2", pf->fn.address, "uuid-1", "g1",
                                             "p", "ua-vfpool-0", NULL, -1, &error));
   g_assert_nonnull (strstr (error->message, "whose VF count 'vfpool pf set-numvfs' is changing"));
   g_clear_error (&error);
@@ -455,11 +455,11 @@ test_audit_snapshot (void)
   g_assert_true (vfp_audit_unchanged (before, fx.state, "0000:05:10.2"));
 
   /* 05:10.2 given to a guest and taken back, all within one second */
-  g_assert_true (vfp_pool_claim_for_start (fx.pool, "0000:05:10.2", "0000:05:00.0",
+  g_assert_true (vfp_pool_guest_started (fx.pool, "0000:05:10.2", "0000:05:00.0",
                                            "c7a5fdbd-cdaf-9455-926a-d65c16db1809", "g1", "p",
                                            "ua-vfpool-0", NULL, -1, NULL));
   g_assert_true (vfp_state_save (fx.state, NULL));
-  vfp_pool_mark_free (fx.pool, "0000:05:10.2", "test");
+  g_assert_true (vfp_pool_guest_stopped (fx.pool, "c7a5fdbd-cdaf-9455-926a-d65c16db1809") == 1);
   g_assert_true (vfp_state_save (fx.state, NULL));
   g_assert_false (vfp_audit_unchanged (before, fx.state, "0000:05:10.2"));
   g_assert_true (vfp_audit_unchanged (before, fx.state, "0000:05:10.0"));
@@ -492,7 +492,7 @@ rebind (Fx *fx, const char *vf, const char *driver)
 static const char *
 quarantine_reason (Fx *fx, const char *vf)
 {
-  VfpLease *l = vfp_state_get (fx->state, vf);
+  const VfpLease *l = vfp_state_get (fx->state, vf);
 
   return l && l->state == VFP_LEASE_QUARANTINED ? l->note : NULL;
 }
@@ -557,11 +557,11 @@ test_scrub_on_stop (void)
   g_autofree char *virtfn = NULL;
 
   fx_setup (&fx, "[pool p]\npfs=enp5s0f0\npolicy=pack\n");
-  g_assert_true (vfp_pool_claim_for_start (fx.pool, "0000:05:10.0", "0000:05:00.0", uuid, "g1", "p",
+  g_assert_true (vfp_pool_guest_started (fx.pool, "0000:05:10.0", "0000:05:00.0", uuid, "g1", "p",
                                            "ua-vfpool-0", NULL, -1, NULL));
-  g_assert_true (vfp_pool_claim_for_start (fx.pool, "0000:05:10.2", "0000:05:00.0", uuid, "g1", "p",
+  g_assert_true (vfp_pool_guest_started (fx.pool, "0000:05:10.2", "0000:05:00.0", uuid, "g1", "p",
                                            "ua-vfpool-1", NULL, -1, NULL));
-  g_assert_true (vfp_pool_claim_for_start (fx.pool, "0000:05:10.4", "0000:05:00.0", uuid, "g1", "p",
+  g_assert_true (vfp_pool_guest_started (fx.pool, "0000:05:10.4", "0000:05:00.0", uuid, "g1", "p",
                                            "ua-vfpool-2", NULL, -1, NULL));
   g_assert_cmpstr (vfp_state_get (fx.state, "0000:05:10.0")->baseline_driver, ==, "ixgbevf");
   rebind (&fx, "0000:05:10.0", NULL);
@@ -572,7 +572,7 @@ test_scrub_on_stop (void)
   g_assert_null (vfp_state_get (fx.state, "0000:05:10.2"));
   g_assert_nonnull (strstr (quarantine_reason (&fx, "0000:05:10.4"), "not in sysfs"));
   /* the guest cannot start with a quarantined VF */
-  g_assert_false (vfp_pool_claim_for_start (fx.pool, "0000:05:10.0", "0000:05:00.0", uuid, "g1", "p",
+  g_assert_false (vfp_pool_guest_started (fx.pool, "0000:05:10.0", "0000:05:00.0", uuid, "g1", "p",
                                             "ua-vfpool-0", NULL, -1, NULL));
   /* a second stop changes nothing */
   g_assert_cmpuint (vfp_pool_guest_stopped (fx.pool, uuid), ==, 0);
@@ -607,6 +607,234 @@ test_lazy_reads_in_order (void)
       g_assert_cmpint (vf->missing, ==, i == 1);
     }
   fx_teardown (&fx);
+}
+
+/* The life cycle, state by event (vfp-pool.c's table): one VF of guest
+ * TABLE_UUID under TABLE_ALIAS, planted in each state, meets each event
+ * through the function named after it. */
+#define TABLE_VF "0000:05:10.0"
+#define TABLE_UUID "c7a5fdbd-cdaf-9455-926a-d65c16db1809"
+#define TABLE_ALIAS "ua-vfpool-0"
+
+/* Plants TABLE_VF's lease in STATE (nothing for free); KEPT: the guest's
+ * definition has it; STALE: its reservation expired. */
+static void
+plant_state (Fx *fx, VfpLeaseState state, gboolean kept, gboolean stale)
+{
+  VfpLease *l;
+
+  if (state == VFP_LEASE_FREE)
+    return;
+  l = vfp_lease_new (TABLE_VF);
+  l->pf = g_intern_string ("0000:05:00.0");
+  l->pool = g_intern_string ("p");
+  l->state = state;
+  l->owner_uuid = g_strdup (TABLE_UUID);
+  l->owner_name = g_strdup ("g1");
+  l->alias = g_strdup (TABLE_ALIAS);
+  l->live = state != VFP_LEASE_QUARANTINED;
+  l->config = kept;
+  l->expires = stale ? vfp_pool_now (fx->pool) - 1 : 0;
+  l->baseline_driver = g_strdup ("ixgbevf");
+  if (state == VFP_LEASE_QUARANTINED)
+    l->note = g_strdup ("planted");
+  vfp_state_put (fx->state, l);
+}
+
+/* TABLE_VF's lease in words, to see whether anything changed. */
+static char *
+describe (Fx *fx)
+{
+  const VfpLease *l = vfp_state_get (fx->state, TABLE_VF);
+
+  if (l == NULL)
+    return g_strdup ("free");
+  return g_strdup_printf ("%s owner=%s alias=%s live=%d config=%d pid=%d expires=%" G_GINT64_FORMAT " note=%s serial=%" G_GUINT64_FORMAT,
+                          vfp_lease_state_name (l->state), vfp_lease_owner (l), l->alias, l->live,
+                          l->config, l->pid, l->expires, l->note, l->serial);
+}
+
+/* EVENT on TABLE_VF through its named function. FALSE with ERROR when
+ * refused (the batch events, expiry, say nothing: FALSE without). */
+static gboolean
+apply_event (Fx *fx, VfpLeaseEvent ev, GError **error)
+{
+  VfpVfSettings none = { 0 };
+  VfpDeviceRecord device = { TABLE_ALIAS, NULL, -1, TRUE, FALSE, &none };
+  VfpReserveRequest req = { .count = 1, .owner_uuid = TABLE_UUID, .owner_name = "g1", .numa_node = -1 };
+  g_autoptr (GPtrArray) got = NULL;
+
+  switch (ev)
+    {
+    case VFP_EVENT_RESERVE:
+      return (got = vfp_pool_reserve (fx->pool, &req, NULL, error)) != NULL;
+    case VFP_EVENT_ATTACH_REQUESTED:
+      return vfp_pool_attach_requested (fx->pool, TABLE_VF, TABLE_UUID, &device, error);
+    case VFP_EVENT_ATTACH_CONFIRMED:
+      return vfp_pool_attach_confirmed (fx->pool, TABLE_VF, TABLE_UUID, TABLE_ALIAS, NULL, error);
+    case VFP_EVENT_ATTACH_ROLLED_BACK:
+      return vfp_pool_attach_rolled_back (fx->pool, TABLE_VF, TABLE_UUID, TABLE_ALIAS, "test", error);
+    case VFP_EVENT_DETACH_REQUESTED:
+      return vfp_pool_detach_requested (fx->pool, TABLE_VF, TABLE_UUID, TABLE_ALIAS, error);
+    case VFP_EVENT_DETACH_CANCELLED:
+      return vfp_pool_detach_cancelled (fx->pool, TABLE_VF, TABLE_UUID, TABLE_ALIAS, error);
+    case VFP_EVENT_DEVICE_REMOVED:
+      return vfp_pool_device_removed (fx->pool, TABLE_VF, TABLE_UUID, TABLE_ALIAS, "test", error);
+    case VFP_EVENT_GUEST_STARTED:
+      return vfp_pool_guest_started (fx->pool, TABLE_VF, "0000:05:00.0", TABLE_UUID, "g1", "p",
+                                     TABLE_ALIAS, NULL, -1, error);
+    case VFP_EVENT_GUEST_STOPPED:
+      return vfp_pool_guest_gone (fx->pool, TABLE_VF, TABLE_UUID, error);
+    case VFP_EVENT_GUEST_STOPPED_KEPT:
+      return vfp_pool_guest_stopped_kept (fx->pool, TABLE_VF, TABLE_UUID, error);
+    case VFP_EVENT_ADOPTED:
+      return vfp_pool_adopt (fx->pool, TABLE_VF, "0000:05:00.0", TABLE_UUID, "g1", "p",
+                             TABLE_ALIAS, NULL, -1, TRUE, TRUE, error);
+    case VFP_EVENT_UNUSED:
+      return vfp_pool_unused (fx->pool, TABLE_VF, TABLE_UUID, "test", error);
+    case VFP_EVENT_EXPIRED:
+      return vfp_pool_reclaim (fx->pool) == 1;
+    case VFP_EVENT_RELEASED:
+      return vfp_pool_release (fx->pool, TABLE_VF, error);
+    case VFP_EVENT_SCRUB_VERIFIED:
+      return vfp_pool_scrub (fx->pool, TABLE_VF, error);
+    case VFP_EVENT_QUARANTINED:
+      return vfp_pool_quarantine (fx->pool, TABLE_VF, TABLE_UUID, "test", error);
+    case VFP_EVENT_COUNT:
+      break;
+    }
+  g_assert_not_reached ();
+}
+
+/* Every state with every event: an allowed one leads to the table's
+ * state, a refused one says so and leaves the lease exactly as it was. */
+static void
+test_transitions (void)
+{
+  guint allowed = 0, refused = 0;
+  VfpLeaseState from;
+  int ev;
+
+  for (from = VFP_LEASE_FREE; from <= VFP_LEASE_QUARANTINED; from++)
+    for (ev = 0; ev < VFP_EVENT_COUNT; ev++)
+      {
+        Fx fx;
+        g_autoptr (GError) error = NULL;
+        g_autofree char *before = NULL, *after = NULL;
+        VfpLeaseState to;
+        gboolean ok;
+
+        fx_setup (&fx, "[pool p]\npfs=enp5s0f0\nvfs=0\n");
+        plant_state (&fx, from, ev == VFP_EVENT_GUEST_STOPPED_KEPT, ev == VFP_EVENT_EXPIRED);
+        before = describe (&fx);
+        ok = apply_event (&fx, ev, &error);
+        after = describe (&fx);
+        g_test_message ("%s + %s: %s -> %s (%s)", vfp_lease_state_name (from), vfp_lease_event_name (ev),
+                        before, after, error ? error->message : "-");
+        if (vfp_pool_transition (from, ev, &to))
+          {
+            g_assert_no_error (error);
+            g_assert_true (ok);
+            if (to == VFP_LEASE_FREE)
+              g_assert_cmpstr (after, ==, "free");
+            else
+              g_assert_cmpint (vfp_state_get (fx.state, TABLE_VF)->state, ==, to);
+            allowed++;
+          }
+        else
+          {
+            g_assert_false (ok);
+            if (ev != VFP_EVENT_EXPIRED)
+              g_assert_nonnull (error);
+            g_assert_cmpstr (after, ==, before);
+            refused++;
+          }
+        fx_teardown (&fx);
+      }
+  g_assert_cmpuint (allowed, >, 0);
+  g_assert_cmpuint (refused, >, 0);
+}
+
+/* A lease another process changed between the caller's look and its
+ * change: another holder, another alias, or gone. VFP_ERROR_MOVED, and
+ * nothing changes. */
+static void
+test_moved (void)
+{
+  Fx fx;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL, *after = NULL;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0\nvfs=0\n");
+  plant_state (&fx, VFP_LEASE_RESERVED, FALSE, FALSE);
+  before = describe (&fx);
+  g_assert_false (vfp_pool_attach_confirmed (fx.pool, TABLE_VF, "another-uuid", TABLE_ALIAS, NULL, &error));
+  g_assert_error (error, VFP_ERROR, VFP_ERROR_MOVED);
+  g_clear_error (&error);
+  g_assert_false (vfp_pool_attach_confirmed (fx.pool, TABLE_VF, TABLE_UUID, "ua-vfpool-9", NULL, &error));
+  g_assert_error (error, VFP_ERROR, VFP_ERROR_MOVED);
+  g_clear_error (&error);
+  after = describe (&fx);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_true (vfp_pool_attach_rolled_back (fx.pool, TABLE_VF, TABLE_UUID, TABLE_ALIAS, "test", NULL));
+  g_assert_false (vfp_pool_detach_requested (fx.pool, TABLE_VF, TABLE_UUID, TABLE_ALIAS, &error));
+  g_assert_error (error, VFP_ERROR, VFP_ERROR_MOVED);
+  fx_teardown (&fx);
+}
+
+/* A scrubbed step whose scrub fails quarantines the VF instead of freeing
+ * it, and says so with its own error. */
+static void
+test_scrubbed_step_quarantines (void)
+{
+  Fx fx;
+  g_autoptr (GError) error = NULL;
+
+  fx_setup (&fx, "[pool p]\npfs=enp5s0f0\nvfs=0\n");
+  plant_state (&fx, VFP_LEASE_DETACHING, FALSE, FALSE);
+  rebind (&fx, TABLE_VF, "vfio-pci");
+  g_assert_false (vfp_pool_device_removed (fx.pool, TABLE_VF, TABLE_UUID, TABLE_ALIAS, "test", &error));
+  g_assert_error (error, VFP_ERROR, VFP_ERROR_QUARANTINED);
+  g_assert_cmpint (vfp_state_get (fx.state, TABLE_VF)->state, ==, VFP_LEASE_QUARANTINED);
+  fx_teardown (&fx);
+}
+
+/* README's "Leases" section has the table: the same rows, no more. */
+static void
+test_transitions_documented (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("top_srcdir") ? g_getenv ("top_srcdir") : "..", "README", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_auto (GStrv) lines = NULL;
+  VfpLeaseState from, to;
+  guint i, n = 0;
+  int ev;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 0; lines[i] != NULL; i++)
+    {
+      char f[32], e[32], t[32];
+
+      if (sscanf (lines[i], "| `%31[a-z-]` | `%31[a-z-]` | `%31[a-z-]`", f, e, t) == 3)
+        g_hash_table_insert (rows, g_strdup_printf ("%s %s", f, e), g_strdup (t));
+    }
+  for (from = VFP_LEASE_FREE; from <= VFP_LEASE_QUARANTINED; from++)
+    for (ev = 0; ev < VFP_EVENT_COUNT; ev++)
+      {
+        g_autofree char *key = g_strdup_printf ("%s %s", vfp_lease_state_name (from), vfp_lease_event_name (ev));
+        const char *doc = g_hash_table_lookup (rows, key);
+
+        if (vfp_pool_transition (from, ev, &to))
+          {
+            g_assert_cmpstr (doc, ==, vfp_lease_state_name (to));
+            n++;
+          }
+        else
+          g_assert_null (doc);
+      }
+  g_assert_cmpuint (g_hash_table_size (rows), ==, n);
 }
 
 typedef struct {
@@ -662,6 +890,10 @@ main (int argc, char **argv)
       }
   g_test_add_func ("/vfpool/pool/lazy/reads-candidates-in-order", test_lazy_reads_in_order);
   g_test_add_func ("/vfpool/pool/audit-snapshot", test_audit_snapshot);
+  g_test_add_func ("/vfpool/pool/transitions/every-state-every-event", test_transitions);
+  g_test_add_func ("/vfpool/pool/transitions/moved", test_moved);
+  g_test_add_func ("/vfpool/pool/transitions/scrubbed-step-quarantines", test_scrubbed_step_quarantines);
+  g_test_add_func ("/vfpool/pool/transitions/documented", test_transitions_documented);
   g_test_add_func ("/vfpool/pool/event-wording", test_event_wording);
   return g_test_run ();
 }

@@ -75,7 +75,7 @@ test_roundtrip (void)
   s = vfp_state_open (sdir, 1000, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (vfp_state_count (s), ==, 3);
-  l = vfp_state_get (s, "0000:05:10.2");
+  l = vfp_state_lookup (s, "0000:05:10.2");
   g_assert_cmpint (l->state, ==, VFP_LEASE_ATTACHED);
   g_assert_cmpstr (l->owner_name, ==, "My \"Guest\" <b>&amp; next");
   g_assert_cmpstr (l->owner_uuid, ==, "c7a5fdbd-cdaf-9455-926a-d65c16db1809");
@@ -84,14 +84,14 @@ test_roundtrip (void)
   g_assert_cmpstr (l->alias, ==, "ua-vfpool-3");
   g_assert_true (l->live && l->config);
   g_assert_cmpint (l->created, ==, 1700000000);
-  l = vfp_state_get (s, "0000:05:10.4");
+  l = vfp_state_lookup (s, "0000:05:10.4");
   g_assert_cmpint (l->state, ==, VFP_LEASE_RESERVED);
   g_assert_cmpint (l->pid, ==, 4242);
   g_assert_cmpuint (l->pid_start, ==, 987654);
   g_assert_cmpint (l->expires, ==, 1700000400);
   g_assert_cmpint (l->vlan, ==, -1);
   g_assert_cmpstr (vfp_lease_owner (l), ==, "dpdk-1");
-  l = vfp_state_get (s, "0000:05:10.6");
+  l = vfp_state_lookup (s, "0000:05:10.6");
   g_assert_cmpstr (l->note, ==, "held by a stranger");
   vfp_state_remove (s, "0000:05:10.6");
   g_assert_true (vfp_state_save (s, NULL));
@@ -280,7 +280,7 @@ test_unknown_kept (void)
     "</leases>\n", -1, NULL));
   s = vfp_state_open (dir, 1000, &error);
   g_assert_no_error (error);
-  l = vfp_state_get (s, "0000:05:10.2");
+  l = vfp_state_lookup (s, "0000:05:10.2");
   g_assert_nonnull (l);
   g_assert_cmpstr (l->owner_name, ==, "g");
   l->vlan = 7;                       /* a change: the lease is written anew */
@@ -297,7 +297,7 @@ test_unknown_kept (void)
 
   s = vfp_state_open (dir, 1000, &error);
   g_assert_no_error (error);
-  vfp_state_touch (s, vfp_state_get (s, "0000:05:10.2"));
+  vfp_state_touch (s, vfp_state_lookup (s, "0000:05:10.2"));
   g_assert_true (vfp_state_save (s, &error));
   vfp_state_close (s);
   g_assert_true (g_file_get_contents (path, &second, NULL, NULL));
@@ -403,7 +403,7 @@ test_many_pieces (void)
     {
       g_autofree char *vf = g_strdup_printf ("0000:%02x:%02x.%d", 16 + i / 256, (i % 256) / 8, i % 8);
       g_autofree char *want = g_strdup_printf ("%d %s <&>", i, note);
-      VfpLease *l = vfp_state_get (s, vf);
+      VfpLease *l = vfp_state_lookup (s, vf);
 
       g_assert_nonnull (l);
       g_assert_cmpstr (l->note, ==, want);
@@ -650,7 +650,7 @@ test_vf_settings (void)
                                   "max-tx-rate=\"1000\" min-tx-rate=\"100\" query-rss=\"on\"/>"));
   s = vfp_state_open (sdir, 1000, &error);
   g_assert_no_error (error);
-  l = vfp_state_get (s, "0000:05:10.2");
+  l = vfp_state_lookup (s, "0000:05:10.2");
   g_assert_nonnull (l->vf_settings);
   g_assert_cmpuint (l->vf_settings->fields, ==, VFP_VF_SPOOFCHK | VFP_VF_TRUST | VFP_VF_LINK_STATE
                     | VFP_VF_MAX_TX_RATE | VFP_VF_MIN_TX_RATE | VFP_VF_QUERY_RSS);
@@ -660,7 +660,7 @@ test_vf_settings (void)
   g_assert_cmpuint (l->vf_settings->max_tx_rate, ==, 1000);
   g_assert_cmpuint (l->vf_settings->min_tx_rate, ==, 100);
   g_assert_true (l->vf_settings->query_rss);
-  l = vfp_state_get (s, "0000:05:10.4");
+  l = vfp_state_lookup (s, "0000:05:10.4");
   g_assert_cmpuint (l->vf_settings->fields, ==, VFP_VF_TRUST);
   g_assert_false (l->vf_settings->trust);
   g_assert_null (vfp_state_get (s, "0000:05:10.6")->vf_settings);
@@ -700,7 +700,7 @@ test_generation (void)
   g_assert_cmpuint (vfp_state_generation (s), ==, 1);
   g_assert_true (vfp_state_save (s, NULL));   /* nothing changed */
   g_assert_cmpuint (vfp_state_generation (s), ==, 1);
-  vfp_state_touch (s, vfp_state_get (s, "0000:05:10.4"));
+  vfp_state_touch (s, vfp_state_lookup (s, "0000:05:10.4"));
   g_assert_true (vfp_state_save (s, NULL));
   vfp_state_close (s);
 
@@ -712,7 +712,7 @@ test_generation (void)
   vfp_state_remove (s, "0000:05:11.0");       /* no such lease: no change */
   g_assert_true (vfp_state_save (s, NULL));
   g_assert_cmpuint (vfp_state_generation (s), ==, 3);
-  l = vfp_state_get (s, "0000:05:10.4");
+  l = vfp_state_lookup (s, "0000:05:10.4");
   g_assert_cmpuint (l->serial, ==, 2);
   vfp_state_close (s);
   test_remove_tree (dir);
@@ -876,13 +876,53 @@ test_old_store_texts (void)
     "<owner label='x&#10;0000:05:10.4  free' name='web\xc2\x9b" "01'/><note>a&#9;b</note></lease></leases>", -1, NULL));
   s = vfp_state_open (sdir, 1000, &error);
   g_assert_no_error (error);
-  l = vfp_state_get (s, "0000:05:10.2");
+  l = vfp_state_lookup (s, "0000:05:10.2");
   g_assert_cmpstr (l->owner_label, ==, "x\\x0A0000:05:10.4  free");
   g_assert_cmpstr (l->owner_name, ==, "web\\x9B01");
   g_assert_cmpstr (l->note, ==, "a\\x09b");
   vfp_state_touch (s, l);
   g_assert_true (vfp_state_save (s, &error));
   g_assert_no_error (error);
+  vfp_state_close (s);
+  test_remove_tree (dir);
+}
+
+/* A migration reservation is a field of the lease: written as
+ * <reservation for="migration">, read back; the note an older vfpool
+ * marked it with reads the same, and is not kept as a note. */
+static void
+test_migration_reservation (void)
+{
+  g_autofree char *dir = test_make_tmpdir ();
+  g_autofree char *sdir = g_build_filename (dir, "state", NULL);
+  g_autofree char *path = g_build_filename (sdir, "leases.xml", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  VfpState *s;
+  VfpLease *l;
+
+  g_assert_cmpint (g_mkdir (sdir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (path,
+    "<leases version='1'><lease vf='0000:05:10.2' pf='0000:05:00.0' state='reserved'>"
+    "<owner uuid='u-1' name='g1'/><reservation expires='99'/><note>migration</note></lease>"
+    "<lease vf='0000:05:10.4' pf='0000:05:00.0' state='quarantined'>"
+    "<owner uuid='u-1' name='g1'/><note>migration</note></lease></leases>", -1, NULL));
+  s = vfp_state_open (sdir, 1000, &error);
+  g_assert_no_error (error);
+  l = vfp_state_lookup (s, "0000:05:10.2");
+  g_assert_true (l->migration);
+  g_assert_null (l->note);
+  /* only a reservation is one; another lease keeps its note */
+  g_assert_false (vfp_state_get (s, "0000:05:10.4")->migration);
+  g_assert_cmpstr (vfp_state_get (s, "0000:05:10.4")->note, ==, "migration");
+  vfp_state_touch (s, l);
+  g_assert_true (vfp_state_save (s, &error));
+  vfp_state_close (s);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "<reservation for=\"migration\" expires=\"99\"/>"));
+  s = vfp_state_open (sdir, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_true (vfp_state_get (s, "0000:05:10.2")->migration);
   vfp_state_close (s);
   test_remove_tree (dir);
 }
@@ -909,5 +949,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vfpool/state/special-files", test_special_files);
   g_test_add_func ("/vfpool/state/unknown-kept", test_unknown_kept);
   g_test_add_func ("/vfpool/state/old-store-texts", test_old_store_texts);
+  g_test_add_func ("/vfpool/state/migration-reservation", test_migration_reservation);
   return g_test_run ();
 }
