@@ -517,7 +517,7 @@ vfp_cli_print_quarantined (VfpState *state)
 
   for (i = 0; list && i < list->len; i++)
     {
-      VfpLease *l = list->pdata[i];
+      const VfpLease *l = list->pdata[i];
 
       if (l->state != VFP_LEASE_QUARANTINED)
         continue;
@@ -538,7 +538,7 @@ vfp_cli_json_quarantined (VfpJson *json, VfpState *state)
   vfp_json_begin_array (json);
   for (i = 0; list && i < list->len; i++)
     {
-      VfpLease *l = list->pdata[i];
+      const VfpLease *l = list->pdata[i];
 
       if (l->state != VFP_LEASE_QUARANTINED)
         continue;
