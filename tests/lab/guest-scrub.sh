@@ -106,9 +106,9 @@ before () {
 wait_count () {
   now_s; end=$((REPLY + $2))
   while :; do
-    REPLY=$(grep -a "$3" "$1" 2> /dev/null | tail -n 1 | tr -d '\r')
-    [ "$(grep -ac "$3" "$1" 2> /dev/null)" -ge "$4" ] && return 0
-    now_s; [ $REPLY -lt $end ] || return 1
+    seen=$(grep -a "$3" "$1" 2> /dev/null | tail -n 1 | tr -d '\r')
+    [ "$(grep -ac "$3" "$1" 2> /dev/null)" -ge "$4" ] && { REPLY=$seen; return 0; }
+    now_s; [ $REPLY -lt $end ] || { REPLY="(none after $2 s) $seen"; tail -n 8 "$1" | tr -d '\r' | sed 's/^/# L2 console: /'; return 1; }
     sleep 1
   done
 }
@@ -211,7 +211,8 @@ V reserve --owner x --dry-run --explain --json > $work/explain.json 2>&1
 ok $? "a quarantined VF is never handed out (reserve --explain skips $b)"
 V status > $work/status.out 2>&1
 diag $work/status.out
-has $work/status.out quarantined; ok $? "vfpool status shows the quarantined VF"
+has $work/status.out "Quarantined VFs" && has $work/status.out "  $b  "
+ok $? "vfpool status shows the quarantined VF with its reason"
 V list > $work/list.out 2>&1
 has $work/list.out quarantined; ok $? "vfpool list shows it"
 V audit --json --prometheus $work/vfpool.prom > $work/audit.json 2>&1; rc=$?
@@ -264,7 +265,7 @@ ok $rc "L2a is up ($REPLY)"
 V attach L2a --live > $work/attach1.out 2>&1; rc=$?
 diag $work/attach1.out
 attached_vf L2a; f=$REPLY
-wait_count $work/L2a.console 300 "L2-PING" 1
+wait_count $work/L2a.console 600 "L2-PING" 1
 echo "# L2a: $REPLY"
 case $REPLY in *" OK "*) r=0 ;; *) r=1 ;; esac
 ok $r "L2a's igbvf reaches the peer through $f on VLAN 42 (attach exit $rc)"
@@ -305,7 +306,23 @@ before "virsh destroy, MAC changed by hand" "$f"
 destroy L2a; rc=$?
 after "the release hook after virsh destroy (exit $rc)" "$f"
 
-# --- the baseline driver: unbound by hand (restored), removed (quarantined) --------
+# --- the baseline driver: a driver the lease did not begin with is unbound (as
+# after libvirt's reprobe), one unbound by hand is bound again, one removed
+# (rmmod) quarantines the VF until it is back.
+for n in 0 1 2 3; do
+  v=$(readlink $pfdir/virtfn$n); v=${v##*/}
+  driver_of "$v"; [ "$REPLY" = igbvf ] && echo "$v" > /sys/bus/pci/drivers/igbvf/unbind
+done
+k=$(V reserve --owner lab --json 2> /dev/null | jq -r '.vfs[0].address')
+driver_of "$k"; echo "# reserved $k on $REPLY"
+echo igbvf > /sys/bus/pci/devices/$k/driver_override
+echo "$k" > /sys/bus/pci/drivers/igbvf/bind
+echo > /sys/bus/pci/devices/$k/driver_override
+before "release of a VF bound to igbvf by hand" "$k"
+driver_of "$k"; echo "# $k is on $REPLY now"
+V release "$k" > $work/rel6.out 2>&1; rc=$?
+diag $work/rel6.out
+after "release: the scrub takes igbvf off again (exit $rc)" "$k"
 # Every free VF on igbvf first (those the scrub took it off have none), so
 # that the next reservations begin with igbvf.
 for n in 0 1 2 3; do
@@ -314,6 +331,7 @@ for n in 0 1 2 3; do
 done
 g=$(V reserve --owner lab --json 2> /dev/null | jq -r '.vfs[0].address')
 driver_of "$g"; echo "# reserved $g on $REPLY"
+before "release of a VF unbound by hand" "$g"
 echo "$g" > /sys/bus/pci/devices/$g/driver/unbind
 driver_of "$g"; echo "# unbound by hand: $g on $REPLY"
 V release "$g" > $work/rel4.out 2>&1; rc=$?
@@ -321,6 +339,7 @@ diag $work/rel4.out
 after "release of a VF unbound by hand: the scrub binds igbvf again (exit $rc)" "$g"
 h=$(V reserve --owner lab --json 2> /dev/null | jq -r '.vfs[0].address')
 driver_of "$h"; echo "# reserved $h on $REPLY"
+before "release of a VF whose driver was removed" "$h"
 rmmod igbvf
 V release "$h" > $work/rel5.out 2>&1; rc=$?
 diag $work/rel5.out
@@ -340,11 +359,12 @@ ok $rc "L2b is up ($REPLY)"
 V attach L2b --live > $work/attach4.out 2>&1; rc=$?
 diag $work/attach4.out
 attached_vf L2b; f=$REPLY
-wait_count $work/L2b.console 300 "L2-PING" 1
+wait_count $work/L2b.console 600 "L2-PING" 1
 echo "# L2b: $REPLY"
 index_of "$f"; ip link set "$pfn" vf "$REPLY" mac 52:54:00:de:ad:02
 before "kill -9, MAC changed by hand" "$f"
-rd /run/libvirt/qemu/L2b.pid; qpid=$REPLY
+# libvirt writes the pid file without a newline: read would fail on it.
+qpid=$(cat /run/libvirt/qemu/L2b.pid 2> /dev/null)
 kill -9 "$qpid"; rc=$?
 echo "# kill -9 $qpid (L2b's QEMU): exit $rc"
 i=0; while [ "$(vsh domstate L2b 2> /dev/null)" != "shut off" ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
