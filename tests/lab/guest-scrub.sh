@@ -106,8 +106,10 @@ before () {
 wait_count () {
   now_s; end=$((REPLY + $2))
   while :; do
+    # counted first, then read: the line is there when it is read
+    n=$(grep -ac "$3" "$1" 2> /dev/null)
     seen=$(grep -a "$3" "$1" 2> /dev/null | tail -n 1 | tr -d '\r')
-    [ "$(grep -ac "$3" "$1" 2> /dev/null)" -ge "$4" ] && { REPLY=$seen; return 0; }
+    [ "${n:-0}" -ge "$4" ] && { REPLY=$seen; return 0; }
     now_s; [ $REPLY -lt $end ] || { REPLY="(none after $2 s) $seen"; tail -n 8 "$1" | tr -d '\r' | sed 's/^/# L2 console: /'; return 1; }
     sleep 1
   done
@@ -276,7 +278,8 @@ driver_of "$f"; echo "# igbvf loaded in L1; $f (held) is on $REPLY"
 before "detach" "$f"
 V detach L2a --all --timeout 240 > $work/detach1.out 2>&1; rc=$?
 diag $work/detach1.out
-grep -h "$f" $work/vfpool.log 2> /dev/null | tail -n 3 | diag
+# the kernel's word that libvirt's reprobe gave the VF to igbvf
+dmesg | grep -a "igbvf $f" | tail -n 3 | diag
 after "vfpool detach (exit $rc), igbvf taken off again" "$f"
 
 # --- vfpool detach while igb refuses: quarantined ----------------------------------
