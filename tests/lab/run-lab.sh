@@ -21,7 +21,8 @@
 # Costs (2 cores, quiet): ~2 min for L1 and the OS-less guest; the L2 Linux
 # boot adds minutes (TCG in TCG is some 50 times slower than TCG; its boot
 # time is spread over the whole kernel, no one initcall dominates). Measured
-# on the shared 2-core machine: nic 11.6 min (load 5), nvme 18 min (load 25-40).
+# on the shared 2-core machine: nic 11.6 min (load 5), nvme 18 min (load 25-40);
+# guest-scrub.sh (run by guest-nic.sh) adds 26 min at load 15 (two L2 boots).
 #
 # Environment:
 #   LAB_SET        the device set: nvme (default) or nic
