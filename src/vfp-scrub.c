@@ -8,7 +8,10 @@
  * none with autoprobe off). */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vfp-error.h"
 #include "vfp-i18n.h"
@@ -112,14 +115,98 @@ root_is_kernel (const char *root)
   return strcmp (canon, "/sys") == 0;
 }
 
+/* Writes TEXT to the sysfs attribute PATH (a bind, unbind or probe file:
+ * no temporary file, no symlink as the last component). */
+static gboolean
+write_attr (const char *path, const char *text, GError **error)
+{
+  gssize len = strlen (text);
+  int fd = open (path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  int err;
+
+  if (fd >= 0 && write (fd, text, len) == len && close (fd) == 0)
+    return TRUE;
+  err = errno;
+  if (fd >= 0)
+    close (fd);
+  g_set_error (error, VFP_ERROR, VFP_ERROR_IO, _("Writing %s to %s failed: %s."), text, path, g_strerror (err));
+  return FALSE;
+}
+
+/* Whether VF's driver_override under ROOT names a holder's driver: libvirt
+ * clears it only after it unbinds vfio-pci and just before it asks the
+ * kernel to probe the VF again, so the VF is still on its way back. */
+static gboolean
+override_is_foreign (const char *root, const char *vf)
+{
+  g_autofree char *path = vfp_sysfs_path (root, "bus", "pci", "devices", vf, "driver_override", NULL);
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return FALSE;
+  g_strstrip (text);
+  return vfp_scrub_driver_is_foreign (text);
+}
+
+/* Puts VF (bound to DRIVER, NULL none) back on BASELINE_DRIVER ("" none)
+ * through the kernel's sysfs under ROOT: unbinds a driver the baseline did
+ * not have (libvirt probes a VF it gives back, so igbvf, iavf or nvme take
+ * a VF that had none), then binds the baseline's through driver_override
+ * (with sriov_drivers_autoprobe 0 the kernel binds a VF to no driver that
+ * the override does not name) and clears the override again. Never called
+ * for a holder's driver: that VF may still be in a guest. */
+static gboolean
+restore_driver (const char *root, const char *vf, const char *driver, const char *baseline_driver,
+                GError **error)
+{
+  g_autofree char *dev = vfp_sysfs_path (root, "bus", "pci", "devices", vf, NULL);
+  g_autofree char *override = g_build_filename (dev, "driver_override", NULL);
+  g_autofree char *dir = NULL;
+  g_autofree char *bind = NULL;
+  gboolean bound;
+
+  if (driver != NULL)
+    {
+      g_autofree char *unbind = g_build_filename (dev, "driver", "unbind", NULL);
+
+      if (!write_attr (unbind, vf, error))
+        return FALSE;
+    }
+  if (*baseline_driver == '\0')
+    return TRUE;
+  dir = vfp_sysfs_path (root, "bus", "pci", "drivers", baseline_driver, NULL);
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_NOT_FOUND,
+                   _("The driver %s is not loaded; modprobe %s loads it."), baseline_driver, baseline_driver);
+      return FALSE;
+    }
+  bind = g_build_filename (dir, "bind", NULL);
+  if (!write_attr (override, baseline_driver, error))
+    return FALSE;
+  bound = write_attr (bind, vf, error);
+  /* a newline clears the override: libvirt sets its own when it attaches */
+  if (!write_attr (override, "\n", bound ? error : NULL))
+    return FALSE;
+  return bound;
+}
+
+/* How often a scrub puts a VF's driver back before it gives up (libvirt
+ * may probe the VF again right after the first time). */
+#define DRIVER_RESTORES 3
+
 /* Checks that VF is bound to BASELINE_DRIVER ("" none; NULL unknown: any
  * driver but a holder's), waiting up to SETTLE_MS for a driver change
- * under way (libvirt gives a VF back to its driver as it removes it). */
+ * under way (libvirt gives a VF back to its driver as it removes it). On
+ * the kernel's sysfs (RESTORE) a VF no holder has any more is put back on
+ * its baseline driver first (restore_driver); a test tree is only read. */
 static gboolean
 check_driver (const char *root, const char *vf, const char *baseline_driver, guint settle_ms,
-              GError **error)
+              gboolean restore, GError **error)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64) settle_ms * 1000;
+  g_autoptr (GError) refused = NULL;
+  guint restores = 0;
 
   for (;;)
     {
@@ -127,6 +214,7 @@ check_driver (const char *root, const char *vf, const char *baseline_driver, gui
       g_autofree char *driver = vfp_scrub_read_driver (root, vf, &present);
       gboolean ok = baseline_driver == NULL ? !vfp_scrub_driver_is_foreign (driver)
                                             : g_strcmp0 (driver ? driver : "", baseline_driver) == 0;
+      gboolean held = vfp_scrub_driver_is_foreign (driver) || override_is_foreign (root, vf);
 
       if (!present)
         {
@@ -136,11 +224,23 @@ check_driver (const char *root, const char *vf, const char *baseline_driver, gui
         }
       if (ok)
         return TRUE;
+      if (restore && baseline_driver != NULL && !held && restores < DRIVER_RESTORES)
+        {
+          restores++;
+          g_clear_error (&refused);
+          if (restore_driver (root, vf, driver, baseline_driver, &refused))
+            continue;
+        }
       if (g_get_monotonic_time () >= deadline)
         {
           if (baseline_driver == NULL)
             g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
                          _("VF %s is still bound to %s, the driver of a holder."), vf, driver);
+          else if (refused != NULL)
+            g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                         _("VF %s is bound to %s, but it had %s when its lease began, and vfpool could not put that back: %s"),
+                         vf, driver ? driver : _("no driver"),
+                         *baseline_driver ? baseline_driver : _("no driver"), refused->message);
           else
             g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
                          _("VF %s is bound to %s, but it had %s when its lease began."), vf,
@@ -153,7 +253,8 @@ check_driver (const char *root, const char *vf, const char *baseline_driver, gui
 }
 
 /* Returns VF (under sysfs ROOT) to its baseline and verifies it: it is
- * still a VF of its PF, bound to BASELINE_DRIVER (see check_driver), and
+ * still a VF of its PF, bound to BASELINE_DRIVER (see check_driver; on the
+ * kernel's sysfs put back on it first), and
  * when ROOT is the kernel's and its PF a NIC, the PF's netlink restores
  * the baseline settings and reads them back. A PF that is no NIC (an NVMe
  * controller) has no such settings. FALSE with ERROR saying what is wrong:
@@ -165,6 +266,7 @@ vfp_scrub_vf (const char *root, const char *vf, const char *baseline_driver, gui
   g_autofree char *pf = vfp_sysfs_physfn (root, vf);
   g_autofree char *netdev = NULL;
   g_autoptr (GError) e = NULL;
+  gboolean kernel = root_is_kernel (root);
   VfpVfSettings baseline;
   int index;
 
@@ -175,9 +277,9 @@ vfp_scrub_vf (const char *root, const char *vf, const char *baseline_driver, gui
                    _("VF %s is not in sysfs as a VF of its PF any more."), vf);
       return FALSE;
     }
-  if (!check_driver (root, vf, baseline_driver, settle_ms, error))
+  if (!check_driver (root, vf, baseline_driver, settle_ms, kernel, error))
     return FALSE;
-  if (!root_is_kernel (root))
+  if (!kernel)
     return TRUE;
   netdev = pf_netdev (root, pf);
   if (netdev == NULL)

@@ -89,7 +89,7 @@ YAML
         exp_alerts:
           - exp_labels: {severity: warning, instance: "hv1:9100", pool: physnet1}
             exp_annotations:
-              summary: "1 VF(s) of pool physnet1 on hv1:9100 are quarantined (vfpool could not prove them safe to hand out); \`vfpool list\` on hv1:9100 says why, and \`vfpool release VF\` frees one once it is checked."
+              summary: "1 VF(s) of pool physnet1 on hv1:9100 are quarantined (vfpool could not prove them safe to hand out); \`vfpool list\` on hv1:9100 says why, and \`vfpool scrub VF\` frees one once its fault is fixed."
       - alertname: VfpoolAuditNotRun
         eval_time: 25h
       - alertname: VfpoolAuditNotRun

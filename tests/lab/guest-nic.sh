@@ -396,4 +396,7 @@ i=0; while kill -0 $lvpid 2> /dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i +
 rm -f /run/libvirt/libvirtd.pid
 echo 0 > $pfdir/sriov_numvfs
 sh "$src/tests/lab/guest-vfnet.sh"
+# Scrub, verify, then free or quarantine on every path that frees a VF,
+# with L2 Linux guests and real faults (guest-scrub.sh), in the same L1.
+sh "$src/tests/lab/guest-scrub.sh"
 exit 0

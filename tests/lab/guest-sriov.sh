@@ -315,6 +315,9 @@ diag $work/detach-linux.out
 ok $rc "vfpool detach L2linux --all completes: the guest let go (exit $rc, $((t1 - t0)) s)"
 lease_of $lvf
 [ "${REPLY%% *}" = free ]; ok $? "the lease of $lvf is free after the detach (got: $REPLY)"
+# Freed only at its verified baseline: the driver it had (none) though
+# libvirt asked the kernel to probe it again; not quarantined.
+d=$(readlink /sys/bus/pci/devices/$lvf/driver); echo "# $lvf after the detach: driver ${d##*/}"
 vsh dumpxml L2linux > $work/L2linux-live2.xml 2>&1
 has $work/L2linux-live2.xml "<hostdev"; r=$?
 [ $r != 0 ]; ok $? "the VF is gone from L2linux's live XML"

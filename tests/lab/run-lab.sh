@@ -21,7 +21,8 @@
 # Costs (2 cores, quiet): ~2 min for L1 and the OS-less guest; the L2 Linux
 # boot adds minutes (TCG in TCG is some 50 times slower than TCG; its boot
 # time is spread over the whole kernel, no one initcall dominates). Measured
-# on the shared 2-core machine: nic 11.6 min (load 5), nvme 18 min (load 25-40).
+# on the shared 2-core machine: nic 11.6 min (load 5), nvme 18 min (load 25-40);
+# guest-scrub.sh (run by guest-nic.sh) adds 26 min at load 15 (two L2 boots).
 #
 # Environment:
 #   LAB_SET        the device set: nvme (default) or nic
@@ -35,6 +36,13 @@
 #   LAB_REQUIRE    set to 1 (CI does) to fail instead of skipping when the
 #                  lab cannot run here
 #   LAB_QEMU_ARGS  more arguments for L0's QEMU (e.g. "-trace igb_* -D FILE")
+#
+# The nic set's L1 can turn the igb's link off and on (QEMU's set_link on
+# its netdev n0: igb then refuses VF settings, a real fault for the scrub
+# to quarantine): a guest script writes "off" or "on" to $LAB_CTL/link
+# (a directory of this run's temporary one, shared over 9p), the watcher
+# below sends set_link through QEMU's monitor pipe and answers with
+# $LAB_CTL/link.done.
 #   XDG_CACHE_HOME the kernel (and QEMU 10) are cached in
 #                  ${XDG_CACHE_HOME:-$HOME/.cache}/vfpool-lab
 # Exit status: 0 when the guest reported and nothing failed, 1 otherwise,
@@ -154,8 +162,10 @@ fi
 # --- The initramfs --------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vfpool-lab.XXXXXX")
 qemu_pid=
+watch_pids=
 cleanup () {
   [ -n "$qemu_pid" ] && kill "$qemu_pid" 2> /dev/null || true
+  for p in $watch_pids; do kill "$p" 2> /dev/null || true; done
   if [ "${LAB_KEEP:-0}" = 1 ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -227,6 +237,11 @@ done
 for m in $(arg lab.modules | tr , ' '); do modprobe $m || say "modprobe $m failed"; done
 build=$(arg lab.build)
 src=$(arg lab.src)
+if [ -n "$(arg lab.ctl)" ]; then
+  mkdir -p /run/lab-ctl
+  mount -t 9p -o $p9,cache=none ctl /run/lab-ctl || die "9p ctl"
+  export LAB_CTL=/run/lab-ctl
+fi
 mkdir -p "$build"
 mount -t 9p -o $p9,cache=none build "$build" || die "9p build"
 if [ -n "$src" ] && [ "$src" != "$build" ]; then
@@ -369,6 +384,8 @@ extra_src=
 [ "$srcdir" != "$builddir" ] && extra_src=$(vfs "$srcdir" src ",readonly=on")
 say "device set $set, kernel $kver, QEMU $("$qemu" --version 2> /dev/null | sed -n '1s/.*version \([^ ]*\).*/\1/p'), build tree $builddir, guest script $(basename "$guest_script")"
 say "console log: $log"
+monitor="-monitor none"
+ctl=
 if [ "$set" = nvme ]; then
   devices="-device nvme-subsys,id=s0,nqn=nqn.2024-01.org.vfpool:lab
     -device nvme,serial=vfpoollab0,subsys=s0,bus=rp1,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4"
@@ -377,7 +394,15 @@ else
   # (QEMU warns that it "is not connected to host network": intended).
   devices="-netdev hubport,id=n0,hubid=0 -device igb,netdev=n0,bus=rp1,mac=52:54:00:76:00:01
     -netdev hubport,id=n1,hubid=0 -device e1000e,netdev=n1,bus=rp2,mac=52:54:00:76:00:02"
+  # The monitor on two pipes (QEMU opens both read-write: no open blocks).
+  mkdir "$tmp/ctl"
+  mkfifo "$tmp/mon.in" "$tmp/mon.out"
+  monitor="-monitor pipe:$tmp/mon"
+  ctl="$(vfs "$tmp/ctl" ctl) "
 fi
+# no_timer_check: on a loaded host the kernel's check of the IO-APIC timer
+# failed under TCG and, with interrupt remapping, panicked ("timer doesn't
+# work through Interrupt-remapped IO-APIC").
 start=$(date +%s)
 # shellcheck disable=SC2046,SC2086
 env $qemu_env timeout --kill-after=10 "$timeout_s" "$qemu" $qemu_dirs \
@@ -390,12 +415,29 @@ env $qemu_env timeout --kill-after=10 "$timeout_s" "$qemu" $qemu_dirs \
   $devices \
   $(vfs /usr usr ",readonly=on") $(vfs /etc etc ",readonly=on") \
   $(vfs "$moddir" modules ",readonly=on") $(vfs "$builddir" build) $extra_src \
-  $(vfs "$l2" l2 ",readonly=on") \
+  $(vfs "$l2" l2 ",readonly=on") $ctl\
   -kernel "$kernel" -initrd "$tmp/initrd.gz" \
-  -append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4 lab.set=$set lab.modules=$l1_modules lab.build=$builddir lab.src=$srcdir lab.script=$guest_script" \
-  -serial "file:$log" -monitor none ${LAB_QEMU_ARGS:-} \
+  -append "console=ttyS0 intel_iommu=on no_timer_check panic=-1 loglevel=4 lab.set=$set lab.modules=$l1_modules lab.build=$builddir lab.src=$srcdir lab.script=$guest_script${ctl:+ lab.ctl=1}" \
+  -serial "file:$log" $monitor ${LAB_QEMU_ARGS:-} \
   > "$tmp/qemu.out" 2>&1 &
 qemu_pid=$!
+if [ -n "$ctl" ]; then
+  # What the monitor says goes to a log; the watcher ends with QEMU, and
+  # cleanup ends both on every exit.
+  cat "$tmp/mon.out" > "$tmp/monitor.log" 2>&1 &
+  watch_pids=$!
+  (
+    while kill -0 "$qemu_pid" 2> /dev/null; do
+      if [ -f "$tmp/ctl/link" ] && [ ! -e "$tmp/ctl/link.done" ]; then
+        read -r want < "$tmp/ctl/link" || want=
+        case $want in on|off) printf 'set_link n0 %s\n' "$want" > "$tmp/mon.in"; sleep 1 ;; esac
+        : > "$tmp/ctl/link.done"
+      fi
+      sleep 0.2
+    done
+  ) &
+  watch_pids="$watch_pids $!"
+fi
 set +e
 wait "$qemu_pid"
 qrc=$?
@@ -404,6 +446,7 @@ qemu_pid=
 wall=$(( $(date +%s) - start ))
 say "QEMU exited with $qrc after $wall s"
 [ -s "$tmp/qemu.out" ] && sed 's/^/# qemu: /' "$tmp/qemu.out"
+[ -s "$tmp/monitor.log" ] && tr -d '\r' < "$tmp/monitor.log" | grep set_link | sed 's/^/# monitor: /'
 
 # --- PASS/FAIL lines to TAP ----------------------------------------------------
 tr -d '\r' < "$log" > "$tmp/console.txt"
@@ -428,7 +471,7 @@ if [ "$failed" -gt 0 ]; then
   say "$failed failed; last console lines:"
   tail -n 40 "$tmp/console.txt" | sed 's/^/#   /'
   keep=${LAB_LOGDIR:-$cache/logs}
-  mkdir -p "$keep" && cp "$tmp/console.txt" "$keep/console-$(date +%Y%m%d-%H%M%S).log" \
+  mkdir -p "$keep" && cp "$tmp/console.txt" "$keep/console-$(date +%Y%m%d-%H%M%S)-$$.log" \
     && say "console log kept in $keep"
   exit 1
 fi
