@@ -71,6 +71,64 @@ spawn_reattach (const char *vfpool, const char *config, const char *state_dir,
     }
 }
 
+/* Parses the options of vfp-hook-rules.c from ARGV into VALUES (their
+ * strings the caller's to free) and returns the call's arguments NAME OP
+ * SUBOP EXTRA, borrowed from ARGV. A wrong option is no error: its message
+ * goes to *bad_option (caller frees) and the --config and --state-dir it
+ * may have mixed up are dropped. */
+static char **
+options_parse (int *argc, char ***argv, char **values[], char **bad_option)
+{
+  GOptionEntry entries[VFP_HOOK_N_OPTIONS + 1] = { { NULL } };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("NAME OP SUBOP EXTRA");
+  g_autoptr (GError) error = NULL;
+  guint i;
+
+  for (i = 0; i < VFP_HOOK_N_OPTIONS; i++)
+    entries[i] = (GOptionEntry) { vfp_hook_options[i].name, 0, 0, G_OPTION_ARG_FILENAME, values[i],
+                                  vfp_hook_options[i].what, vfp_hook_options[i].arg };
+  g_option_context_set_strict_posix (ctx, TRUE);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (g_option_context_parse (ctx, argc, argv, &error))
+    return *argv + 1;
+  /* A wrapper that passes a wrong option must not switch the guard off
+   * silently, nor stop every guest: vfp_hook_run refuses only a guest
+   * with vfpool devices. libvirt passes exactly NAME OP SUBOP EXTRA;
+   * the wrong option may have taken a value: they are the last four. */
+  *bad_option = g_strdup (error->message);
+  g_clear_pointer (values[VFP_HOOK_OPT_CONFIG], g_free);
+  g_clear_pointer (values[VFP_HOOK_OPT_STATE_DIR], g_free);
+  return *argc >= 5 ? *argv + *argc - 4 : *argv + *argc;
+}
+
+/* Shows, logs and hands libvirt what RESULT of CALL says (the events, the
+ * message, the guest's XML on stdout); a failed write of that XML turns
+ * RESULT's exit code into 1. */
+static void
+result_deliver (const VfpHookCall *call, VfpHookResult *result)
+{
+  guint i;
+
+  for (i = 0; i < result->events->len; i++)
+    vfp_log_record (result->events->pdata[i]);
+  if (result->message)
+    {
+      fprintf (stderr, "%s\n", result->message);
+      vfp_log_event (result->message);
+    }
+  if (result->stdout_xml && (fputs (result->stdout_xml, stdout) == EOF || fflush (stdout) != 0))
+    {
+      /* libvirt would take a cut-off document, or none, as the guest's XML */
+      g_autofree char *msg = g_strdup_printf (_("vfpool: cannot write the XML of guest %s for libvirt (%s); the migration stops. The VFs reserved for it are freed when libvirt cleans the guest up, or when their hold ends."),
+                                              call->guest ? call->guest : "-", g_strerror (errno));
+
+      fprintf (stderr, "%s\n", msg);
+      vfp_log_event (msg);
+      result->exit_code = 1;
+    }
+}
+
+/* The full hook: reads the call, runs vfp_hook_run and delivers its result. */
 int
 main (int argc, char **argv)
 {
@@ -84,8 +142,6 @@ main (int argc, char **argv)
     [VFP_HOOK_OPT_VFPOOL] = &vfpool,
     [VFP_HOOK_OPT_TEMPLATE_DIR] = &template_dir,
   };
-  GOptionEntry entries[VFP_HOOK_N_OPTIONS + 1] = { { NULL } };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("NAME OP SUBOP EXTRA");
   g_autoptr (GError) error = NULL;
   g_autoptr (VfpConfig) config = NULL;
   g_autofree char *xml = NULL;   /* malloc()ed: g_free is free() */
@@ -95,35 +151,17 @@ main (int argc, char **argv)
   char **args;
   gsize len = 0;
   int nargs;
-  guint i;
+  int code;
 
   setlocale (LC_CTYPE, "");     /* messages only, as vfpool does */
   setlocale (LC_MESSAGES, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  for (i = 0; i < VFP_HOOK_N_OPTIONS; i++)
-    entries[i] = (GOptionEntry) { vfp_hook_options[i].name, 0, 0, G_OPTION_ARG_FILENAME, values[i],
-                                  vfp_hook_options[i].what, vfp_hook_options[i].arg };
-  g_option_context_set_strict_posix (ctx, TRUE);
-  g_option_context_add_main_entries (ctx, entries, NULL);
   /* the front door's bytes (an anonymous memory file), or libvirt's pipe */
   xml = vfp_hook_input_read (STDIN_FILENO, &len, NULL, NULL);
   if (xml == NULL)
     return 1;
-  if (g_option_context_parse (ctx, &argc, &argv, &error))
-    args = argv + 1;
-  else
-    {
-      /* A wrapper that passes a wrong option must not switch the guard off
-       * silently, nor stop every guest: vfp_hook_run refuses only a guest
-       * with vfpool devices. libvirt passes exactly NAME OP SUBOP EXTRA;
-       * the wrong option may have taken a value: they are the last four. */
-      bad_option = g_strdup (error->message);
-      g_clear_error (&error);
-      args = argc >= 5 ? argv + argc - 4 : argv + argc;
-      g_clear_pointer (&config_path, g_free);
-      g_clear_pointer (&state_dir, g_free);
-    }
+  args = options_parse (&argc, &argv, values, &bad_option);
   nargs = argv + argc - args;
   /* The configuration matters only where VFs are chosen (migrate); a broken
    * one must not stop every other guest from starting. */
@@ -157,27 +195,11 @@ main (int argc, char **argv)
       call.config = config = vfp_config_load_data ("", "-", NULL);
     }
   vfp_hook_run (&call, &result);
-  for (i = 0; i < result.events->len; i++)
-    vfp_log_record (result.events->pdata[i]);
-  if (result.message)
-    {
-      fprintf (stderr, "%s\n", result.message);
-      vfp_log_event (result.message);
-    }
-  if (result.stdout_xml && (fputs (result.stdout_xml, stdout) == EOF || fflush (stdout) != 0))
-    {
-      /* libvirt would take a cut-off document, or none, as the guest's XML */
-      g_autofree char *msg = g_strdup_printf (_("vfpool: cannot write the XML of guest %s for libvirt (%s); the migration stops. The VFs reserved for it are freed when libvirt cleans the guest up, or when their hold ends."),
-                                              call.guest ? call.guest : "-", g_strerror (errno));
-
-      fprintf (stderr, "%s\n", msg);
-      vfp_log_event (msg);
-      result.exit_code = 1;
-    }
+  result_deliver (&call, &result);
   if (result.reattach_uuid)
     spawn_reattach (vfpool ? vfpool : BINDIR "/vfpool", config_path, state_dir, sysfs_root,
                     template_dir, result.reattach_uuid);
-  i = result.exit_code;
+  code = result.exit_code;
   vfp_hook_result_clear (&result);
-  return i;
+  return code;
 }

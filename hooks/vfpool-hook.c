@@ -105,20 +105,18 @@ usage (const char *core)
   return fflush (stdout) == 0 ? 0 : 1;
 }
 
-int
-main (int argc, char **argv)
+/* Sorts ARGV: the full hook's options and NAME OP SUBOP EXTRA go to
+ * CORE_ARGV (from 1 on, NULL-terminated; argc + 1 entries, the strings
+ * borrowed from ARGV), --hook-core to *core, what the gate needs (OP, SUBOP,
+ * --config, --state-dir) to CALL, the first option this door does not
+ * know to *unknown. Returns 1 when --help was asked for, before the rest
+ * is sorted; 0 otherwise. */
+static int
+args_sort (int argc, char **argv, char **core_argv, HookGateCall *call,
+           const char **core, const char **unknown)
 {
-  const char *core = PKGLIBEXECDIR "/vfpool-hook-core";
-  HookGateCall call = { 0 };
-  HookGateScan scan = { 0 };
-  char **core_argv = calloc (argc + 1, sizeof *core_argv);
-  const char *unknown = NULL;
-  char *xml;
-  size_t len = 0;
-  int i, o, n = 1, refuse = 0, err;
+  int i, o, n = 1;
 
-  if (core_argv == NULL)
-    return 1;
   /* The full hook's options (for tests and wrappers) go on to it; only
    * --hook-core and --help are the front door's. */
   for (i = 1; i < argc && argv[i][0] == '-'; i++)
@@ -133,43 +131,79 @@ main (int argc, char **argv)
         }
       /* before stdin is read: from a terminal, it would wait for input */
       if (strcmp (argv[i], "-h") == 0 || strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-?") == 0)
-        {
-          free (core_argv);
-          return usage (core);
-        }
+        return 1;
       if ((v = option ("hook-core", argv, argc, &i)) != NULL)
         {
-          core = v;
+          *core = v;
           continue;
         }
       for (o = 0; o < VFP_HOOK_N_OPTIONS; o++)
         if ((v = option (vfp_hook_options[o].name, argv, argc, &i)) != NULL)
           break;
       if (o == VFP_HOOK_OPT_CONFIG)
-        call.config_path = v;
+        call->config_path = v;
       else if (o == VFP_HOOK_OPT_STATE_DIR)
-        call.state_dir = v;
-      else if (o == VFP_HOOK_N_OPTIONS && unknown == NULL)
-        unknown = argv[i];
+        call->state_dir = v;
+      else if (o == VFP_HOOK_N_OPTIONS && *unknown == NULL)
+        *unknown = argv[i];
       for (; first <= i; first++)
         core_argv[n++] = argv[first];
     }
   /* NAME OP SUBOP EXTRA. libvirt passes exactly these four: after an
    * option this door does not know (which may have taken a value), they
    * are the last four arguments. */
-  if (unknown != NULL && argc - i >= 4)
+  if (*unknown != NULL && argc - i >= 4)
     {
-      call.op = argv[argc - 3];
-      call.subop = argv[argc - 2];
+      call->op = argv[argc - 3];
+      call->subop = argv[argc - 2];
     }
   else
     {
-      call.op = i + 1 < argc ? argv[i + 1] : NULL;
-      call.subop = i + 2 < argc ? argv[i + 2] : NULL;
+      call->op = i + 1 < argc ? argv[i + 1] : NULL;
+      call->subop = i + 2 < argc ? argv[i + 2] : NULL;
     }
   for (; i < argc; i++)
     core_argv[n++] = argv[i];
   core_argv[n] = NULL;
+  return 0;
+}
+
+/* The full hook CORE could not be run (errno ERR): says so, and returns
+ * the exit status, 1 for a call that refuses what it cannot check. */
+static int
+core_failed (const char *core, int err, int argc, char **argv)
+{
+  int i, refuse = 0;
+
+  /* A guard that cannot run must not let a guest start unchecked. */
+  for (i = 1; i < argc; i++)
+    refuse |= vfp_hook_op_refuses (argv[i]);
+  init_i18n ();
+  fprintf (stderr, _("vfpool hook: cannot run %s: %s\n"), core, strerror (err));
+  return refuse ? 1 : 0;
+}
+
+/* The front door: reads stdin once, and runs the full hook only for a
+ * call the gate says may concern vfpool. */
+int
+main (int argc, char **argv)
+{
+  const char *core = PKGLIBEXECDIR "/vfpool-hook-core";
+  HookGateCall call = { 0 };
+  HookGateScan scan = { 0 };
+  char **core_argv = calloc (argc + 1, sizeof *core_argv);
+  const char *unknown = NULL;
+  char *xml;
+  size_t len = 0;
+  int code;
+
+  if (core_argv == NULL)
+    return 1;
+  if (args_sort (argc, argv, core_argv, &call, &core, &unknown))
+    {
+      free (core_argv);
+      return usage (core);
+    }
 
   xml = vfp_hook_input_read (STDIN_FILENO, &len, feed_scan, &scan);
   if (xml == NULL)
@@ -198,13 +232,8 @@ main (int argc, char **argv)
     }
 
   run_core (core, core_argv, xml, len);
-  err = errno;
-  /* A guard that cannot run must not let a guest start unchecked. */
-  for (i = 1; i < argc; i++)
-    refuse |= vfp_hook_op_refuses (argv[i]);
-  init_i18n ();
-  fprintf (stderr, _("vfpool hook: cannot run %s: %s\n"), core, strerror (err));
+  code = core_failed (core, errno, argc, argv);
   free (core_argv);
   free (xml);
-  return refuse ? 1 : 0;
+  return code;
 }

@@ -284,6 +284,133 @@ restore_metadata (VfpCli *cli, VfpVirt *virt, VfpFinding *f, VfpState *state, GE
   return vfp_guest_write_metadata (g, add, NULL, f->live && g->active, f->config && g->persistent, error);
 }
 
+/* Keeps of FINDINGS (which owns them) those of pool NAME. */
+static void
+keep_pool (VfpCli *cli, VfpSysfs *sysfs, GPtrArray *findings, const char *name)
+{
+  guint i;
+
+  for (i = findings->len; i-- > 0;)
+    if (!in_pool (cli, sysfs, findings->pdata[i], name))
+      g_ptr_array_remove_index (findings, i);
+}
+
+/* --fix, in the store: applies to POOL the repair of each finding whose
+ * VF's lease did not change since BEFORE, adding a line per repair to
+ * FIXED; the metadata repairs go to METADATA_FIXES (borrowed from
+ * FINDINGS), made once the store is committed. */
+static void
+repair_leases (VfpCli *cli, VfpPool *pool, VfpAuditSnapshot *before, GPtrArray *findings,
+               GPtrArray *fixed, GPtrArray *metadata_fixes)
+{
+  VfpState *state = vfp_pool_state (pool);
+  g_autoptr (GPtrArray) moved = g_ptr_array_new ();
+  guint i;
+
+  /* judged before any repair: one VF can have two (adopt, then metadata) */
+  for (i = 0; i < findings->len; i++)
+    if (!vfp_audit_unchanged (before, state, ((VfpFinding *) findings->pdata[i])->object))
+      g_ptr_array_add (moved, findings->pdata[i]);
+  for (i = 0; i < findings->len; i++)
+    {
+      VfpFinding *f = findings->pdata[i];
+
+      if (f->fix != VFP_FIX_NONE && g_ptr_array_find (moved, f, NULL))
+        vfp_cli_warn (cli, _("%s %s: not repaired: the lease changed while the audit read the guests; run the audit again."),
+                      f->code, f->object);
+      else if (f->fix == VFP_FIX_METADATA)
+        g_ptr_array_add (metadata_fixes, f);
+      else if (vfp_audit_apply (pool, f))
+        g_ptr_array_add (fixed, g_strdup_printf (_("%s %s: repaired (%s)"), f->code, f->object, f->message));
+    }
+}
+
+/* --fix, in the guests: restores the metadata METADATA_FIXES name, adding
+ * a line per repair to FIXED and warning of each that failed. */
+static void
+repair_metadata (VfpCli *cli, VfpVirt *virt, VfpState *state, GPtrArray *metadata_fixes,
+                 GPtrArray *fixed)
+{
+  guint i;
+
+  for (i = 0; i < metadata_fixes->len; i++)
+    {
+      VfpFinding *f = metadata_fixes->pdata[i];
+      g_autoptr (GError) e = NULL;
+
+      if (restore_metadata (cli, virt, f, state, &e))
+        g_ptr_array_add (fixed, g_strdup_printf (_("%s %s: repaired (%s)"), f->code, f->object, f->message));
+      else
+        vfp_cli_warn (cli, "%s", e ? e->message : f->message);
+    }
+}
+
+/* Removes from FINDINGS those FIXED reports repaired: what is left is
+ * what --fix could not or must not repair. */
+static void
+drop_repaired (GPtrArray *findings, GPtrArray *fixed)
+{
+  guint i;
+
+  for (i = findings->len; i-- > 0;)
+    {
+      VfpFinding *f = findings->pdata[i];
+      gboolean done = FALSE;
+      guint j;
+
+      for (j = 0; j < fixed->len; j++)
+        done |= strstr (fixed->pdata[j], f->message) != NULL;
+      if (done)
+        g_ptr_array_remove_index (findings, i);
+    }
+}
+
+/* --fix: repairs what is safe of FINDINGS (the leases in POOL, committed,
+ * then the guests' metadata), adds a line per repair to FIXED and leaves
+ * in FINDINGS what is not repaired; FALSE if the store could not be
+ * committed (reported). */
+static gboolean
+repair (VfpCli *cli, VfpVirt *virt, VfpPool *pool, VfpAuditSnapshot *before, GPtrArray *findings,
+        GPtrArray *fixed)
+{
+  g_autoptr (GPtrArray) metadata_fixes = g_ptr_array_new ();
+
+  repair_leases (cli, pool, before, findings, fixed, metadata_fixes);
+  vfp_audit_record_identities (pool);
+  if (!vfp_cli_commit (cli, pool))
+    return FALSE;
+  repair_metadata (cli, virt, vfp_pool_state (pool), metadata_fixes, fixed);
+  drop_repaired (findings, fixed);
+  return TRUE;
+}
+
+/* Prints FINDINGS (sorted here) and FIXED, writes the metrics file when
+ * --prometheus asked for it, and returns the audit's exit status. */
+static int
+report (VfpCli *cli, const char *prometheus, VfpSysfs *sysfs, VfpState *state, GPtrArray *findings,
+        GPtrArray *fixed, gint64 now, gint64 t0)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *metrics_error = NULL;
+  double seconds;
+
+  g_ptr_array_sort (findings, compare_findings);
+  seconds = (g_get_monotonic_time () - t0) / 1e6;
+  /* The timer runs the audit with -q: metrics that were not written are
+   * an error everyone sees, and the unit fails (exit 2), or the dashboard
+   * would show the last good night for ever. */
+  if (prometheus && !write_prometheus (cli, prometheus, sysfs, state, findings, now, seconds, &error))
+    metrics_error = g_strdup_printf (_("Cannot write the metrics file %s: %s"), prometheus, error->message);
+  if (cli->json)
+    print_json (cli, findings, fixed, seconds, metrics_error);
+  else
+    print_text (findings, fixed);
+  if (metrics_error != NULL)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", metrics_error);
+  return findings->len > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;
+}
+
+/* vfpool audit [--fix] [--prometheus FILE] [--pool NAME]. */
 int
 vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
 {
@@ -301,15 +428,10 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   g_autoptr (VfpAuditGuests) guests = NULL;
   g_autoptr (GPtrArray) findings = NULL;
   g_autoptr (GPtrArray) fixed = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) metadata_fixes = g_ptr_array_new ();
   g_autoptr (VfpPool) pool = NULL;
-  VfpState *state;
   g_autoptr (GError) error = NULL;
   g_autoptr (VfpAuditSnapshot) before = NULL;
-  g_autofree char *metrics_error = NULL;
   int code = VFP_EXIT_OK;
-  double seconds;
-  guint i;
 
   if (!vfp_cli_parse (cli, "audit", NULL,
                       N_("Compare the lease store, every guest's live and persistent XML and the kernel, VF by VF. Exit 0 clean, 1 findings, 2 could not audit."),
@@ -332,70 +454,10 @@ vfp_cmd_audit (VfpCli *cli, int argc, char **argv)
   pool = vfp_cli_begin (cli, host->sysfs, &code);
   if (pool == NULL)
     return code;
-  state = vfp_pool_state (pool);
   findings = vfp_audit_run (pool, guests);
   if (pool_name)
-    for (i = findings->len; i-- > 0;)
-      if (!in_pool (cli, host->sysfs, findings->pdata[i], pool_name))
-        g_ptr_array_remove_index (findings, i);
-  if (fix)
-    {
-      g_autoptr (GPtrArray) moved = g_ptr_array_new ();
-
-      /* judged before any repair: one VF can have two (adopt, then metadata) */
-      for (i = 0; i < findings->len; i++)
-        if (!vfp_audit_unchanged (before, state, ((VfpFinding *) findings->pdata[i])->object))
-          g_ptr_array_add (moved, findings->pdata[i]);
-      for (i = 0; i < findings->len; i++)
-        {
-          VfpFinding *f = findings->pdata[i];
-
-          if (f->fix != VFP_FIX_NONE && g_ptr_array_find (moved, f, NULL))
-            vfp_cli_warn (cli, _("%s %s: not repaired: the lease changed while the audit read the guests; run the audit again."),
-                          f->code, f->object);
-          else if (f->fix == VFP_FIX_METADATA)
-            g_ptr_array_add (metadata_fixes, f);
-          else if (vfp_audit_apply (pool, f))
-            g_ptr_array_add (fixed, g_strdup_printf (_("%s %s: repaired (%s)"), f->code, f->object, f->message));
-        }
-      vfp_audit_record_identities (pool);
-      if (!vfp_cli_commit (cli, pool))
-        return VFP_EXIT_ERROR;
-      for (i = 0; i < metadata_fixes->len; i++)
-        {
-          VfpFinding *f = metadata_fixes->pdata[i];
-          g_autoptr (GError) e = NULL;
-
-          if (restore_metadata (cli, virt, f, state, &e))
-            g_ptr_array_add (fixed, g_strdup_printf (_("%s %s: repaired (%s)"), f->code, f->object, f->message));
-          else
-            vfp_cli_warn (cli, "%s", e ? e->message : f->message);
-        }
-      /* what is left is what --fix could not or must not repair */
-      for (i = findings->len; i-- > 0;)
-        {
-          VfpFinding *f = findings->pdata[i];
-          gboolean done = FALSE;
-          guint j;
-
-          for (j = 0; j < fixed->len; j++)
-            done |= strstr (fixed->pdata[j], f->message) != NULL;
-          if (done)
-            g_ptr_array_remove_index (findings, i);
-        }
-    }
-  g_ptr_array_sort (findings, compare_findings);
-  seconds = (g_get_monotonic_time () - t0) / 1e6;
-  /* The timer runs the audit with -q: metrics that were not written are
-   * an error everyone sees, and the unit fails (exit 2), or the dashboard
-   * would show the last good night for ever. */
-  if (prometheus && !write_prometheus (cli, prometheus, host->sysfs, state, findings, now, seconds, &error))
-    metrics_error = g_strdup_printf (_("Cannot write the metrics file %s: %s"), prometheus, error->message);
-  if (cli->json)
-    print_json (cli, findings, fixed, seconds, metrics_error);
-  else
-    print_text (findings, fixed);
-  if (metrics_error != NULL)
-    return vfp_cli_error (cli, VFP_EXIT_ERROR, "%s", metrics_error);
-  return findings->len > 0 ? VFP_EXIT_FAILED : VFP_EXIT_OK;
+    keep_pool (cli, host->sysfs, findings, pool_name);
+  if (fix && !repair (cli, virt, pool, before, findings, fixed))
+    return VFP_EXIT_ERROR;
+  return report (cli, prometheus, host->sysfs, vfp_pool_state (pool), findings, fixed, now, t0);
 }

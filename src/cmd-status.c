@@ -143,39 +143,14 @@ add_count_cells (GPtrArray *cells, const guint counts[N_STATES])
     g_ptr_array_add (cells, g_strdup_printf ("%u", counts[s]));
 }
 
-int
-vfp_cmd_status (VfpCli *cli, int argc, char **argv)
+/* The table of PFs: one row per PF of HOST, its VFs counted by the
+ * state of their leases in STATE. */
+static void
+print_pf_table (VfpCli *cli, VfpHost *host, VfpState *state)
 {
-  g_autoptr (VfpHost) host = NULL;
-  g_autoptr (VfpState) state = NULL;
   g_autoptr (VfpTable) table = NULL;
-  g_autoptr (GPtrArray) strays = NULL;
-  int code = VFP_EXIT_OK;
-  guint i, j;
+  guint i;
 
-  if (!vfp_cli_parse (cli, "status", NULL, N_("One line per SR-IOV physical function (PF) and per pool, with VFs by lease state."),
-                      NULL, &argc, &argv, &code))
-    return code;
-  if (argc > 1)
-    return vfp_cli_error (cli, VFP_EXIT_ERROR, _("status takes no arguments; see 'vfpool status --help'."));
-  host = vfp_cli_load_host (cli, VFP_HOST_PCI_DETAILS | VFP_HOST_NODEDEVS, &code);
-  if (host == NULL)
-    return code;
-  state = vfp_cli_open_state (cli, TRUE, &code);
-  if (code != VFP_EXIT_OK)
-    return code;
-  /* leases the counts cannot show: said, not hidden */
-  strays = vfp_cli_warn_strays (cli, host, state);
-  if (cli->json)
-    {
-      print_json (cli, host, state, strays);
-      return VFP_EXIT_OK;
-    }
-  if (host->pfs->len == 0)
-    {
-      printf (_("No SR-IOV physical function found under %s.\n"), host->sysfs->root);
-      return VFP_EXIT_OK;
-    }
   table = vfp_table_new (_("PF"), _("NETDEV"), _("DRIVER"), _("VFS"), _("NUMA"), _("POOL"),
                          _("FREE"), _("RESERVED"), _("ATTACHED"), _("DETACHING"), _("QUARANTINED"),
                          _("DEVICE"), NULL);
@@ -200,30 +175,74 @@ vfp_cmd_status (VfpCli *cli, int argc, char **argv)
                          label, NULL);
     }
   vfp_table_print (table, stdout);
-  if (cli->config->pools->len > 0)
+}
+
+/* The table of pools, after a blank line, when the configuration has
+ * any: their VFs counted by the state of their leases in STATE. */
+static void
+print_pool_table (VfpCli *cli, VfpState *state)
+{
+  g_autoptr (VfpTable) pools = NULL;
+  guint i, j;
+
+  if (cli->config->pools->len == 0)
+    return;
+  pools = vfp_table_new (_("POOL"), _("PFS"), _("POLICY"), _("FREE"),
+                         _("RESERVED"), _("ATTACHED"), _("DETACHING"),
+                         _("QUARANTINED"), _("VF SETTINGS"), NULL);
+  for (i = 0; i < cli->config->pools->len; i++)
     {
-      g_autoptr (VfpTable) pools = vfp_table_new (_("POOL"), _("PFS"), _("POLICY"), _("FREE"),
-                                                  _("RESERVED"), _("ATTACHED"), _("DETACHING"),
-                                                  _("QUARANTINED"), _("VF SETTINGS"), NULL);
+      VfpPoolConfig *pc = cli->config->pools->pdata[i];
+      g_autoptr (GPtrArray) c = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *n_pfs = g_strdup_printf ("%u", pc->pfs->len);
+      g_autofree char *vf_settings = vfp_vf_settings_describe (&pc->vf);
+      guint counts[N_STATES] = { 0 };
 
-      for (i = 0; i < cli->config->pools->len; i++)
-        {
-          VfpPoolConfig *pc = cli->config->pools->pdata[i];
-          g_autoptr (GPtrArray) c = g_ptr_array_new_with_free_func (g_free);
-          g_autofree char *n_pfs = g_strdup_printf ("%u", pc->pfs->len);
-          g_autofree char *vf_settings = vfp_vf_settings_describe (&pc->vf);
-          guint counts[N_STATES] = { 0 };
-
-          for (j = 0; j < pc->pfs->len; j++)
-            count_pf (state, pc, pc->pfs->pdata[j], counts);
-          add_count_cells (c, counts);
-          vfp_table_add_row (pools, pc->name, n_pfs, vfp_policy_name (pc->policy),
-                             c->pdata[0], c->pdata[1], c->pdata[2], c->pdata[3], c->pdata[4],
-                             *vf_settings ? vf_settings : "-", NULL);
-        }
-      printf ("\n");
-      vfp_table_print (pools, stdout);
+      for (j = 0; j < pc->pfs->len; j++)
+        count_pf (state, pc, pc->pfs->pdata[j], counts);
+      add_count_cells (c, counts);
+      vfp_table_add_row (pools, pc->name, n_pfs, vfp_policy_name (pc->policy),
+                         c->pdata[0], c->pdata[1], c->pdata[2], c->pdata[3], c->pdata[4],
+                         *vf_settings ? vf_settings : "-", NULL);
     }
+  printf ("\n");
+  vfp_table_print (pools, stdout);
+}
+
+/* vfpool status: one line per PF and per pool, or --json. */
+int
+vfp_cmd_status (VfpCli *cli, int argc, char **argv)
+{
+  g_autoptr (VfpHost) host = NULL;
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (GPtrArray) strays = NULL;
+  int code = VFP_EXIT_OK;
+
+  if (!vfp_cli_parse (cli, "status", NULL, N_("One line per SR-IOV physical function (PF) and per pool, with VFs by lease state."),
+                      NULL, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return vfp_cli_error (cli, VFP_EXIT_ERROR, _("status takes no arguments; see 'vfpool status --help'."));
+  host = vfp_cli_load_host (cli, VFP_HOST_PCI_DETAILS | VFP_HOST_NODEDEVS, &code);
+  if (host == NULL)
+    return code;
+  state = vfp_cli_open_state (cli, TRUE, &code);
+  if (code != VFP_EXIT_OK)
+    return code;
+  /* leases the counts cannot show: said, not hidden */
+  strays = vfp_cli_warn_strays (cli, host, state);
+  if (cli->json)
+    {
+      print_json (cli, host, state, strays);
+      return VFP_EXIT_OK;
+    }
+  if (host->pfs->len == 0)
+    {
+      printf (_("No SR-IOV physical function found under %s.\n"), host->sysfs->root);
+      return VFP_EXIT_OK;
+    }
+  print_pf_table (cli, host, state);
+  print_pool_table (cli, state);
   vfp_cli_print_quarantined (state);
   return VFP_EXIT_OK;
 }

@@ -150,6 +150,107 @@ check_metadata (GPtrArray *out, const char *a, const VfpAuditGuest *owner, VfpAu
 
 static const char *const foreign[] = { "vfio-pci", "igb_uio", "uio_pci_generic", "pci-stub", NULL };
 
+/* conflict: VF A is named by the uses in LIST and by its lease L (MINE is
+ * the lease owner's use, if any; N_USERS the length of LIST). */
+static void
+report_conflict (GPtrArray *out, const char *a, const VfpLease *l, VfpAuditGuests *guests,
+                 VfpAuditUse *list, VfpAuditUse *mine, guint n_users)
+{
+  g_autoptr (GString) who = g_string_new (NULL);
+  VfpAuditUse *u;
+
+  for (u = list; u; u = u->next)
+    g_string_append_printf (who, "%s%s", u != list ? ", " : "", vfp_audit_guests_get (guests, u->guest)->name);
+  if (l != NULL && mine == NULL)
+    g_string_append_printf (who, _(" (leased to %s)"), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
+  add (out, "conflict", VFP_SEVERITY_ERROR, a, n_users == 1 ? vfp_audit_guests_get (guests, list->guest) : NULL,
+       VFP_FIX_NONE, g_strdup_printf (_("VF %s is named by more than one holder: %s."), a, who->str),
+       g_strdup (_("Take it from every holder but one ('virsh detach-device-alias --config' for a guest, 'vfpool release' for a hold), then run the audit again.")));
+}
+
+/* A pool VF without a lease, used by the one guest of LIST if LIST is not
+ * NULL: untracked; free and unused: a driver that says someone has it. */
+static void
+audit_unleased (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, VfpAuditUse *list, GPtrArray *out)
+{
+  const char *a = vf->fn.address;
+  const char *driver;
+  guint i;
+
+  if (list != NULL)
+    {
+      const VfpAuditGuest *user = vfp_audit_guests_get (guests, list->guest);
+      VfpFinding *f = add (out, "untracked", VFP_SEVERITY_WARNING, a, user, VFP_FIX_ADOPT,
+                           g_strdup_printf (_("Guest %s uses VF %s of the pool, but no lease says so."), user->name, a),
+                           g_strdup (_("--fix records the lease (attached to that guest).")));
+
+      adopted (f, list);
+      check_metadata (out, a, user, list);
+      return;
+    }
+  driver = vfp_sysfs_vf_driver (vfp_pool_sysfs (pool), vf);
+  for (i = 0; driver && foreign[i]; i++)
+    if (strcmp (driver, foreign[i]) == 0)
+      add (out, "driver", VFP_SEVERITY_WARNING, a, NULL, VFP_FIX_NONE,
+           g_strdup_printf (_("Free VF %s is bound to %s (another user, or left by a failed attach)."), a, driver),
+           g_strdup_printf (_("If nothing uses it, give it back to its driver: echo %s > %s/bus/pci/drivers/%s/unbind, then echo %s > %s/bus/pci/drivers_probe."),
+                            a, vfp_pool_sysfs (pool)->root, driver, a, vfp_pool_sysfs (pool)->root));
+}
+
+/* VF A reserved by lease L: a stale reservation is freed, or adopted when
+ * OWNER has the device (MINE). */
+static void
+audit_reserved (VfpPool *pool, const char *a, const VfpLease *l, const VfpAuditGuest *owner,
+                VfpAuditUse *mine, GPtrArray *out)
+{
+  VfpFinding *f;
+
+  if (!vfp_pool_lease_is_stale (pool, l))
+    return;
+  f = add (out, "stale-reservation", VFP_SEVERITY_WARNING, a, owner,
+           mine ? VFP_FIX_ADOPT : VFP_FIX_FREE,
+           g_strdup_printf (_("VF %s is reserved for %s, but the reservation is stale (its process is gone or its time is up)."),
+                            a, vfp_lease_owner (l)),
+           mine ? g_strdup (_("--fix records it as attached: the guest has it."))
+                : g_strdup (_("--fix frees it.")));
+  if (mine)
+    {
+      adopted (f, mine);
+      check_metadata (out, a, owner, mine);
+    }
+}
+
+/* VF A detaching from OWNER (lease L, the guest's use MINE or NULL): a
+ * detach that no process carries on any more is stuck. */
+static void
+audit_detaching (const char *a, const VfpLease *l, const VfpAuditGuest *owner, VfpAuditUse *mine,
+                 GPtrArray *out)
+{
+  if (l->pid > 0 && vfp_proc_is_alive (l->pid, l->pid_start))
+    return;   /* a detach in progress: it settles the lease itself */
+  if (mine && mine->live)
+    add (out, "stuck-detach", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_NONE,
+         g_strdup_printf (_("Guest %s has not released VF %s since it was asked to."), owner->name, a),
+         g_strdup (_("The guest ignores the unplug: shut it down (the release hook frees the VF), or try 'vfpool detach' again.")));
+  else if (mine)
+    {
+      /* libvirt removes a device from the persistent definition at
+       * once: one still there means the detach stopped before asking
+       * libvirt (killed). Freeing it would hand the VF out twice. */
+      VfpFinding *f = add (out, "stuck-detach", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_ADOPT,
+                           g_strdup_printf (_("The detach of VF %s from guest %s was interrupted: its persistent definition still has it."),
+                                            a, owner->name),
+                           g_strdup (_("--fix records it as attached again; run 'vfpool detach' to detach it.")));
+
+      adopted (f, mine);
+      check_metadata (out, a, owner, mine);
+    }
+  else
+    add (out, "stuck-detach", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_FREE,
+         g_strdup_printf (_("The detach of VF %s from guest %s finished, but the lease still says detaching."), a, owner->name),
+         g_strdup (_("--fix frees it.")));
+}
+
 /* One pool VF: its lease against the guests that use it and the kernel. */
 static void
 audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
@@ -160,8 +261,6 @@ audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
   guint n_users = 0, owner_index = 0;
   const VfpAuditGuest *owner = l ? vfp_audit_guests_find (guests, l->owner_uuid, &owner_index) : NULL;
   VfpAuditUse *mine = find_use (list, owner, owner_index);
-  const char *driver;
-  guint i;
 
   for (u = list; u; u = u->next)
     n_users++;
@@ -169,37 +268,13 @@ audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
   /* two guests, or a guest and another holder */
   if (n_users > 1 || (n_users == 1 && l != NULL && mine == NULL && l->state != VFP_LEASE_QUARANTINED))
     {
-      g_autoptr (GString) who = g_string_new (NULL);
-
-      for (u = list; u; u = u->next)
-        g_string_append_printf (who, "%s%s", u != list ? ", " : "", vfp_audit_guests_get (guests, u->guest)->name);
-      if (l != NULL && mine == NULL)
-        g_string_append_printf (who, _(" (leased to %s)"), vfp_lease_owner (l) ? vfp_lease_owner (l) : "-");
-      add (out, "conflict", VFP_SEVERITY_ERROR, a, n_users == 1 ? vfp_audit_guests_get (guests, list->guest) : NULL,
-           VFP_FIX_NONE, g_strdup_printf (_("VF %s is named by more than one holder: %s."), a, who->str),
-           g_strdup (_("Take it from every holder but one ('virsh detach-device-alias --config' for a guest, 'vfpool release' for a hold), then run the audit again.")));
+      report_conflict (out, a, l, guests, list, mine, n_users);
       return;
     }
   if (l == NULL)
     {
-      if (n_users == 1)
-        {
-          const VfpAuditGuest *user = vfp_audit_guests_get (guests, list->guest);
-          VfpFinding *f = add (out, "untracked", VFP_SEVERITY_WARNING, a, user, VFP_FIX_ADOPT,
-                               g_strdup_printf (_("Guest %s uses VF %s of the pool, but no lease says so."), user->name, a),
-                               g_strdup (_("--fix records the lease (attached to that guest).")));
-
-          adopted (f, list);
-          check_metadata (out, a, user, list);
-          return;
-        }
-      driver = vfp_sysfs_vf_driver (vfp_pool_sysfs (pool), vf);
-      for (i = 0; driver && foreign[i]; i++)
-        if (strcmp (driver, foreign[i]) == 0)
-          add (out, "driver", VFP_SEVERITY_WARNING, a, NULL, VFP_FIX_NONE,
-               g_strdup_printf (_("Free VF %s is bound to %s (another user, or left by a failed attach)."), a, driver),
-               g_strdup_printf (_("If nothing uses it, give it back to its driver: echo %s > %s/bus/pci/drivers/%s/unbind, then echo %s > %s/bus/pci/drivers_probe."),
-                                a, vfp_pool_sysfs (pool)->root, driver, a, vfp_pool_sysfs (pool)->root));
+      /* at most one user here: LIST is that user or NULL */
+      audit_unleased (pool, vf, guests, list, out);
       return;
     }
   if (l->state == VFP_LEASE_QUARANTINED)
@@ -212,21 +287,7 @@ audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
     }
   if (l->state == VFP_LEASE_RESERVED)
     {
-      if (vfp_pool_lease_is_stale (pool, l))
-        {
-          VfpFinding *f = add (out, "stale-reservation", VFP_SEVERITY_WARNING, a, owner,
-                               mine ? VFP_FIX_ADOPT : VFP_FIX_FREE,
-                               g_strdup_printf (_("VF %s is reserved for %s, but the reservation is stale (its process is gone or its time is up)."),
-                                                a, vfp_lease_owner (l)),
-                               mine ? g_strdup (_("--fix records it as attached: the guest has it."))
-                                    : g_strdup (_("--fix frees it.")));
-
-          if (mine)
-            {
-              adopted (f, mine);
-              check_metadata (out, a, owner, mine);
-            }
-        }
+      audit_reserved (pool, a, l, owner, mine, out);
       return;
     }
   if (l->owner_uuid == NULL)
@@ -241,29 +302,7 @@ audit_vf (VfpPool *pool, VfpVf *vf, VfpAuditGuests *guests, GPtrArray *out)
     }
   if (l->state == VFP_LEASE_DETACHING)
     {
-      if (l->pid > 0 && vfp_proc_is_alive (l->pid, l->pid_start))
-        return;   /* a detach in progress: it settles the lease itself */
-      if (mine && mine->live)
-        add (out, "stuck-detach", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_NONE,
-             g_strdup_printf (_("Guest %s has not released VF %s since it was asked to."), owner->name, a),
-             g_strdup (_("The guest ignores the unplug: shut it down (the release hook frees the VF), or try 'vfpool detach' again.")));
-      else if (mine)
-        {
-          /* libvirt removes a device from the persistent definition at
-           * once: one still there means the detach stopped before asking
-           * libvirt (killed). Freeing it would hand the VF out twice. */
-          VfpFinding *f = add (out, "stuck-detach", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_ADOPT,
-                               g_strdup_printf (_("The detach of VF %s from guest %s was interrupted: its persistent definition still has it."),
-                                                a, owner->name),
-                               g_strdup (_("--fix records it as attached again; run 'vfpool detach' to detach it.")));
-
-          adopted (f, mine);
-          check_metadata (out, a, owner, mine);
-        }
-      else
-        add (out, "stuck-detach", VFP_SEVERITY_WARNING, a, owner, VFP_FIX_FREE,
-             g_strdup_printf (_("The detach of VF %s from guest %s finished, but the lease still says detaching."), a, owner->name),
-             g_strdup (_("--fix frees it.")));
+      audit_detaching (a, l, owner, mine, out);
       return;
     }
   if (mine == NULL)

@@ -558,6 +558,98 @@ on_doctype (void *ctx, const xmlChar *name, const xmlChar *external_id, const xm
  * still grows to 128 KB; in 16 KB pieces it stays at 64 KB (massif). */
 #define VFP_STATE_PARSE_CHUNK (16 * 1024)
 
+/* Sets R up to read a store with a push parser whose callbacks SAX (the
+ * caller's, kept for as long as R) fills in; reader_clear frees it. */
+static void
+reader_init (Reader *r, xmlSAXHandler *sax)
+{
+  memset (sax, 0, sizeof *sax);
+  sax->initialized = XML_SAX2_MAGIC;
+  sax->startElementNs = on_start;
+  sax->endElementNs = on_end;
+  sax->characters = on_text;
+  sax->cdataBlock = on_text;
+  sax->internalSubset = on_doctype;
+  r->children = g_ptr_array_new_with_free_func (g_free);
+  r->pfs_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  r->names = g_ptr_array_new_with_free_func (g_free);
+  r->keeps = g_ptr_array_new ();
+  r->text = g_string_new (NULL);
+  r->ctxt = xmlCreatePushParserCtxt (sax, r, NULL, 0, NULL);
+  if (r->ctxt == NULL)
+    g_error ("out of memory");
+  /* NOENT: the five predefined entities arrive decoded (no other entity can
+   * exist without a DOCTYPE, which stops the parse) */
+  xmlCtxtUseOptions (r->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
+                              | XML_PARSE_NOENT);
+}
+
+/* Feeds R the store TEXT (LEN bytes) in pieces, then its end. */
+static void
+reader_feed_text (Reader *r, const char *text, gsize len)
+{
+  gsize off;
+
+  for (off = 0; len - off > VFP_STATE_PARSE_CHUNK && !r->ctxt->disableSAX; off += VFP_STATE_PARSE_CHUNK)
+    xmlParseChunk (r->ctxt, text + off, VFP_STATE_PARSE_CHUNK, 0);
+  xmlParseChunk (r->ctxt, text + off, len - off, 1);
+}
+
+/* Feeds R what FD holds, piece by piece, then its end; a read that fails
+ * or a file larger than any store sets R's error (WHAT names it). */
+static void
+reader_feed_fd (Reader *r, int fd, const char *what)
+{
+  g_autofree char *buf = g_malloc (VFP_STATE_PARSE_CHUNK);
+  gsize total = 0;
+  gssize n;
+
+  while (r->error == NULL && !r->ctxt->disableSAX && (n = read (fd, buf, VFP_STATE_PARSE_CHUNK)) != 0)
+    if (n < 0 && errno != EINTR)
+      g_set_error (&r->error, VFP_ERROR, VFP_ERROR_IO, _("Cannot read %s: %s"), what, g_strerror (errno));
+    else if (n > 0 && (total += n) > VFP_LEASES_MAX_SIZE)
+      g_set_error (&r->error, VFP_ERROR, VFP_ERROR_INVALID,
+                   _("%s is larger than any lease store; it was not read and will not be overwritten."), what);
+    else if (n > 0)
+      xmlParseChunk (r->ctxt, buf, n, 0);
+  xmlParseChunk (r->ctxt, NULL, 0, 1);
+}
+
+/* What is wrong with the XML R has read (WHAT names it) when no callback
+ * refused it: a DOCTYPE, or XML that does not parse; NULL if nothing.
+ * Caller frees. */
+static char *
+reader_problem (Reader *r, const char *what)
+{
+  if (r->error == NULL && r->doctype)
+    return g_strdup_printf (_("The XML of %s has a DOCTYPE (vfpool refuses DTDs and entities)"), what);
+  if (r->error == NULL && (!r->ctxt->wellFormed || !r->saw_root))
+    {
+      const xmlError *e = xmlCtxtGetLastError (r->ctxt);
+      g_autofree char *msg = g_strdup (e && e->message ? e->message : _("empty document"));
+
+      return g_strdup_printf (_("The XML of %s does not parse: line %d: %s"),
+                              what, e ? e->line : 0, g_strstrip (msg));
+    }
+  return NULL;
+}
+
+/* Frees what reader_init and the callbacks left in R, except its error
+ * and keep_root. */
+static void
+reader_clear (Reader *r)
+{
+  xmlFreeParserCtxt (r->ctxt);
+  vfp_lease_free (r->lease);
+  if (r->note != NULL)
+    g_string_free (r->note, TRUE);
+  g_ptr_array_unref (r->children);
+  g_hash_table_unref (r->pfs_seen);
+  g_ptr_array_unref (r->names);
+  g_ptr_array_unref (r->keeps);
+  g_string_free (r->text, TRUE);
+}
+
 /* Parses the store into INTO (vf -> lease): TEXT (LEN bytes) when FD is
  * -1, else what FD holds, read piece by piece. WHAT names it in errors. */
 static gboolean
@@ -568,7 +660,6 @@ parse (const char *text, gsize len, int fd, const char *what, GHashTable *into,
   Reader r = { .what = what, .into = into, .pfs = pfs };
   g_autofree char *problem = NULL;
   gboolean ok;
-  int well_formed;
 
   if (len > VFP_LEASES_MAX_SIZE)
     {
@@ -576,69 +667,13 @@ parse (const char *text, gsize len, int fd, const char *what, GHashTable *into,
                    _("%s is larger than any lease store; it was not read and will not be overwritten."), what);
       return FALSE;
     }
-  memset (&sax, 0, sizeof sax);
-  sax.initialized = XML_SAX2_MAGIC;
-  sax.startElementNs = on_start;
-  sax.endElementNs = on_end;
-  sax.characters = on_text;
-  sax.cdataBlock = on_text;
-  sax.internalSubset = on_doctype;
-  r.children = g_ptr_array_new_with_free_func (g_free);
-  r.pfs_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  r.names = g_ptr_array_new_with_free_func (g_free);
-  r.keeps = g_ptr_array_new ();
-  r.text = g_string_new (NULL);
-  r.ctxt = xmlCreatePushParserCtxt (&sax, &r, NULL, 0, NULL);
-  if (r.ctxt == NULL)
-    g_error ("out of memory");
-  /* NOENT: the five predefined entities arrive decoded (no other entity can
-   * exist without a DOCTYPE, which stops the parse) */
-  xmlCtxtUseOptions (r.ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
-                             | XML_PARSE_NOENT);
+  reader_init (&r, &sax);
   if (fd < 0)
-    {
-      gsize off;
-
-      for (off = 0; len - off > VFP_STATE_PARSE_CHUNK && !r.ctxt->disableSAX; off += VFP_STATE_PARSE_CHUNK)
-        xmlParseChunk (r.ctxt, text + off, VFP_STATE_PARSE_CHUNK, 0);
-      xmlParseChunk (r.ctxt, text + off, len - off, 1);
-    }
+    reader_feed_text (&r, text, len);
   else
-    {
-      g_autofree char *buf = g_malloc (VFP_STATE_PARSE_CHUNK);
-      gsize total = 0;
-      gssize n;
-
-      while (r.error == NULL && !r.ctxt->disableSAX && (n = read (fd, buf, VFP_STATE_PARSE_CHUNK)) != 0)
-        if (n < 0 && errno != EINTR)
-          g_set_error (&r.error, VFP_ERROR, VFP_ERROR_IO, _("Cannot read %s: %s"), what, g_strerror (errno));
-        else if (n > 0 && (total += n) > VFP_LEASES_MAX_SIZE)
-          g_set_error (&r.error, VFP_ERROR, VFP_ERROR_INVALID,
-                       _("%s is larger than any lease store; it was not read and will not be overwritten."), what);
-        else if (n > 0)
-          xmlParseChunk (r.ctxt, buf, n, 0);
-      xmlParseChunk (r.ctxt, NULL, 0, 1);
-    }
-  well_formed = r.ctxt->wellFormed;
-  if (r.error == NULL && r.doctype)
-    problem = g_strdup_printf (_("The XML of %s has a DOCTYPE (vfpool refuses DTDs and entities)"), what);
-  else if (r.error == NULL && (!well_formed || !r.saw_root))
-    {
-      const xmlError *e = xmlCtxtGetLastError (r.ctxt);
-      g_autofree char *msg = g_strdup (e && e->message ? e->message : _("empty document"));
-
-      problem = g_strdup_printf (_("The XML of %s does not parse: line %d: %s"),
-                                 what, e ? e->line : 0, g_strstrip (msg));
-    }
-  xmlFreeParserCtxt (r.ctxt);
-  vfp_lease_free (r.lease);
-  if (r.note != NULL)
-    g_string_free (r.note, TRUE);
-  g_ptr_array_unref (r.children);
-  g_hash_table_unref (r.pfs_seen);
-  g_ptr_array_unref (r.names);
-  g_ptr_array_unref (r.keeps);
-  g_string_free (r.text, TRUE);
+    reader_feed_fd (&r, fd, what);
+  problem = reader_problem (&r, what);
+  reader_clear (&r);
   ok = problem == NULL && r.error == NULL;
   if (problem != NULL)
     g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,

@@ -160,6 +160,113 @@ put_vf_settings (xmlTextWriter *w, const VfpVfSettings *s, const xmlNode *kept, 
   end_child (w, kept, indented);
 }
 
+/* The <pf> records PFS (may be NULL) into W. <pf> is optional: a vfpool
+ * that does not know it keeps it, so the store stays version 1. */
+static void
+put_pf_records (xmlTextWriter *w, GPtrArray *pfs)
+{
+  guint i;
+
+  for (i = 0; pfs != NULL && i < pfs->len; i++)
+    {
+      VfpPfRecord *r = pfs->pdata[i];
+
+      xmlTextWriterStartElement (w, BAD_CAST "pf");
+      put_attr (w, "address", r->pf);
+      put_attr (w, "identity", r->identity);
+      put_attr (w, "model", r->model);
+      put_attr_int (w, "recorded", r->recorded);
+      xmlTextWriterEndElement (w);
+    }
+}
+
+/* The children of lease L's element into W, each merged with what L->keep
+ * held of it, then the rest of L->keep; NESTED: the writer indents them. */
+static void
+put_lease_children (xmlTextWriter *w, const VfpLease *l, gboolean nested)
+{
+  static const char *const own[] = { "owner", "device", "reservation", "note", "vf-settings", "baseline", NULL };
+  const xmlNode *k;
+
+  k = kept_child (l->keep, "owner");
+  if (start_child (w, "owner", l->owner_uuid || l->owner_name || l->owner_label, k))
+    {
+      put_attr (w, "uuid", l->owner_uuid);
+      put_attr (w, "name", l->owner_name);
+      put_attr (w, "label", l->owner_label);
+      end_child (w, k, nested);
+    }
+  k = kept_child (l->keep, "device");
+  if (start_child (w, "device", l->mac || l->alias || l->vlan >= 0 || l->live || l->config, k))
+    {
+      put_attr (w, "mac", l->mac);
+      if (l->vlan >= 0)
+        put_attr_int (w, "vlan", l->vlan);
+      put_attr (w, "alias", l->alias);
+      put_attr (w, "live", l->live ? "yes" : "no");
+      put_attr (w, "config", l->config ? "yes" : "no");
+      end_child (w, k, nested);
+    }
+  k = kept_child (l->keep, "reservation");
+  if (start_child (w, "reservation", l->pid > 0 || l->expires > 0 || l->migration, k))
+    {
+      if (l->migration)
+        put_attr (w, "for", "migration");
+      if (l->pid > 0)
+        {
+          put_attr_int (w, "pid", l->pid);
+          put_attr_int (w, "start", l->pid_start);
+        }
+      if (l->expires > 0)
+        put_attr_int (w, "expires", l->expires);
+      end_child (w, k, nested);
+    }
+  k = kept_child (l->keep, "note");
+  if (l->note != NULL || k != NULL)
+    {
+      xmlTextWriterStartElement (w, BAD_CAST "note");
+      put_kept_attrs (w, k);
+      if (l->note != NULL)
+        xmlTextWriterWriteString (w, BAD_CAST l->note);
+      xmlTextWriterEndElement (w);
+    }
+  put_vf_settings (w, l->vf_settings, kept_child (l->keep, "vf-settings"), nested);
+  k = kept_child (l->keep, "baseline");
+  if (start_child (w, "baseline", l->baseline_driver != NULL, k))
+    {
+      /* <baseline/> without driver=: the VF had no driver */
+      if (l->baseline_driver != NULL && *l->baseline_driver != '\0')
+        put_attr (w, "driver", l->baseline_driver);
+      end_child (w, k, nested);
+    }
+  put_kept_content (w, l->keep, own, nested);
+}
+
+/* Lease L's element into W; INDENTED: the store is written indented (a
+ * lease that kept text of its own is written flat, as it was). */
+static void
+put_lease (xmlTextWriter *w, const VfpLease *l, gboolean indented)
+{
+  gboolean flat = indented && has_text (l->keep);
+
+  xmlTextWriterStartElement (w, BAD_CAST "lease");
+  if (flat)
+    xmlTextWriterSetIndent (w, 0);
+  put_attr (w, "vf", l->vf);
+  put_attr (w, "pf", l->pf);
+  put_attr (w, "pool", l->pool);
+  put_attr (w, "state", vfp_lease_state_name (l->state));
+  put_attr_int (w, "created", l->created);
+  put_attr_int (w, "changed", l->changed);
+  if (l->serial > 0)
+    put_attr_int (w, "serial", l->serial);
+  put_kept_attrs (w, l->keep);
+  put_lease_children (w, l, indented && !flat);
+  xmlTextWriterEndElement (w);
+  if (flat)
+    xmlTextWriterSetIndent (w, 1);
+}
+
 /* LEASES (VfpLease*, in the order to write) and PFS (VfpPfRecord*, may
  * be NULL) as the store's XML, with libxml2's streaming writer (names and
  * labels are data: it escapes them). KEEP, and each lease's own, is what
@@ -169,7 +276,6 @@ void
 vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, GPtrArray *pfs, const xmlNode *keep,
                      guint64 generation)
 {
-  static const char *const own[] = { "owner", "device", "reservation", "note", "vf-settings", "baseline", NULL };
   gboolean indented = !has_text (keep);
   guint i;
 
@@ -182,93 +288,9 @@ vfp_state_write_xml (xmlTextWriter *w, GPtrArray *leases, GPtrArray *pfs, const 
   put_attr_int (w, "version", VFP_STATE_VERSION);
   put_attr_int (w, "generation", generation);
   put_kept_attrs (w, keep);
-  /* <pf> is optional: a vfpool that does not know it keeps it, so the
-   * store stays version 1 */
-  for (i = 0; pfs != NULL && i < pfs->len; i++)
-    {
-      VfpPfRecord *r = pfs->pdata[i];
-
-      xmlTextWriterStartElement (w, BAD_CAST "pf");
-      put_attr (w, "address", r->pf);
-      put_attr (w, "identity", r->identity);
-      put_attr (w, "model", r->model);
-      put_attr_int (w, "recorded", r->recorded);
-      xmlTextWriterEndElement (w);
-    }
+  put_pf_records (w, pfs);
   for (i = 0; i < leases->len; i++)
-    {
-      VfpLease *l = leases->pdata[i];
-      gboolean flat = indented && has_text (l->keep);
-      const xmlNode *k;
-
-      xmlTextWriterStartElement (w, BAD_CAST "lease");
-      if (flat)
-        xmlTextWriterSetIndent (w, 0);
-      put_attr (w, "vf", l->vf);
-      put_attr (w, "pf", l->pf);
-      put_attr (w, "pool", l->pool);
-      put_attr (w, "state", vfp_lease_state_name (l->state));
-      put_attr_int (w, "created", l->created);
-      put_attr_int (w, "changed", l->changed);
-      if (l->serial > 0)
-        put_attr_int (w, "serial", l->serial);
-      put_kept_attrs (w, l->keep);
-      k = kept_child (l->keep, "owner");
-      if (start_child (w, "owner", l->owner_uuid || l->owner_name || l->owner_label, k))
-        {
-          put_attr (w, "uuid", l->owner_uuid);
-          put_attr (w, "name", l->owner_name);
-          put_attr (w, "label", l->owner_label);
-          end_child (w, k, indented && !flat);
-        }
-      k = kept_child (l->keep, "device");
-      if (start_child (w, "device", l->mac || l->alias || l->vlan >= 0 || l->live || l->config, k))
-        {
-          put_attr (w, "mac", l->mac);
-          if (l->vlan >= 0)
-            put_attr_int (w, "vlan", l->vlan);
-          put_attr (w, "alias", l->alias);
-          put_attr (w, "live", l->live ? "yes" : "no");
-          put_attr (w, "config", l->config ? "yes" : "no");
-          end_child (w, k, indented && !flat);
-        }
-      k = kept_child (l->keep, "reservation");
-      if (start_child (w, "reservation", l->pid > 0 || l->expires > 0 || l->migration, k))
-        {
-          if (l->migration)
-            put_attr (w, "for", "migration");
-          if (l->pid > 0)
-            {
-              put_attr_int (w, "pid", l->pid);
-              put_attr_int (w, "start", l->pid_start);
-            }
-          if (l->expires > 0)
-            put_attr_int (w, "expires", l->expires);
-          end_child (w, k, indented && !flat);
-        }
-      k = kept_child (l->keep, "note");
-      if (l->note != NULL || k != NULL)
-        {
-          xmlTextWriterStartElement (w, BAD_CAST "note");
-          put_kept_attrs (w, k);
-          if (l->note != NULL)
-            xmlTextWriterWriteString (w, BAD_CAST l->note);
-          xmlTextWriterEndElement (w);
-        }
-      put_vf_settings (w, l->vf_settings, kept_child (l->keep, "vf-settings"), indented && !flat);
-      k = kept_child (l->keep, "baseline");
-      if (start_child (w, "baseline", l->baseline_driver != NULL, k))
-        {
-          /* <baseline/> without driver=: the VF had no driver */
-          if (l->baseline_driver != NULL && *l->baseline_driver != '\0')
-            put_attr (w, "driver", l->baseline_driver);
-          end_child (w, k, indented && !flat);
-        }
-      put_kept_content (w, l->keep, own, indented && !flat);
-      xmlTextWriterEndElement (w);
-      if (flat)
-        xmlTextWriterSetIndent (w, 1);
-    }
+    put_lease (w, leases->pdata[i], indented);
   put_kept_content (w, keep, NULL, indented);
   xmlTextWriterEndDocument (w);
 }

@@ -66,6 +66,135 @@ cli_clear (VfpCli *cli)
   vfp_config_free (cli->config);
 }
 
+/* What every command needs of the process before it starts: the locale,
+ * SIGPIPE ignored, the message catalog. */
+static void
+process_set_up (void)
+{
+  /* Messages in the operator's language; numbers stay C: the Prometheus
+   * file and JSON are read by programs, and a German locale wrote
+   * "0,123" there. Only the two categories messages need are loaded. */
+  setlocale (LC_CTYPE, "");
+  setlocale (LC_MESSAGES, "");
+  /* libvirt's client writes to its socket with write(): a daemon that
+   * closed the connection (restarting, a keepalive timeout under load)
+   * killed vfpool by SIGPIPE mid-command, exit 141 without a word (seen in
+   * test-load). Ignored, the write fails and libvirt's error is reported,
+   * as virsh does. */
+  signal (SIGPIPE, SIG_IGN);
+  bindtextdomain (GETTEXT_PACKAGE, message_catalog_dir ());
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+}
+
+/* The option context of the global options (entries[1] --config and
+ * entries[3] --state-dir get their help texts here, which the caller
+ * frees after the context: *config_help, *state_help). Caller frees it. */
+static GOptionContext *
+option_context_new (GOptionEntry *entries, char **config_help, char **state_help)
+{
+  GOptionContext *ctx;
+  g_autofree char *description = NULL;
+
+  /* Help texts that name build-time paths are made here, so that the
+   * translatable part is one whole sentence. */
+  *config_help = g_strdup_printf (_("Configuration file (default %s)"), SYSCONFDIR "/vfpool/vfpool.conf");
+  *state_help = g_strdup_printf (_("Directory of the lease store (default %s)"), LOCALSTATEDIR "/lib/vfpool");
+  entries[1].description = *config_help;
+  entries[3].description = *state_help;
+  ctx = g_option_context_new (_("COMMAND [ARGS...]"));
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  g_option_context_set_summary (ctx, _("Hands SR-IOV virtual functions to libvirt guests and keeps track of them."));
+  description = describe_commands ();
+  g_option_context_set_description (ctx, description);
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  /* Stop at the command name: what follows is the command's. */
+  g_option_context_set_strict_posix (ctx, TRUE);
+  return ctx;
+}
+
+/* Applies --verbose and the configuration file to cli, and fills in the
+ * defaults of what neither option nor configuration gave; FALSE with
+ * error when the configuration cannot be loaded. */
+static gboolean
+cli_configure (VfpCli *cli, GError **error)
+{
+  const char *env_uri;
+
+  if (cli->verbose)
+    g_setenv ("G_MESSAGES_DEBUG", "vfpool", TRUE);
+
+  /* A broken configuration stops every command: nothing acts on half of it. */
+  cli->config = vfp_config_load (cli->config_path ? cli->config_path : SYSCONFDIR "/vfpool/vfpool.conf",
+                                 cli->config_path != NULL, error);
+  if (cli->config == NULL)
+    return FALSE;
+  if (cli->config->log_file != NULL)
+    vfp_log_set_file (cli->config->log_file);
+  if (cli->state_dir == NULL)
+    cli->state_dir = g_strdup (cli->config->state_dir ? cli->config->state_dir
+                                                      : LOCALSTATEDIR "/lib/vfpool");
+  env_uri = g_getenv ("LIBVIRT_DEFAULT_URI");
+  if (cli->uri == NULL && cli->config->uri != NULL)
+    cli->uri = g_strdup (cli->config->uri);
+  if (cli->uri == NULL && env_uri != NULL && *env_uri != '\0')
+    cli->uri = g_strdup (env_uri);
+  cli->uri_explicit = cli->uri != NULL;
+  if (cli->uri == NULL)
+    cli->uri = g_strdup ("qemu:///system");
+  cli->sysfs_default = cli->sysfs_root == NULL || strcmp (cli->sysfs_root, "/sys") == 0;
+  if (cli->sysfs_root == NULL)
+    cli->sysfs_root = g_strdup ("/sys");
+  return TRUE;
+}
+
+/* Runs the command argv[1] names (the help on stderr when there is none)
+ * and returns its exit status. */
+static int
+dispatch (VfpCli *cli, GOptionContext *ctx, int argc, char **argv)
+{
+  gsize i;
+
+  if (argc < 2)
+    {
+      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
+
+      fputs (help, stderr);
+      return VFP_EXIT_ERROR;
+    }
+  for (i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (argv[1], commands[i].name) == 0)
+      {
+        g_autofree char *who = g_strdup_printf ("vfpool %s", commands[i].name);
+
+        vfp_log_set_who (who);
+        return commands[i].run (cli, argc - 1, argv + 1);
+      }
+  return vfp_cli_error (cli, VFP_EXIT_ERROR,
+                        _("'%s' is not a vfpool command; see 'vfpool --help'."), argv[1]);
+}
+
+/* Ends a command that returned status: the JSON error if it failed, then
+ * stdout flushed and checked; returns the exit status, an error if the
+ * output was lost. */
+static int
+output_finish (VfpCli *cli, int status)
+{
+  vfp_cli_print_json_error (cli, status);
+  /* What vfpool prints is what scripts keep (reserve's addresses): output
+   * that never reached its file or pipe (a full disk) must not look like
+   * a success that printed nothing. stdout is flushed here, while errors
+   * can still be reported, not by exit(). */
+  if (fflush (stdout) != 0 || ferror (stdout))
+    {
+      int saved = errno;
+      int code = vfp_cli_error (cli, VFP_EXIT_ERROR, _("Cannot write the output: %s"), g_strerror (saved));
+
+      if (status == VFP_EXIT_OK)
+        status = code;
+    }
+  return status;
+}
+
 /* Everything vfpool does, up to its exit status; every object of its own
  * is freed and stdout flushed (and checked) before it returns. */
 static int
@@ -92,113 +221,25 @@ run (int argc, char **argv)
   };
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *description = NULL;
   g_autofree char *config_help = NULL;
   g_autofree char *state_help = NULL;
-  const char *env_uri;
-  int status = VFP_EXIT_ERROR;
-  gsize i;
+  int status;
 
-  /* Messages in the operator's language; numbers stay C: the Prometheus
-   * file and JSON are read by programs, and a German locale wrote
-   * "0,123" there. Only the two categories messages need are loaded. */
-  setlocale (LC_CTYPE, "");
-  setlocale (LC_MESSAGES, "");
-  /* libvirt's client writes to its socket with write(): a daemon that
-   * closed the connection (restarting, a keepalive timeout under load)
-   * killed vfpool by SIGPIPE mid-command, exit 141 without a word (seen in
-   * test-load). Ignored, the write fails and libvirt's error is reported,
-   * as virsh does. */
-  signal (SIGPIPE, SIG_IGN);
-  bindtextdomain (GETTEXT_PACKAGE, message_catalog_dir ());
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-
-  /* Help texts that name build-time paths are made here, so that the
-   * translatable part is one whole sentence. */
-  config_help = g_strdup_printf (_("Configuration file (default %s)"), SYSCONFDIR "/vfpool/vfpool.conf");
-  state_help = g_strdup_printf (_("Directory of the lease store (default %s)"), LOCALSTATEDIR "/lib/vfpool");
-  entries[1].description = config_help;
-  entries[3].description = state_help;
-  ctx = g_option_context_new (_("COMMAND [ARGS...]"));
-  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
-  g_option_context_set_summary (ctx, _("Hands SR-IOV virtual functions to libvirt guests and keeps track of them."));
-  description = describe_commands ();
-  g_option_context_set_description (ctx, description);
-  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
-  /* Stop at the command name: what follows is the command's. */
-  g_option_context_set_strict_posix (ctx, TRUE);
+  process_set_up ();
+  ctx = option_context_new (entries, &config_help, &state_help);
   cli.json = vfp_cli_wants_json (argc, argv);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      status = vfp_cli_error (&cli, VFP_EXIT_ERROR, _("%s (see 'vfpool --help')"), error->message);
-      goto out;
-    }
-  if (version)
+    status = vfp_cli_error (&cli, VFP_EXIT_ERROR, _("%s (see 'vfpool --help')"), error->message);
+  else if (version)
     {
       printf ("vfpool %s\n", PACKAGE_VERSION);
       status = VFP_EXIT_OK;
-      goto out;
     }
-  if (cli.verbose)
-    g_setenv ("G_MESSAGES_DEBUG", "vfpool", TRUE);
-
-  /* A broken configuration stops every command: nothing acts on half of it. */
-  cli.config = vfp_config_load (cli.config_path ? cli.config_path : SYSCONFDIR "/vfpool/vfpool.conf",
-                                cli.config_path != NULL, &error);
-  if (cli.config == NULL)
-    {
-      status = vfp_cli_error (&cli, VFP_EXIT_ERROR, "%s", error->message);
-      goto out;
-    }
-  if (cli.config->log_file != NULL)
-    vfp_log_set_file (cli.config->log_file);
-  if (cli.state_dir == NULL)
-    cli.state_dir = g_strdup (cli.config->state_dir ? cli.config->state_dir
-                                                    : LOCALSTATEDIR "/lib/vfpool");
-  env_uri = g_getenv ("LIBVIRT_DEFAULT_URI");
-  if (cli.uri == NULL && cli.config->uri != NULL)
-    cli.uri = g_strdup (cli.config->uri);
-  if (cli.uri == NULL && env_uri != NULL && *env_uri != '\0')
-    cli.uri = g_strdup (env_uri);
-  cli.uri_explicit = cli.uri != NULL;
-  if (cli.uri == NULL)
-    cli.uri = g_strdup ("qemu:///system");
-  cli.sysfs_default = cli.sysfs_root == NULL || strcmp (cli.sysfs_root, "/sys") == 0;
-  if (cli.sysfs_root == NULL)
-    cli.sysfs_root = g_strdup ("/sys");
-
-  if (argc < 2)
-    {
-      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
-
-      fputs (help, stderr);
-      goto out;
-    }
-  for (i = 0; i < G_N_ELEMENTS (commands); i++)
-    if (strcmp (argv[1], commands[i].name) == 0)
-      {
-        g_autofree char *who = g_strdup_printf ("vfpool %s", commands[i].name);
-
-        vfp_log_set_who (who);
-        status = commands[i].run (&cli, argc - 1, argv + 1);
-        goto out;
-      }
-  status = vfp_cli_error (&cli, VFP_EXIT_ERROR,
-                          _("'%s' is not a vfpool command; see 'vfpool --help'."), argv[1]);
-out:
-  vfp_cli_print_json_error (&cli, status);
-  /* What vfpool prints is what scripts keep (reserve's addresses): output
-   * that never reached its file or pipe (a full disk) must not look like
-   * a success that printed nothing. stdout is flushed here, while errors
-   * can still be reported, not by exit(). */
-  if (fflush (stdout) != 0 || ferror (stdout))
-    {
-      int saved = errno;
-      int code = vfp_cli_error (&cli, VFP_EXIT_ERROR, _("Cannot write the output: %s"), g_strerror (saved));
-
-      if (status == VFP_EXIT_OK)
-        status = code;
-    }
+  else if (!cli_configure (&cli, &error))
+    status = vfp_cli_error (&cli, VFP_EXIT_ERROR, "%s", error->message);
+  else
+    status = dispatch (&cli, ctx, argc, argv);
+  status = output_finish (&cli, status);
   cli_clear (&cli);
   return status;
 }
