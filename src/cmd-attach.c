@@ -61,23 +61,7 @@ print_json (VfpCli *cli, VfpGuest *guest, GPtrArray *items, gboolean live, gbool
     }
   vfp_json_end_array (json);
   if (why != NULL)
-    {
-      vfp_json_key (json, "explain");
-      vfp_json_begin_array (json);
-      for (i = 0; i < why->len; i++)
-        {
-          VfpExplain *e = why->pdata[i];
-
-          vfp_json_begin_object (json);
-          vfp_json_member_string (json, "address", e->vf);
-          vfp_json_member_string (json, "pf", e->pf);
-          vfp_json_member_int (json, "index", e->index);
-          vfp_json_member_bool (json, "chosen", e->chosen);
-          vfp_json_member_string (json, "reason", e->reason);
-          vfp_json_end_object (json);
-        }
-      vfp_json_end_array (json);
-    }
+    vfp_cli_json_explain (json, why);
   vfp_json_end_object (json);
   vfp_cli_print_json (cli, json);
 }

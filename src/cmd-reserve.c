@@ -55,23 +55,7 @@ print_json (VfpCli *cli, VfpPool *pool, GPtrArray *leases, GPtrArray *explain, c
     }
   vfp_json_end_array (json);
   if (explain != NULL)
-    {
-      vfp_json_key (json, "explain");
-      vfp_json_begin_array (json);
-      for (i = 0; i < explain->len; i++)
-        {
-          VfpExplain *e = explain->pdata[i];
-
-          vfp_json_begin_object (json);
-          vfp_json_member_string (json, "address", e->vf);
-          vfp_json_member_string (json, "pf", e->pf);
-          vfp_json_member_int (json, "index", e->index);
-          vfp_json_member_bool (json, "chosen", e->chosen);
-          vfp_json_member_string (json, "reason", e->reason);
-          vfp_json_end_object (json);
-        }
-      vfp_json_end_array (json);
-    }
+    vfp_cli_json_explain (json, explain);
   if (error != NULL)
     vfp_json_member_string (json, "error", error);
   vfp_json_end_object (json);

@@ -550,3 +550,27 @@ vfp_cli_json_quarantined (VfpJson *json, VfpState *state)
     }
   vfp_json_end_array (json);
 }
+
+/* The "explain" member of reserve's and attach's --json: each VF the
+ * choice looked at (VfpExplain*), chosen or why not. */
+void
+vfp_cli_json_explain (VfpJson *json, GPtrArray *explain)
+{
+  guint i;
+
+  vfp_json_key (json, "explain");
+  vfp_json_begin_array (json);
+  for (i = 0; i < explain->len; i++)
+    {
+      const VfpExplain *e = explain->pdata[i];
+
+      vfp_json_begin_object (json);
+      vfp_json_member_string (json, "address", e->vf);
+      vfp_json_member_string (json, "pf", e->pf);
+      vfp_json_member_int (json, "index", e->index);
+      vfp_json_member_bool (json, "chosen", e->chosen);
+      vfp_json_member_string (json, "reason", e->reason);
+      vfp_json_end_object (json);
+    }
+  vfp_json_end_array (json);
+}

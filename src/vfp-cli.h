@@ -61,6 +61,7 @@ void vfp_cli_progress (VfpCli *cli, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 const char *vfp_cli_or_dash (const char *s);
 void vfp_cli_print_quarantined (VfpState *state);
 void vfp_cli_json_quarantined (VfpJson *json, VfpState *state);
+void vfp_cli_json_explain (VfpJson *json, GPtrArray *explain);
 char *vfp_cli_numa (int node);
 void vfp_cli_json_function (VfpJson *json, VfpHost *host, const VfpFunction *fn);
 char *vfp_cli_device_label (const char *vendor_name, const char *device_name,
