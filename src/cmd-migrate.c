@@ -3,7 +3,10 @@
  * to let go), migrates peer-to-peer, and lets the destination's hook
  * reserve and reattach them there. If the migration fails, the VFs go back
  * to the guest on the source. Failover VFs (teaming) stay: QEMU unplugs
- * them itself. */
+ * them itself. Before it unplugs anything, the destination reserves the
+ * guest's VFs through its own hook (a capacity probe, vfp-probe.h): a
+ * destination that cannot take them refuses while the guest still has
+ * every VF. */
 #include "config.h"
 
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include "vfp-i18n.h"
 #include "vfp-log.h"
 #include "vfp-pool.h"
+#include "vfp-probe.h"
 #include "vfp-text.h"
 
 typedef struct {
@@ -95,11 +99,49 @@ give_back (VfpCli *cli, VfpSysfs *sysfs, VfpGuest *guest, GPtrArray *moving)
   return lost;
 }
 
+/* Sends the destination DVIRT the capacity probe of GUEST (its VFs'
+ * metadata, TOKEN, HOLD seconds; CANCEL frees what an earlier probe
+ * reserved). TRUE when the destination's hook answered with TOKEN: the
+ * VFs are reserved there (or freed). Otherwise ERROR says why not. */
+static gboolean
+probe_destination (VfpVirt *dvirt, VfpGuest *guest, const char *token, guint hold,
+                   gboolean cancel, GError **error)
+{
+  VfpProbe probe = { (char *) vfp_virt_domain_uuid (guest->dom), (char *) vfp_virt_domain_name (guest->dom),
+                     (char *) token, hold, cancel };
+  g_autofree char *xml = vfp_probe_build (&probe, guest->live->meta);
+  g_autoptr (GError) answer = NULL;
+
+  if (vfp_virt_start_probe (dvirt, xml, &answer))
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("The destination's libvirt started vfpool's capacity probe instead of refusing it: it runs no vfpool hook, or one older than this vfpool. Install vfpool's hook there, or pass --no-capacity-check."));
+      return FALSE;
+    }
+  if (strstr (answer->message, token) != NULL)
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&answer));
+  return FALSE;
+}
+
+/* Frees, best effort, what the capacity probe reserved on the destination
+ * for a migration that will not come now; an unreachable destination lets
+ * the reservation expire. */
+static void
+call_off (VfpCli *cli, VfpVirt *dvirt, VfpGuest *guest, const char *token)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (dvirt != NULL && !probe_destination (dvirt, guest, token, 1, TRUE, &error))
+    vfp_cli_warn (cli, _("The VFs reserved on the destination for guest %s were not freed; they are freed when their reservation expires: %s"),
+                  vfp_virt_domain_name (guest->dom), error->message);
+}
+
 int
 vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
 {
   g_autofree char *migrate_uri = NULL, *listen_address = NULL;
-  gboolean persistent = FALSE, undefine_source = FALSE;
+  gboolean persistent = FALSE, undefine_source = FALSE, no_check = FALSE;
   int timeout_s = 30;
   GOptionEntry entries[] = {
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, N_("Seconds to wait for the guest to release each VF (default 30)"), N_("S") },
@@ -107,9 +149,12 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
     { "undefinesource", 0, 0, G_OPTION_ARG_NONE, &undefine_source, N_("Undefine the guest on the source"), NULL },
     { "migrateuri", 0, 0, G_OPTION_ARG_FILENAME, &migrate_uri, N_("Where the memory goes, e.g. tcp://10.0.0.2"), N_("URI") },
     { "listen-address", 0, 0, G_OPTION_ARG_FILENAME, &listen_address, N_("Address the destination listens on"), N_("ADDR") },
+    { "no-capacity-check", 0, 0, G_OPTION_ARG_NONE, &no_check, N_("Do not reserve the VFs on the destination before detaching them (a destination whose vfpool hook predates the check)"), NULL },
     { NULL }
   };
   g_autoptr (VfpVirt) virt = NULL;
+  g_autoptr (VfpVirt) dvirt = NULL;
+  g_autofree char *token = vfp_probe_token_new ();
   g_autoptr (VfpGuest) guest = NULL;
   g_autoptr (VfpHost) host = NULL;
   g_autoptr (GPtrArray) moving = g_ptr_array_new_with_free_func ((GDestroyNotify) moving_free);
@@ -153,6 +198,22 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
       g_ptr_array_add (moving, m);
     }
 
+  /* Capacity first: the destination reserves the guest's VFs through its
+   * own hook before anything is unplugged here, for as long as the
+   * unplugs may take (then the migration's own hook call takes the
+   * reservation over). */
+  if (!no_check && guest->live->meta->len > 0)
+    {
+      guint hold = MIN ((guint) timeout_s * moving->len + 120, VFP_PROBE_MAX_HOLD);
+
+      vfp_cli_progress (cli, _("reserving the VFs of %s on %s..."), vfp_virt_domain_name (guest->dom), argv[2]);
+      dvirt = vfp_virt_open (argv[2], FALSE, &error);
+      if (dvirt == NULL || !probe_destination (dvirt, guest, token, hold, FALSE, &error))
+        return vfp_cli_error (cli, VFP_EXIT_FAILED,
+                              _("The destination cannot take the VFs of guest '%s'; nothing was detached and the guest keeps running here with its VFs: %s"),
+                              vfp_virt_domain_name (guest->dom), error->message);
+    }
+
   for (i = 0; i < moving->len; i++)
     {
       Moving *m = moving->pdata[i];
@@ -163,6 +224,7 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
           || !vfp_virt_wait_removed (guest->dom, m->alias, timeout_s * 1000))
         {
           change (cli, host->sysfs, m->vf, VFP_LEASE_ATTACHED, guest, m->meta, NULL);
+          call_off (cli, dvirt, guest, token);
           if (give_back (cli, host->sysfs, guest, moving) > 0)
             return vfp_cli_error (cli, VFP_EXIT_FAILED,
                                   _("Guest '%s' did not release VF %s (%s) within %d s; the migration was not started, but some VFs detached before could not be given back (see above)."),
@@ -179,7 +241,10 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
   if (!vfp_virt_migrate (guest->dom, argv[2], migrate_uri, listen_address, persistent,
                          undefine_source, &error))
     {
-      guint lost = give_back (cli, host->sysfs, guest, moving);
+      guint lost;
+
+      call_off (cli, dvirt, guest, token);
+      lost = give_back (cli, host->sysfs, guest, moving);
 
       return vfp_cli_error (cli, VFP_EXIT_FAILED,
                             lost == 0 ? _("%s; the guest keeps running here with its VFs.")

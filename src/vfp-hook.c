@@ -19,6 +19,7 @@
 #include "vfp-i18n.h"
 #include "vfp-log.h"
 #include "vfp-pool.h"
+#include "vfp-probe.h"
 #include "vfp-text.h"
 #include "vfp-sysfs.h"
 #include "vfp-xml.h"
@@ -308,12 +309,121 @@ rewrite_address (xmlDoc *doc, const char *alias, const char *vf)
   return TRUE;
 }
 
+/* Whether L is a reservation made here for a guest's arrival by migration
+ * (by its capacity probe or by migrate begin), not yet attached. */
+static gboolean
+is_arrival_reservation (const VfpLease *l)
+{
+  return l->state == VFP_LEASE_RESERVED && l->pid == 0 && g_strcmp0 (l->note, VFP_MIGRATION_NOTE) == 0;
+}
+
+/* The arrival reservation of guest UUID for ALIAS, or NULL. */
+static VfpLease *
+find_arrival (VfpPool *pool, const char *uuid, const char *alias)
+{
+  g_autoptr (GPtrArray) mine = vfp_pool_guest_leases (pool, uuid);
+  guint i;
+
+  for (i = 0; i < mine->len; i++)
+    {
+      VfpLease *l = mine->pdata[i];
+
+      if (is_arrival_reservation (l) && g_strcmp0 (l->alias, alias) == 0)
+        return l;
+    }
+  return NULL;
+}
+
+/* Reserves a local VF, for HOLD seconds, for every VF of META (the guest
+ * UUID/NAME's metadata), or keeps the one its capacity probe reserved
+ * already (a second VF for the same device would leak one). With DOM and
+ * DOC (migrate begin), a failover VF still in the XML gets its host
+ * address rewritten to the local VF (*REWRITTEN). FALSE with the reason in
+ * R; nothing is saved then. */
+static gboolean
+reserve_arrival (const VfpHookCall *call, VfpPool *pool, GPtrArray *meta, const char *uuid,
+                 const char *name, gint64 hold, VfpDomain *dom, xmlDoc *doc,
+                 gboolean *rewritten, VfpHookResult *r)
+{
+  guint i;
+
+  for (i = 0; i < meta->len; i++)
+    {
+      VfpMetaVf *m = meta->pdata[i];
+      VfpDomDevice *d = dom ? vfp_domain_find_device (dom, m->alias) : NULL;
+      VfpLease *l = find_arrival (pool, uuid, m->alias);
+      g_autoptr (GError) error = NULL;
+
+      if (d != NULL && !d->teaming_persistent)
+        {
+          say (r, 1, _("vfpool: guest %s still has VF %s (%s) and is not a failover guest; migrate it with 'vfpool migrate'."),
+               name, m->address ? m->address : "-", m->alias);
+          return FALSE;
+        }
+      if (l != NULL)
+        vfp_pool_extend_hold (pool, l->vf, hold);
+      else
+        {
+          VfpReserveRequest req = { 0 };
+          g_autoptr (GPtrArray) got = NULL;
+
+          req.pool = m->pool && vfp_config_find_pool (call->config, m->pool) ? m->pool : NULL;
+          req.count = 1;
+          req.owner_uuid = uuid;
+          req.owner_name = name;
+          req.numa_node = -1;
+          req.hold_seconds = hold;
+          req.note = VFP_MIGRATION_NOTE;
+          got = vfp_pool_reserve (pool, &req, NULL, &error);
+          if (got == NULL)
+            {
+              say (r, 1, _("vfpool: no VF from pool %s on this host for %s of guest %s: %s"),
+                   m->pool ? m->pool : "-", m->alias, name, error->message);
+              return FALSE;
+            }
+          l = got->pdata[0];
+        }
+      vfp_pool_set_device (pool, l->vf, m->mac, m->vlan, m->alias, TRUE, FALSE);
+      if (d != NULL)
+        {
+          if (doc == NULL || !rewrite_address (doc, m->alias, l->vf))
+            {
+              say (r, 1, _("vfpool: cannot rewrite the address of %s in guest %s."), m->alias, name);
+              return FALSE;
+            }
+          *rewritten = TRUE;
+        }
+    }
+  return TRUE;
+}
+
+/* The store and a pool manager with the host's VFs (a lazy scan), for
+ * calls that reserve: migrate begin and the capacity probe. */
+static gboolean
+open_pool_with_vfs (const VfpHookCall *call, VfpHookResult *r, VfpState **state, VfpPool **pool,
+                    VfpSysfs **sysfs)
+{
+  g_autoptr (GError) error = NULL;
+
+  *sysfs = vfp_sysfs_scan_mode (call->sysfs_root, VFP_SYSFS_LAZY, &error);
+  if (*sysfs == NULL || !vfp_config_resolve (call->config, *sysfs, &error))
+    {
+      say (r, 1, "vfpool: %s", error->message);
+      return FALSE;
+    }
+  if (!open_pool (call, r, state, pool, 1))
+    return FALSE;
+  (*pool)->sysfs = *sysfs;
+  return TRUE;
+}
+
 /* migrate begin, on the destination, before any memory is copied: reserve
- * a local VF for every VF the guest's metadata names. Failover VFs are
- * still in the XML (QEMU unplugs them itself): their host address is
- * rewritten to the local VF. The others were detached by `vfpool migrate`
- * and are reattached once the guest runs here. No free VF: refuse, and the
- * migration stops with the source guest untouched. */
+ * a local VF for every VF the guest's metadata names (or keep what its
+ * capacity probe reserved). Failover VFs are still in the XML (QEMU
+ * unplugs them itself): their host address is rewritten to the local VF.
+ * The others were detached by `vfpool migrate` and are reattached once the
+ * guest runs here. No free VF: refuse, and the migration stops with the
+ * source guest untouched. */
 static void
 on_migrate (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
 {
@@ -321,62 +431,16 @@ on_migrate (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
   g_autoptr (VfpPool) pool = NULL;
   g_autoptr (VfpSysfs) sysfs = NULL;
   g_autoptr (xmlDoc) doc = NULL;
-  g_autoptr (GError) error = NULL;
   gboolean rewritten = FALSE;
-  guint i;
 
   if (dom->meta->len == 0)
     return;
-  sysfs = vfp_sysfs_scan_mode (call->sysfs_root, VFP_SYSFS_LAZY, &error);
-  if (sysfs == NULL || !vfp_config_resolve (call->config, sysfs, &error))
-    {
-      say (r, 1, "vfpool: %s", error->message);
-      return;
-    }
-  if (!open_pool (call, r, &state, &pool, 1))
+  if (!open_pool_with_vfs (call, r, &state, &pool, &sysfs))
     return;
-  pool->sysfs = sysfs;
   doc = vfp_xml_parse (call->xml, call->xml_len, _("the incoming guest"), NULL);
-  for (i = 0; i < dom->meta->len; i++)
-    {
-      VfpMetaVf *m = dom->meta->pdata[i];
-      VfpDomDevice *d = vfp_domain_find_device (dom, m->alias);
-      VfpReserveRequest req = { 0 };
-      g_autoptr (GPtrArray) got = NULL;
-      VfpLease *l;
-
-      if (d != NULL && !d->teaming_persistent)
-        {
-          say (r, 1, _("vfpool: guest %s still has VF %s (%s) and is not a failover guest; migrate it with 'vfpool migrate'."),
-               dom->name, m->address ? m->address : "-", m->alias);
-          return;
-        }
-      req.pool = m->pool && vfp_config_find_pool (call->config, m->pool) ? m->pool : NULL;
-      req.count = 1;
-      req.owner_uuid = dom->uuid;
-      req.owner_name = dom->name;
-      req.numa_node = -1;
-      req.hold_seconds = VFP_MIGRATION_HOLD_SECONDS;
-      req.note = VFP_MIGRATION_NOTE;
-      got = vfp_pool_reserve (pool, &req, NULL, &error);
-      if (got == NULL)
-        {
-          say (r, 1, _("vfpool: no VF from pool %s on this host for %s of guest %s: %s"),
-               m->pool ? m->pool : "-", m->alias, dom->name, error->message);
-          return;
-        }
-      l = got->pdata[0];
-      vfp_pool_set_device (pool, l->vf, m->mac, m->vlan, m->alias, TRUE, FALSE);
-      if (d != NULL)
-        {
-          if (doc == NULL || !rewrite_address (doc, m->alias, l->vf))
-            {
-              say (r, 1, _("vfpool: cannot rewrite the address of %s in guest %s."), m->alias, dom->name);
-              return;
-            }
-          rewritten = TRUE;
-        }
-    }
+  if (!reserve_arrival (call, pool, dom->meta, dom->uuid, dom->name, VFP_MIGRATION_HOLD_SECONDS,
+                        dom, doc, &rewritten, r))
+    return;
   if (!save (state, pool, r, 1))
     return;
   if (rewritten)
@@ -386,6 +450,48 @@ on_migrate (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
       xmlNodeDump (buf, doc, xmlDocGetRootElement (doc), 0, 0);
       r->stdout_xml = g_strdup_printf ("%s\n", (const char *) xmlBufferContent (buf));
     }
+}
+
+/* prepare begin of a migration's capacity probe (vfp-probe.h), sent by
+ * `vfpool migrate` through this host's libvirt before it unplugs anything
+ * on the source: reserve a VF here for each VF of the guest's metadata,
+ * for the probe's hold (the reservation expires if the migration never
+ * comes; migrate begin takes it over and extends it); with cancel, free
+ * them. The probe never starts: the answer is always a refusal, and the
+ * one that means "reserved" or "freed" names the probe's token. */
+static void
+on_probe (const VfpHookCall *call, VfpDomain *dom, const VfpProbe *probe, VfpHookResult *r)
+{
+  g_autoptr (VfpState) state = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  g_autoptr (VfpSysfs) sysfs = NULL;
+  gboolean rewritten = FALSE;
+
+  if (!open_pool_with_vfs (call, r, &state, &pool, &sysfs))
+    return;
+  if (probe->cancel)
+    {
+      g_autoptr (GPtrArray) mine = vfp_pool_guest_leases (pool, probe->guest_uuid);
+      guint i, n = 0;
+
+      for (i = 0; i < mine->len; i++)
+        if (is_arrival_reservation (mine->pdata[i]))
+          {
+            vfp_pool_mark_free (pool, ((VfpLease *) mine->pdata[i])->vf,
+                                _("the migration it was reserved for was called off"));
+            n++;
+          }
+      if (save (state, pool, r, 1))
+        say (r, 1, _("vfpool hook: capacity check %s: the VFs reserved on this host for guest %s were freed (count: %u); the probe itself never starts."),
+             probe->token, probe->guest_name, n);
+      return;
+    }
+  if (!reserve_arrival (call, pool, dom->meta, probe->guest_uuid, probe->guest_name,
+                        probe->hold_seconds, NULL, NULL, &rewritten, r))
+    return;
+  if (save (state, pool, r, 1))
+    say (r, 1, _("vfpool hook: capacity check %s: the VFs of guest %s are reserved on this host (count: %u) for %u s; the probe itself never starts."),
+         probe->token, probe->guest_name, dom->meta->len, probe->hold_seconds);
 }
 
 /* started begin: a guest that arrived by migration has VFs reserved for it
@@ -471,7 +577,16 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
     }
   if (g_str_equal (call->op, "prepare"))
     {
-      if (devs->len > 0)
+      g_autoptr (VfpProbe) probe = NULL;
+
+      /* a probe has vfpool metadata and no devices */
+      if (devs->len == 0 && dom->meta->len > 0)
+        probe = vfp_probe_parse (call->xml, call->xml_len, &error);
+      if (error != NULL)
+        say (r, 1, "vfpool hook: %s", error->message);
+      else if (probe != NULL)
+        on_probe (call, dom, probe, r);
+      else if (devs->len > 0)
         on_prepare (call, dom, devs, r);
     }
   else if (g_str_equal (call->op, "release"))

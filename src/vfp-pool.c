@@ -684,6 +684,22 @@ vfp_pool_set_device (VfpPool *pool, const char *vf, const char *mac, int vlan,
   return TRUE;
 }
 
+/* Sets the expiry of VF's hook-made reservation (reserved, no attaching
+ * process) to SECONDS from now: a reservation a migration's capacity probe
+ * made, taken over by the migration itself. FALSE when VF has no such
+ * lease. */
+gboolean
+vfp_pool_extend_hold (VfpPool *pool, const char *vf, gint64 seconds)
+{
+  VfpLease *l = vfp_state_get (pool->state, vf);
+
+  if (l == NULL || l->state != VFP_LEASE_RESERVED || l->pid != 0)
+    return FALSE;
+  l->expires = pool->now + seconds;
+  touched (pool, l);
+  return TRUE;
+}
+
 /* Records on the reserved lease of VF the settings vfpool is about to apply
  * through the PF (a copy; NULL or no fields: none), before it applies them. */
 gboolean

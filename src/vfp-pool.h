@@ -72,6 +72,7 @@ gboolean vfp_pool_check_pf (VfpPool *pool, const char *sysfs_root, const char *p
 guint vfp_pool_release_owner (VfpPool *pool, const char *label);
 gboolean vfp_pool_lease_is_stale (VfpPool *pool, const VfpLease *lease);
 void vfp_explain_free (VfpExplain *e);
+gboolean vfp_pool_extend_hold (VfpPool *pool, const char *vf, gint64 seconds);
 gboolean vfp_pool_set_vf_settings (VfpPool *pool, const char *vf, const VfpVfSettings *settings);
 gboolean vfp_pool_set_device (VfpPool *pool, const char *vf, const char *mac, int vlan,
                               const char *alias, gboolean live, gboolean config);
