@@ -124,15 +124,21 @@ probe_destination (VfpVirt *dvirt, VfpGuest *guest, const char *token, guint hol
   return FALSE;
 }
 
-/* Frees, best effort, what the capacity probe reserved on the destination
- * for a migration that will not come now; an unreachable destination lets
- * the reservation expire. */
+/* Frees, best effort, what the capacity probe reserved on DEST_URI for a
+ * migration that will not come now (PROBED: there was a probe); an
+ * unreachable destination lets the reservation expire. A new connection:
+ * the probe's sat idle through the unplugs, and libvirtd drops a client
+ * that does not answer its keepalives. */
 static void
-call_off (VfpCli *cli, VfpVirt *dvirt, VfpGuest *guest, const char *token)
+call_off (VfpCli *cli, const char *dest_uri, gboolean probed, VfpGuest *guest, const char *token)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (VfpVirt) dvirt = NULL;
 
-  if (dvirt != NULL && !probe_destination (dvirt, guest, token, 1, TRUE, &error))
+  if (!probed)
+    return;
+  dvirt = vfp_virt_open (dest_uri, FALSE, &error);
+  if (dvirt == NULL || !probe_destination (dvirt, guest, token, 1, TRUE, &error))
     vfp_cli_warn (cli, _("The VFs reserved on the destination for guest %s were not freed; they are freed when their reservation expires: %s"),
                   vfp_virt_domain_name (guest->dom), error->message);
 }
@@ -153,8 +159,8 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
     { NULL }
   };
   g_autoptr (VfpVirt) virt = NULL;
-  g_autoptr (VfpVirt) dvirt = NULL;
   g_autofree char *token = vfp_probe_token_new ();
+  gboolean probed = FALSE;
   g_autoptr (VfpGuest) guest = NULL;
   g_autoptr (VfpHost) host = NULL;
   g_autoptr (GPtrArray) moving = g_ptr_array_new_with_free_func ((GDestroyNotify) moving_free);
@@ -207,11 +213,13 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
       guint hold = MIN ((guint) timeout_s * moving->len + 120, VFP_PROBE_MAX_HOLD);
 
       vfp_cli_progress (cli, _("reserving the VFs of %s on %s..."), vfp_virt_domain_name (guest->dom), argv[2]);
-      dvirt = vfp_virt_open (argv[2], FALSE, &error);
+      g_autoptr (VfpVirt) dvirt = vfp_virt_open (argv[2], FALSE, &error);
+
       if (dvirt == NULL || !probe_destination (dvirt, guest, token, hold, FALSE, &error))
         return vfp_cli_error (cli, VFP_EXIT_FAILED,
                               _("The destination cannot take the VFs of guest '%s'; nothing was detached and the guest keeps running here with its VFs: %s"),
                               vfp_virt_domain_name (guest->dom), error->message);
+      probed = TRUE;
     }
 
   for (i = 0; i < moving->len; i++)
@@ -224,7 +232,7 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
           || !vfp_virt_wait_removed (guest->dom, m->alias, timeout_s * 1000))
         {
           change (cli, host->sysfs, m->vf, VFP_LEASE_ATTACHED, guest, m->meta, NULL);
-          call_off (cli, dvirt, guest, token);
+          call_off (cli, argv[2], probed, guest, token);
           if (give_back (cli, host->sysfs, guest, moving) > 0)
             return vfp_cli_error (cli, VFP_EXIT_FAILED,
                                   _("Guest '%s' did not release VF %s (%s) within %d s; the migration was not started, but some VFs detached before could not be given back (see above)."),
@@ -243,7 +251,7 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
     {
       guint lost;
 
-      call_off (cli, dvirt, guest, token);
+      call_off (cli, argv[2], probed, guest, token);
       lost = give_back (cli, host->sysfs, guest, moving);
 
       return vfp_cli_error (cli, VFP_EXIT_FAILED,

@@ -127,6 +127,15 @@ probe_xml "$g1uuid" g1 NOT-A-TOKEN 600
 run virsh -q -c "$uriB" create "$tap_tmp/probe.xml"
 check "a malformed probe is refused by name, and reserves nothing" sh -c "contains() { case \"\$1\" in *\"\$2\"*) return 0;; esac; return 1; }; contains '$(echo "$run_err" | tr -d "'")' 'The capacity probe of a migration is malformed' && [ '$(leasesB)' = '[]' ]"
 
+# A migration that fails after the probe, before the destination's hook
+# saw it (the destination refuses the memory URI first): vfpool calls the
+# probe's reservation off.
+run VA migrate g1 "$uriB" --migrateuri bogus://127.0.0.1 --listen-address 127.0.0.1
+check "a migration refused after the capacity probe fails" equals "$run_rc" 1
+check "and the guest keeps running on the source" equals "$(virsh -q -c "$uriA" domstate g1)" running
+check "the probe's reservation on the destination is freed at once" equals "$(leasesB)" "[]"
+check "(called off, in the destination's log)" contains "$(cat "$tap_tmp/logB")" "the migration it was reserved for was called off"
+
 : > "$tap_tmp/logB"
 run mig --json
 check "with a free VF the migration succeeds" equals "$run_rc" 0
