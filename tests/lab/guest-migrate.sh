@@ -133,6 +133,8 @@ rd $pfdir/sriov_numvfs
 for m in vfio-pci vfio_iommu_type1 bridge tun; do modprobe $m > /dev/null 2>&1; done
 [ -d /sys/fs/cgroup ] || mkdir -p /sys/fs/cgroup
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2> /dev/null
+# --listen-address 127.0.0.1: the lab's /init leaves lo down.
+ip link set lo up
 ip link set "$pfn" up; ip link set "$peern" up
 # The peer's VLAN 42 address (guest-nic.sh may have made it already), and
 # the bridge of the guest's virtio-net: into the PF's VLAN 42.
@@ -182,8 +184,9 @@ now_s; t0=$REPLY
 ok $rc "migration: the L2 guest $g starts on A (exit $rc)"
 [ $rc = 0 ] || { diag $work/create.out; cleanup; exit 0; }
 wait_console $con 900 L2-READY; rc=$?
+said=$REPLY
 now_s
-ok $rc "migration: $g is up: '$REPLY' $((REPLY - t0)) s after its start"
+ok $rc "migration: $g is up: '$said' $((REPLY - t0)) s after its start"
 [ $rc = 0 ] || { tail -n 20 $con | diag; cleanup; exit 0; }
 wait_console $con 120 "role failover-master"; rc=$?
 ok $rc "migration: virtio_net made its failover master ($REPLY)"

@@ -396,4 +396,7 @@ i=0; while kill -0 $lvpid 2> /dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i +
 rm -f /run/libvirt/libvirtd.pid
 echo 0 > $pfdir/sriov_numvfs
 sh "$src/tests/lab/guest-vfnet.sh"
+# Live migration with real VFs between two private libvirtds in this L1
+# (guest-migrate.sh, issue 17): its own VFs, daemons and L2 guest.
+sh "$src/tests/lab/guest-migrate.sh"
 exit 0

@@ -397,8 +397,11 @@ while :; do
     read -r mac < "$d/address"
     drv=none
     [ -e "$d/device/driver" ] && { drv=$(readlink "$d/device/driver"); drv=${drv##*/}; }
+    # net_failover: the master has lower_* links to its slaves, each slave
+    # a master link; the master shares the virtio device's parent
     role=plain
-    if [ ! -e "$d/device" ]; then role=failover-master; elif [ -e "$d/master" ]; then role=failover-slave; fi
+    for l in "$d"/lower_*; do [ -e "$l" ] && role=failover-master; done
+    [ -e "$d/master" ] && role=failover-slave
     read -r up rest < /proc/uptime
     echo "L2-NET-ADDED $i mac $mac driver $drv role $role (up $up s)"
     ip link set "$i" up
