@@ -364,17 +364,19 @@ cat > "$l2root/init-mig" <<'EOF'
 # /init of the migration part's L2 Linux guest: igbvf drives plain VFs,
 # virtio_net with net_failover the failover pair. It reports each netdev
 # as it comes and goes (its MAC, driver, role), gives lab.ip= to a plain
-# igbvf netdev and lab.ipf= to the failover master, and answers ARP only on
-# the netdev that has the address asked for. The pings come from L1: L2
-# runs nothing per packet (every fork is slow under TCG in TCG).
+# igbvf netdev and lab.ipf= to the failover master once a VF joins it (then
+# one ping a second from the master to lab.peer=, so that L1's bridge
+# learns which path the master's MAC takes now), and answers ARP only on
+# the netdev that has the address asked for. The measuring pings come from
+# L1: L2 runs nothing per packet (every fork is slow under TCG in TCG).
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-ip= ipf=
+ip= ipf= peer= master=
 for w in $(cat /proc/cmdline); do
-  case $w in lab.ip=*) ip=${w#lab.ip=} ;; lab.ipf=*) ipf=${w#lab.ipf=} ;; esac
+  case $w in lab.ip=*) ip=${w#lab.ip=} ;; lab.ipf=*) ipf=${w#lab.ipf=} ;; lab.peer=*) peer=${w#lab.peer=} ;; esac
 done
 for m in igbvf virtio_pci virtio_net; do modprobe $m || echo "L2-FAIL modprobe $m"; done
 echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore
@@ -385,7 +387,7 @@ mkfifo /tmp/tick
 exec 3<> /tmp/tick
 # A netdev is handled the second time a poll sees it: net_failover
 # enslaves a new one right after it registers.
-seen= pending=
+seen= pending= keepalive=
 while :; do
   now= next=
   for d in /sys/class/net/*; do
@@ -406,7 +408,12 @@ while :; do
     echo "L2-NET-ADDED $i mac $mac driver $drv role $role (up $up s)"
     ip link set "$i" up
     case $role/$drv in
-      failover-master/*) [ -n "$ipf" ] && ip addr add "$ipf/16" dev "$i" ;;
+      failover-master/*) master=$i ;;
+      failover-slave/igbvf)
+        if [ -n "$master" ] && [ -n "$ipf" ] && [ -z "$keepalive" ]; then
+          ip addr add "$ipf/16" dev "$master"
+          [ -n "$peer" ] && { ping -i 1 -I "$master" "$peer" > /dev/null 2>&1 & keepalive=$!; }
+        fi ;;
       plain/igbvf) [ -n "$ip" ] && ip addr add "$ip/16" dev "$i" ;;
     esac
     seen="$seen $i"
