@@ -27,7 +27,7 @@
 #   LAB_SET        the device set: nvme (default) or nic
 #   LAB_BUILDDIR   build tree holding src/vfpool (default: the current
 #                  directory if it has src/vfpool, else the source tree)
-#   LAB_TIMEOUT    seconds before QEMU is killed (default 1500)
+#   LAB_TIMEOUT    seconds before QEMU is killed (default 1500; nic 3000)
 #   LAB_KERNEL     a linux-image-6.1.0-N-amd64 package name (default: the
 #                  newest one apt-cache lists)
 #   LAB_MEM        L1 memory in MiB (default 2048)
@@ -66,7 +66,8 @@ case $set in
   *) echo "run-lab.sh: LAB_SET must be nvme or nic, not '$set'" >&2; exit 1 ;;
 esac
 case $guest_script in /*) ;; *) guest_script=$(pwd)/$guest_script ;; esac
-timeout_s=${LAB_TIMEOUT:-1500}
+# The nic set ends with the migration part (a second L2 boot): longer.
+case $set in nic) timeout_s=${LAB_TIMEOUT:-3000} ;; *) timeout_s=${LAB_TIMEOUT:-1500} ;; esac
 mem=${LAB_MEM:-2048}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/vfpool-lab
 
@@ -466,7 +467,7 @@ env $qemu_env timeout --kill-after=10 "$timeout_s" "$qemu" $qemu_dirs \
   $(vfs "$moddir" modules ",readonly=on") $(vfs "$builddir" build) $extra_src \
   $(vfs "$l2" l2 ",readonly=on") \
   -kernel "$kernel" -initrd "$tmp/initrd.gz" \
-  -append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4 lab.set=$set lab.modules=$l1_modules lab.build=$builddir lab.src=$srcdir lab.script=$guest_script" \
+  -append "console=ttyS0 intel_iommu=on no_timer_check panic=-1 loglevel=4 lab.set=$set lab.modules=$l1_modules lab.build=$builddir lab.src=$srcdir lab.script=$guest_script" \
   -serial "file:$log" -monitor none ${LAB_QEMU_ARGS:-} \
   > "$tmp/qemu.out" 2>&1 &
 qemu_pid=$!
