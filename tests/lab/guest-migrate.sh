@@ -285,8 +285,9 @@ vf_line "$idxb"
 case $REPLY in *"link/ether $mac "*", vlan 42,"*) r=0 ;; *) r=1 ;; esac
 ok $r "the PF's vf $idxb line shows MAC $mac and VLAN 42 ($REPLY)"
 wait_since 300 "mac $mac driver igbvf role plain"; rc=$?
+said=$REPLY
 now_s; tback=$REPLY
-ok $rc "inside L2 the igbvf netdev with MAC $mac is back ($REPLY)"
+ok $rc "inside L2 the igbvf netdev with MAC $mac is back ($said)"
 wait_replies 3 120; rc=$?
 now_s; t2=$REPLY
 pinger_stop; stats=$REPLY
@@ -373,9 +374,10 @@ has $work/fo-live.xml "<teaming type='transient'"; t=$?
 [ $rc = 0 ] && [ $r = 0 ] && [ $t = 0 ]
 ok $? "failover: $O's hook rewrote the VF to one of $O's VFs ($addr), leased to $g with MAC $mac_fo ($REPLY)"
 wait_since 300 "mac $mac_fo driver igbvf"; rc=$?
+said=$REPLY
 now_s; t2=$REPLY
-case $REPLY in *"role failover-slave"*) ;; *) rc=1 ;; esac
-ok $rc "failover: net_failover takes the new VF back inside L2 ($REPLY)"
+case $said in *"role failover-slave"*) ;; *) rc=1 ;; esac
+ok $rc "failover: net_failover takes the new VF back inside L2 ($said)"
 sleep 3
 pinger_stop; stats=$REPLY
 read -r sent got lost outage <<EOF
