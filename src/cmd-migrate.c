@@ -15,7 +15,7 @@ int
 vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
 {
   g_autofree char *migrate_uri = NULL, *listen_address = NULL;
-  gboolean persistent = FALSE, undefine_source = FALSE;
+  gboolean persistent = FALSE, undefine_source = FALSE, no_check = FALSE;
   int timeout_s = 30;
   GOptionEntry entries[] = {
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, N_("Seconds to wait for the guest to release each VF (default 30)"), N_("S") },
@@ -23,6 +23,7 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
     { "undefinesource", 0, 0, G_OPTION_ARG_NONE, &undefine_source, N_("Undefine the guest on the source"), NULL },
     { "migrateuri", 0, 0, G_OPTION_ARG_FILENAME, &migrate_uri, N_("Where the memory goes, e.g. tcp://10.0.0.2"), N_("URI") },
     { "listen-address", 0, 0, G_OPTION_ARG_FILENAME, &listen_address, N_("Address the destination listens on"), N_("ADDR") },
+    { "no-capacity-check", 0, 0, G_OPTION_ARG_NONE, &no_check, N_("Do not reserve the VFs on the destination before detaching them (a destination whose vfpool hook predates the check)"), NULL },
     { NULL }
   };
   g_autoptr (VfpVirt) virt = NULL;
@@ -61,6 +62,7 @@ vfp_cmd_migrate (VfpCli *cli, int argc, char **argv)
   req.persistent = persistent;
   req.undefine_source = undefine_source;
   req.timeout_ms = (guint) timeout_s * 1000;
+  req.no_capacity_check = no_check;
   moved = vfp_migrate_run (&wf, guest, &req, &error);
   if (moved == NULL)
     return vfp_cli_error (cli, VFP_EXIT_FAILED, "%s", error->message);

@@ -388,6 +388,11 @@ vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
             {
               VfpVf *vf = pf->vfs->pdata[k];
 
+              /* a VF outside the pool (vfs=, exclude=) is not vfpool's
+               * unless a lease says otherwise: another user (DPDK, or
+               * another host sharing the PF) may bind and use it */
+              if (!vfp_pool_config_covers (pc, vf) && vfp_state_get (pool->state, vf->fn.address) == NULL)
+                continue;
               audit_vf (pool, vf, guests, out);
             }
         }

@@ -18,6 +18,7 @@
 #include "vfp-i18n.h"
 #include "vfp-log.h"
 #include "vfp-pool.h"
+#include "vfp-probe.h"
 #include "vfp-text.h"
 #include "vfp-sysfs.h"
 #include "vfp-xml.h"
@@ -269,81 +270,156 @@ rewrite_address (xmlDoc *doc, const char *alias, const char *vf)
   return TRUE;
 }
 
+/* Whether L is a reservation made here for a guest's arrival by migration
+ * (by its capacity probe or by migrate begin), not yet attached. */
+static gboolean
+is_arrival_reservation (const VfpLease *l)
+{
+  return l->state == VFP_LEASE_RESERVED && l->pid == 0 && l->migration;
+}
+
+/* The arrival reservation of guest UUID for ALIAS, or NULL. */
+static const VfpLease *
+find_arrival (VfpPool *pool, const char *uuid, const char *alias)
+{
+  g_autoptr (GPtrArray) mine = vfp_pool_guest_leases (pool, uuid);
+  guint i;
+
+  for (i = 0; i < mine->len; i++)
+    {
+      const VfpLease *l = mine->pdata[i];
+
+      if (is_arrival_reservation (l) && g_strcmp0 (l->alias, alias) == 0)
+        return l;
+    }
+  return NULL;
+}
+
+/* A local VF for M, a VF of guest UUID/NAME's metadata, reserved for HOLD
+ * seconds with the device it will be (or the one its capacity probe
+ * reserved, its hold extended: a second VF for the same device would leak
+ * one); its address in VF. FALSE with the reason in R. */
+static gboolean
+reserve_one (const VfpHookCall *call, VfpPool *pool, const VfpMetaVf *m, const char *uuid,
+             const char *name, guint hold, char vf[VFP_ADDR_STRLEN], VfpHookResult *r)
+{
+  const VfpLease *held = find_arrival (pool, uuid, m->alias);
+  VfpDeviceRecord device = { m->alias, m->mac, m->vlan, TRUE, FALSE, NULL };
+  VfpReserveRequest req = { 0 };
+  g_autoptr (GPtrArray) got = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (held != NULL)
+    {
+      g_strlcpy (vf, held->vf, VFP_ADDR_STRLEN);
+      if (vfp_pool_hold_extended (pool, vf, uuid, hold, &error))
+        return TRUE;
+      say (r, 1, "vfpool: %s", error->message);
+      return FALSE;
+    }
+  req.pool = m->pool && vfp_config_find_pool (call->config, m->pool) ? m->pool : NULL;
+  req.count = 1;
+  req.owner_uuid = uuid;
+  req.owner_name = name;
+  req.numa_node = -1;
+  req.hold_seconds = hold;
+  req.migration = TRUE;
+  got = vfp_pool_reserve (pool, &req, NULL, &error);
+  if (got == NULL)
+    {
+      say (r, 1, _("vfpool: no VF from pool %s on this host for %s of guest %s: %s"),
+           m->pool ? m->pool : "-", m->alias, name, error->message);
+      return FALSE;
+    }
+  g_strlcpy (vf, ((const VfpPick *) got->pdata[0])->vf, VFP_ADDR_STRLEN);
+  if (vfp_pool_attach_requested (pool, vf, uuid, &device, &error))
+    return TRUE;
+  say (r, 1, "vfpool: %s", error->message);
+  return FALSE;
+}
+
+/* Reserves a local VF, for HOLD seconds, for every VF of META (guest
+ * UUID/NAME's metadata). With DOM and DOC (migrate begin), a failover VF
+ * still in the XML gets its host address rewritten to the local VF
+ * (*REWRITTEN). FALSE with the reason in R; the caller then commits
+ * nothing. */
+static gboolean
+reserve_arrival (const VfpHookCall *call, VfpPool *pool, GPtrArray *meta, const char *uuid,
+                 const char *name, guint hold, VfpDomain *dom, xmlDoc *doc,
+                 gboolean *rewritten, VfpHookResult *r)
+{
+  guint i;
+
+  for (i = 0; i < meta->len; i++)
+    {
+      const VfpMetaVf *m = meta->pdata[i];
+      VfpDomDevice *d = dom ? vfp_domain_find_device (dom, m->alias) : NULL;
+      char vf[VFP_ADDR_STRLEN];
+
+      if (d != NULL && !d->teaming_persistent)
+        {
+          say (r, 1, _("vfpool: guest %s still has VF %s (%s) and is not a failover guest; migrate it with 'vfpool migrate'."),
+               name, m->address ? m->address : "-", m->alias);
+          return FALSE;
+        }
+      if (!reserve_one (call, pool, m, uuid, name, hold, vf, r))
+        return FALSE;
+      if (d != NULL)
+        {
+          if (doc == NULL || !rewrite_address (doc, m->alias, vf))
+            {
+              say (r, 1, _("vfpool: cannot rewrite the address of %s in guest %s."), m->alias, name);
+              return FALSE;
+            }
+          *rewritten = TRUE;
+        }
+    }
+  return TRUE;
+}
+
+/* The hook's transaction over the host's VFs (a lazy scan, kept in
+ * *SYSFS), for the calls that reserve: migrate begin and the capacity
+ * probe. Choosing VFs needs the pools: only a guest that brings VFs gets
+ * here, so a broken configuration refuses it. NULL with the reason in R. */
+static VfpPool *
+begin_with_vfs (const VfpHookCall *call, VfpSysfs **sysfs, VfpHookResult *r)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (call->config_error != NULL)
+    {
+      say (r, 1, "vfpool: %s", call->config_error);
+      return NULL;
+    }
+  *sysfs = vfp_sysfs_scan_mode (call->sysfs_root, VFP_SYSFS_LAZY, &error);
+  if (*sysfs == NULL || !vfp_config_resolve (call->config, *sysfs, &error))
+    {
+      say (r, 1, "vfpool: %s", error->message);
+      return NULL;
+    }
+  return begin (call, *sysfs, r, 1);
+}
+
 /* migrate begin, on the destination, before any memory is copied: reserve
- * a local VF for every VF the guest's metadata names. Failover VFs are
- * still in the XML (QEMU unplugs them itself): their host address is
- * rewritten to the local VF. The others were detached by `vfpool migrate`
- * and are reattached once the guest runs here. No free VF: refuse, and the
- * migration stops with the source guest untouched. DOC is the guest's XML
- * as parsed, rewritten here. */
+ * a local VF for every VF the guest's metadata names (or keep what its
+ * capacity probe reserved). Failover VFs are still in the XML (QEMU
+ * unplugs them itself): their host address is rewritten to the local VF.
+ * The others were detached by `vfpool migrate` and are reattached once the
+ * guest runs here. No free VF: refuse, and the migration stops with the
+ * source guest untouched. DOC is the guest's XML as parsed, rewritten
+ * here. */
 static void
 on_migrate (const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom, VfpHookResult *r)
 {
   g_autoptr (VfpSysfs) sysfs = NULL;
   g_autoptr (VfpPool) pool = NULL;
-  g_autoptr (GError) error = NULL;
   gboolean rewritten = FALSE;
-  guint i;
 
-  /* choosing VFs needs the pools: only a guest that brings VFs gets here */
-  if (call->config_error != NULL)
-    {
-      say (r, 1, "vfpool: %s", call->config_error);
-      return;
-    }
-  sysfs = vfp_sysfs_scan_mode (call->sysfs_root, VFP_SYSFS_LAZY, &error);
-  if (sysfs == NULL || !vfp_config_resolve (call->config, sysfs, &error))
-    {
-      say (r, 1, "vfpool: %s", error->message);
-      return;
-    }
-  if ((pool = begin (call, sysfs, r, 1)) == NULL)
+  if ((pool = begin_with_vfs (call, &sysfs, r)) == NULL)
     return;
-  for (i = 0; i < dom->meta->len; i++)
-    {
-      VfpMetaVf *m = dom->meta->pdata[i];
-      VfpDomDevice *d = vfp_domain_find_device (dom, m->alias);
-      VfpReserveRequest req = { 0 };
-      g_autoptr (GPtrArray) got = NULL;
-      VfpDeviceRecord device = { m->alias, m->mac, m->vlan, TRUE, FALSE, NULL };
-      const VfpPick *l;
-
-      if (d != NULL && !d->teaming_persistent)
-        {
-          say (r, 1, _("vfpool: guest %s still has VF %s (%s) and is not a failover guest; migrate it with 'vfpool migrate'."),
-               dom->name, m->address ? m->address : "-", m->alias);
-          return;
-        }
-      req.pool = m->pool && vfp_config_find_pool (call->config, m->pool) ? m->pool : NULL;
-      req.count = 1;
-      req.owner_uuid = dom->uuid;
-      req.owner_name = dom->name;
-      req.numa_node = -1;
-      req.hold_seconds = VFP_MIGRATION_HOLD_SECONDS;
-      req.migration = TRUE;
-      got = vfp_pool_reserve (pool, &req, NULL, &error);
-      if (got == NULL)
-        {
-          say (r, 1, _("vfpool: no VF from pool %s on this host for %s of guest %s: %s"),
-               m->pool ? m->pool : "-", m->alias, dom->name, error->message);
-          return;
-        }
-      l = got->pdata[0];
-      if (!vfp_pool_attach_requested (pool, l->vf, dom->uuid, &device, &error))
-        {
-          say (r, 1, "vfpool: %s", error->message);
-          return;
-        }
-      if (d != NULL)
-        {
-          if (!rewrite_address (doc, m->alias, l->vf))
-            {
-              say (r, 1, _("vfpool: cannot rewrite the address of %s in guest %s."), m->alias, dom->name);
-              return;
-            }
-          rewritten = TRUE;
-        }
-    }
+  if (!reserve_arrival (call, pool, dom->meta, dom->uuid, dom->name, VFP_MIGRATION_HOLD_SECONDS,
+                        dom, doc, &rewritten, r))
+    return;
   if (!commit (pool, r, 1))
     return;
   if (rewritten)
@@ -353,6 +429,64 @@ on_migrate (const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom, VfpHookResult 
       xmlNodeDump (buf, doc, xmlDocGetRootElement (doc), 0, 0);
       r->stdout_xml = g_strdup_printf ("%s\n", (const char *) xmlBufferContent (buf));
     }
+}
+
+/* Frees the arrival reservations of the guest PROBE names; how many. */
+static guint
+cancel_arrival (VfpPool *pool, const VfpProbe *probe, VfpHookResult *r)
+{
+  g_autoptr (GPtrArray) mine = vfp_pool_guest_leases (pool, probe->guest_uuid);
+  guint i, n = 0;
+
+  for (i = 0; i < mine->len; i++)
+    {
+      const VfpLease *l = mine->pdata[i];
+      g_autoptr (GError) error = NULL;
+      g_autofree char *vf = NULL;
+
+      if (!is_arrival_reservation (l))
+        continue;
+      vf = g_strdup (l->vf);    /* the lease is gone once freed */
+      if (vfp_pool_expire (pool, vf, probe->guest_uuid,
+                           _("the migration it was reserved for was called off"), &error))
+        n++;
+      else
+        g_ptr_array_add (r->events, vfp_event_new ("warning", vf, probe->guest_name, error->message));
+    }
+  return n;
+}
+
+/* prepare begin of a migration's capacity probe (vfp-probe.h), sent by
+ * `vfpool migrate` through this host's libvirt before it unplugs anything
+ * on the source: reserve a VF here for each VF of the guest's metadata,
+ * for the probe's hold (the reservation expires if the migration never
+ * comes; migrate begin takes it over and extends it); with cancel, free
+ * them. The probe never starts: the answer is always a refusal, and the
+ * one that means "reserved" or "freed" names the probe's token. */
+static void
+on_probe (const VfpHookCall *call, VfpDomain *dom, const VfpProbe *probe, VfpHookResult *r)
+{
+  g_autoptr (VfpSysfs) sysfs = NULL;
+  g_autoptr (VfpPool) pool = NULL;
+  gboolean rewritten = FALSE;
+  guint n;
+
+  if ((pool = begin_with_vfs (call, &sysfs, r)) == NULL)
+    return;
+  if (probe->cancel)
+    {
+      n = cancel_arrival (pool, probe, r);
+      if (commit (pool, r, 1))
+        say (r, 1, _("vfpool hook: capacity check %s: the VFs reserved on this host for guest %s were freed (count: %u); the probe itself never starts."),
+             probe->token, probe->guest_name, n);
+      return;
+    }
+  if (!reserve_arrival (call, pool, dom->meta, probe->guest_uuid, probe->guest_name,
+                        probe->hold_seconds, NULL, NULL, &rewritten, r))
+    return;
+  if (commit (pool, r, 1))
+    say (r, 1, _("vfpool hook: capacity check %s: the VFs of guest %s are reserved on this host (count: %u) for %u s; the probe itself never starts."),
+         probe->token, probe->guest_name, dom->meta->len, probe->hold_seconds);
 }
 
 /* started begin: a guest that arrived by migration has VFs reserved for it
@@ -380,6 +514,28 @@ on_started (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
     }
 }
 
+/* prepare begin: a guest with vfpool devices, or a migration's capacity
+ * probe (vfpool metadata, no devices); any other guest with vfpool
+ * metadata left (its VFs were detached) has nothing to lease. */
+static void
+on_prepare_call (const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom, GPtrArray *devs,
+                 VfpHookResult *r)
+{
+  g_autoptr (VfpProbe) probe = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (devs->len > 0)
+    {
+      on_prepare (call, dom, devs, r);
+      return;
+    }
+  probe = vfp_probe_read (doc, &error);
+  if (error != NULL)
+    say (r, 1, "vfpool hook: %s", error->message);
+  else if (probe != NULL)
+    on_probe (call, dom, probe, r);
+}
+
 /* Whether DOM is a concern of RULE, by what the rule needs: devices with
  * vfpool's alias (DEVS), vfpool's metadata, or a store whose text names the
  * guest (read without the lock; only the release rule needs it). */
@@ -394,6 +550,8 @@ concerns (const VfpHookRule *rule, const VfpHookCall *call, VfpDomain *dom, GPtr
       return devs->len > 0;
     case VFP_HOOK_NEEDS_METADATA:
       return dom->meta->len > 0;
+    case VFP_HOOK_NEEDS_DEVICE_OR_METADATA:
+      return devs->len > 0 || dom->meta->len > 0;
     case VFP_HOOK_NEEDS_LEASE:
       return vfp_hook_store_mentions (call->state_dir, uuids, 1);
     }
@@ -457,7 +615,7 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
   switch (rule->duty)
     {
     case VFP_HOOK_PREPARE:
-      on_prepare (call, dom, devs, r);
+      on_prepare_call (call, doc, dom, devs, r);
       break;
     case VFP_HOOK_RELEASE:
       on_release (call, dom, r);

@@ -1,11 +1,15 @@
-/* The migrate workflow: detach (detaching -> device removed -> free),
- * migrate, and on any failure give the VFs back (guest started). */
+/* The migrate workflow: the destination's capacity probe, detach
+ * (detaching -> device removed -> free), migrate, and on any failure call
+ * the probe's reservation off and give the VFs back (guest started). */
 #include "config.h"
+
+#include <string.h>
 
 #include "vfp-error.h"
 #include "vfp-i18n.h"
 #include "vfp-log.h"
 #include "vfp-migrate.h"
+#include "vfp-probe.h"
 
 typedef struct {
   char *vf;
@@ -140,6 +144,71 @@ detach_all (VfpWorkflow *wf, VfpGuest *guest, GPtrArray *moving, guint timeout_m
   return TRUE;
 }
 
+/* Sends the destination DVIRT the capacity probe of GUEST (its VFs'
+ * metadata, TOKEN, HOLD seconds; CANCEL frees what an earlier probe
+ * reserved). TRUE when the destination's hook answered with TOKEN: the
+ * VFs are reserved there (or freed). Otherwise ERROR says why not. */
+static gboolean
+probe_destination (VfpVirt *dvirt, VfpGuest *guest, const char *token, guint hold,
+                   gboolean cancel, GError **error)
+{
+  VfpProbe probe = { (char *) vfp_virt_domain_uuid (guest->dom), (char *) vfp_virt_domain_name (guest->dom),
+                     (char *) token, hold, cancel };
+  g_autofree char *xml = vfp_probe_build (&probe, guest->live->meta);
+  g_autoptr (GError) answer = NULL;
+
+  if (vfp_virt_start_probe (dvirt, xml, &answer))
+    {
+      g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+                   _("The destination's libvirt started vfpool's capacity probe instead of refusing it: it runs no vfpool hook, or one older than this vfpool. Install vfpool's hook there, or pass --no-capacity-check."));
+      return FALSE;
+    }
+  if (strstr (answer->message, token) != NULL)
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&answer));
+  return FALSE;
+}
+
+/* Capacity first: the destination reserves GUEST's VFs through its own
+ * hook before anything is unplugged here, for as long as the unplugs may
+ * take (its migrate hook then takes the reservation over). */
+static gboolean
+reserve_destination (VfpWorkflow *wf, VfpGuest *guest, const VfpMigrateRequest *req,
+                     guint n_moving, const char *token, GError **error)
+{
+  guint hold = MIN (req->timeout_ms / 1000 * n_moving + 120, VFP_PROBE_MAX_HOLD);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (VfpVirt) dvirt = NULL;
+
+  vfp_workflow_progress (wf, _("reserving the VFs of %s on %s..."), vfp_virt_domain_name (guest->dom), req->dest_uri);
+  dvirt = vfp_virt_open (req->dest_uri, FALSE, &e);
+  if (dvirt != NULL && probe_destination (dvirt, guest, token, hold, FALSE, &e))
+    return TRUE;
+  g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
+               _("The destination cannot take the VFs of guest '%s'; nothing was detached and the guest keeps running here with its VFs: %s"),
+               vfp_virt_domain_name (guest->dom), e->message);
+  return FALSE;
+}
+
+/* Frees, best effort, what the capacity probe TOKEN reserved on DEST_URI
+ * for a migration that will not come now; an unreachable destination lets
+ * the reservation expire. A new connection: the probe's sat idle through
+ * the unplugs, and libvirtd drops a client that does not answer its
+ * keepalives. */
+static void
+call_off (VfpWorkflow *wf, const char *dest_uri, VfpGuest *guest, const char *token)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VfpVirt) dvirt = NULL;
+
+  if (token == NULL)
+    return;
+  dvirt = vfp_virt_open (dest_uri, FALSE, &error);
+  if (dvirt == NULL || !probe_destination (dvirt, guest, token, 1, TRUE, &error))
+    vfp_workflow_warn (wf, _("The VFs reserved on the destination for guest %s were not freed; they are freed when their reservation expires: %s"),
+                       vfp_virt_domain_name (guest->dom), error->message);
+}
+
 /* Migrates running GUEST as REQ says, carrying its VFs. Returns the
  * aliases of the VFs the destination attaches again (the caller's), or
  * NULL with ERROR saying what became of the guest and its VFs. */
@@ -148,16 +217,29 @@ vfp_migrate_run (VfpWorkflow *wf, VfpGuest *guest, const VfpMigrateRequest *req,
 {
   g_autoptr (GPtrArray) moving = find_moving (guest);
   g_autoptr (GError) e = NULL;
+  g_autofree char *token = NULL;
   GPtrArray *aliases;
   guint i;
 
+  if (!req->no_capacity_check && guest->live->meta->len > 0)
+    {
+      token = vfp_probe_token_new ();
+      if (!reserve_destination (wf, guest, req, moving->len, token, error))
+        return NULL;
+    }
   if (!detach_all (wf, guest, moving, req->timeout_ms, error))
-    return NULL;
+    {
+      call_off (wf, req->dest_uri, guest, token);
+      return NULL;
+    }
   vfp_workflow_progress (wf, _("migrating %s to %s..."), vfp_virt_domain_name (guest->dom), req->dest_uri);
   if (!vfp_virt_migrate (guest->dom, req->dest_uri, req->migrate_uri, req->listen_address,
                          req->persistent, req->undefine_source, &e))
     {
-      guint lost = give_back (wf, guest, moving);
+      guint lost;
+
+      call_off (wf, req->dest_uri, guest, token);
+      lost = give_back (wf, guest, moving);
 
       g_set_error (error, VFP_ERROR, VFP_ERROR_FAILED,
                    lost == 0 ? _("%s; the guest keeps running here with its VFs.")

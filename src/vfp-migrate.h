@@ -3,7 +3,10 @@
  * let go), the guest migrates peer-to-peer, and the destination's hook
  * reserves and reattaches them there. If the migration fails, the VFs go
  * back to the guest here. Failover VFs (teaming) stay: QEMU unplugs them
- * itself. */
+ * itself. Before it unplugs anything, the destination reserves the
+ * guest's VFs through its own hook (a capacity probe, vfp-probe.h): a
+ * destination that cannot take them refuses while the guest still has
+ * every VF. */
 #pragma once
 
 #include <glib.h>
@@ -17,6 +20,7 @@ typedef struct {
   const char *listen_address;  /* or NULL */
   gboolean persistent, undefine_source;
   guint timeout_ms;            /* how long each VF's detach may take */
+  gboolean no_capacity_check;  /* skip the probe (a destination's hook older than it) */
 } VfpMigrateRequest;
 
 GPtrArray *vfp_migrate_run (VfpWorkflow *wf, VfpGuest *guest, const VfpMigrateRequest *req,

@@ -97,6 +97,7 @@ static const struct {
   { VFP_LEASE_RESERVED, VFP_EVENT_QUARANTINED, VFP_LEASE_QUARANTINED, FALSE },
   { VFP_LEASE_DETACHING, VFP_EVENT_QUARANTINED, VFP_LEASE_QUARANTINED, FALSE },
   { VFP_LEASE_QUARANTINED, VFP_EVENT_QUARANTINED, VFP_LEASE_QUARANTINED, FALSE },
+  { VFP_LEASE_RESERVED, VFP_EVENT_HOLD_EXTENDED, VFP_LEASE_RESERVED, FALSE },
 };
 
 static const char *const event_names[] = {
@@ -116,6 +117,7 @@ static const char *const event_names[] = {
   [VFP_EVENT_RELEASED] = "released",
   [VFP_EVENT_SCRUB_VERIFIED] = "scrub-verified",
   [VFP_EVENT_QUARANTINED] = "quarantined",
+  [VFP_EVENT_HOLD_EXTENDED] = "hold-extended",
 };
 
 /* The stable name of EVENT, for messages, the README and tests. */
@@ -1194,6 +1196,33 @@ vfp_pool_device_removed (VfpPool *pool, const char *vf, const char *owner, const
                          const char *why, GError **error)
 {
   return free_by (pool, vf, VFP_EVENT_DEVICE_REMOVED, owner, alias, why, error);
+}
+
+/* The hold-extended event: the reservation of VF, OWNER's, made for a
+ * migration's capacity probe, is taken over by the migration itself
+ * (migrate begin): it now lasts SECONDS from now. */
+gboolean
+vfp_pool_hold_extended (VfpPool *pool, const char *vf, const char *owner, guint seconds,
+                        GError **error)
+{
+  VfpLease *l;
+  VfpLeaseState to;
+
+  if (!check (pool, vf, VFP_EVENT_HOLD_EXTENDED, owner, NULL, &l, &to, error))
+    return FALSE;
+  l->expires = pool->now + seconds;
+  l->state = to;
+  touched (pool, l);
+  return TRUE;
+}
+
+/* The expired event for one reservation of VF, OWNER's, that its holder
+ * calls off before its time (a migration's capacity probe cancelled): WHY
+ * in the log; scrubbed and freed, or quarantined. */
+gboolean
+vfp_pool_expire (VfpPool *pool, const char *vf, const char *owner, const char *why, GError **error)
+{
+  return free_by (pool, vf, VFP_EVENT_EXPIRED, owner, NULL, why, error);
 }
 
 /* The unused event: the audit found nobody using VF (OWNER's, or any

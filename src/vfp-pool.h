@@ -52,6 +52,7 @@ typedef enum {
   VFP_EVENT_RELEASED,            /* its holder let it go (vfpool release) */
   VFP_EVENT_SCRUB_VERIFIED,      /* a scrub put it back at its baseline */
   VFP_EVENT_QUARANTINED,         /* it cannot be proven safe */
+  VFP_EVENT_HOLD_EXTENDED,       /* a migration takes its capacity probe's reservation over */
   VFP_EVENT_COUNT
 } VfpLeaseEvent;
 
@@ -144,6 +145,10 @@ gboolean vfp_pool_adopt (VfpPool *pool, const char *vf, const char *pf, const ch
                          const char *name, const char *pool_name, const char *alias,
                          const char *mac, int vlan, gboolean live, gboolean config,
                          GError **error);
+gboolean vfp_pool_hold_extended (VfpPool *pool, const char *vf, const char *owner, guint seconds,
+                                 GError **error);
+gboolean vfp_pool_expire (VfpPool *pool, const char *vf, const char *owner, const char *why,
+                          GError **error);
 gboolean vfp_pool_unused (VfpPool *pool, const char *vf, const char *owner, const char *why,
                           GError **error);
 gboolean vfp_pool_release (VfpPool *pool, const char *vf, GError **error);

@@ -272,6 +272,26 @@ vfp_virt_migrate (VfpVirtDomain *d, const char *dest_uri, const char *migrate_ur
   return rc == 0;
 }
 
+/* Asks libvirt to start XML, a migration's capacity probe (vfp-probe.h),
+ * paused and tied to this connection: the host's vfpool hook refuses it,
+ * and that refusal, in ERROR, is the answer. TRUE when the start succeeded
+ * instead (no vfpool hook answered); the probe is then destroyed at once. */
+gboolean
+vfp_virt_start_probe (VfpVirt *virt, const char *xml, GError **error)
+{
+  virDomainPtr dom = virDomainCreateXML (virt->conn, xml,
+                                         VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
+
+  if (dom == NULL)
+    {
+      error_from_libvirt (error, _("The destination refused the capacity probe"));
+      return FALSE;
+    }
+  virDomainDestroy (dom);
+  virDomainFree (dom);
+  return TRUE;
+}
+
 /* The live (or, with INACTIVE, the persistent) XML; the caller frees it. */
 char *
 vfp_virt_domain_xml (VfpVirtDomain *d, gboolean inactive, GError **error)

@@ -39,6 +39,7 @@ const char *vfp_virt_domain_uuid (VfpVirtDomain *dom);
 gboolean vfp_virt_domain_is_active (VfpVirtDomain *dom);
 gboolean vfp_virt_domain_is_persistent (VfpVirtDomain *dom);
 gboolean vfp_virt_domain_is_running (VfpVirtDomain *dom);
+gboolean vfp_virt_start_probe (VfpVirt *virt, const char *xml, GError **error);
 gboolean vfp_virt_migrate (VfpVirtDomain *dom, const char *dest_uri, const char *migrate_uri,
                            const char *listen_address, gboolean persistent,
                            gboolean undefine_source, GError **error);

@@ -171,7 +171,7 @@ test_rule_table (void)
     VfpHookNeed need;
     int refuses;
   } want[] = {
-    { "prepare", "begin", VFP_HOOK_PREPARE, VFP_HOOK_NEEDS_DEVICE, 1 },
+    { "prepare", "begin", VFP_HOOK_PREPARE, VFP_HOOK_NEEDS_DEVICE_OR_METADATA, 1 },
     { "release", "end", VFP_HOOK_RELEASE, VFP_HOOK_NEEDS_LEASE, 0 },
     { "migrate", "begin", VFP_HOOK_MIGRATE, VFP_HOOK_NEEDS_METADATA, 1 },
     { "started", "begin", VFP_HOOK_STARTED, VFP_HOOK_NEEDS_METADATA, 0 },

@@ -700,6 +700,8 @@ apply_event (Fx *fx, VfpLeaseEvent ev, GError **error)
       return vfp_pool_scrub (fx->pool, TABLE_VF, error);
     case VFP_EVENT_QUARANTINED:
       return vfp_pool_quarantine (fx->pool, TABLE_VF, TABLE_UUID, "test", error);
+    case VFP_EVENT_HOLD_EXTENDED:
+      return vfp_pool_hold_extended (fx->pool, TABLE_VF, TABLE_UUID, 600, error);
     case VFP_EVENT_COUNT:
       break;
     }

@@ -124,6 +124,18 @@ run V audit
 check "after the human part, the audit is clean" equals "$run_rc" 0
 check "and says so" contains "$run_out" "Clean"
 
+# A VF outside the pool (exclude=, vfs=) is not vfpool's: another user,
+# such as another host whose pool has the PF's other VFs (the lab's two
+# libvirtds), may bind it to vfio-pci and give it to a guest.
+sed -i 's/^pfs=enp5s0f0,enp129s0f0np0$/&\nexclude=0000:05:11.2/' "$conf"
+ln -sfn ../../../../bus/pci/drivers/vfio-pci "$(readlink -f "$root/bus/pci/devices/0000:05:11.2")/driver"
+define_with_vf g10 0x05 0x11 0x2
+run V audit
+check "a VF outside the pool, on vfio-pci and in a guest without a lease, is no finding" equals "$run_rc" 0
+virsh -q -c "$LIBVIRTD_URI" undefine g10 > /dev/null
+sed -i '/^exclude=0000:05:11.2$/d' "$conf"
+ln -sfn ../../../../bus/pci/drivers/ixgbevf "$(readlink -f "$root/bus/pci/devices/0000:05:11.2")/driver"
+
 # What a killed detach or attach leaves (tests/integration/test-crash.sh
 # kills them for real), repaired by one --fix.
 # A detach killed before it asked libvirt: g8's definition still has the

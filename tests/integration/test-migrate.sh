@@ -82,13 +82,65 @@ VB -q reserve --owner filler --count 12 > /dev/null
 run mig
 check "no free VF on the destination: migrate fails" equals "$run_rc" 1
 check "with the destination hook's reason" contains "$run_err" "no VF from pool physnet1 on this host for ua-vfpool-0 of guest g1"
+# Capacity first: the destination said no to the capacity probe, before
+# the source detached anything (DESIGN.md §6 deviation, vfp-probe.h).
+check "refused by the capacity probe, before anything was detached" contains "$run_err" "nothing was detached and the guest keeps running here with its VFs"
+check "the source's log has no detach for the migration" sh -c "! grep -q 'detached for a migration' '$tap_tmp/logA' 2>/dev/null"
 check "the guest keeps running on the source" equals "$(virsh -q -c "$uriA" domstate g1)" running
 check "and is not on the destination" sh -c "! virsh -q -c '$uriB' dominfo g1 > /dev/null 2>&1"
 check "the destination's store is unchanged" equals "$(leasesB | jq -c '[.[] | select(.[1] != "filler")]')" '[]'
+check "the probe never ran on the destination" equals "$(virsh -q -c "$uriB" list --all --name | grep -c vfpool-probe)" 0
 
+# The probe itself, through the destination's real libvirtd and hook: it
+# reserves for the guest it names, never starts, and its reservation
+# expires when no migration comes (or a cancel probe frees it).
 VB -q release --owner filler
+g1uuid=$(virsh -q -c "$uriA" domuuid g1)
+probe_xml () {
+  printf '%s' "<domain type='qemu'><name>vfpool-probe-$3</name><memory unit='MiB'>16</memory><vcpu>1</vcpu>" \
+    "<metadata><vfpool:vfpool xmlns:vfpool='http://vfpool.org/xmlns/vfpool/1'>" \
+    "<vfpool:vf alias='ua-vfpool-0' pool='physnet1' mac='52:54:00:00:00:07' vlan='100' template='interface'/>" \
+    "<vfpool:probe guest-uuid='$1' guest-name='$2' token='$3' hold='$4'${5:+ cancel='yes'}/>" \
+    "</vfpool:vfpool></metadata><os><type>hvm</type></os></domain>" > "$tap_tmp/probe.xml"
+}
+tok=0123456789abcdef0123456789abcdef
+probe_xml "$g1uuid" g1 $tok 2
+run virsh -q -c "$uriB" create "$tap_tmp/probe.xml"
+check "a probe is refused by the destination's hook" test "$run_rc" -ne 0
+check "with the line that names its token: reserved" contains "$run_err" "capacity check $tok: the VFs of guest g1 are reserved on this host (count: 1) for 2 s"
+check "the destination reserved one VF for g1 (not for the probe)" equals "$(leasesB)" '[["reserved","g1"]]'
+check "the reservation carries the guest's MAC and VLAN" equals \
+  "$(VB list --json | jq -c '[.[] | select(.state == "reserved") | [.mac, .vlan]]')" '[["52:54:00:00:00:07",100]]'
+check "the probe is not defined or running there" equals "$(virsh -q -c "$uriB" list --all --name | grep -c vfpool-probe)" 0
+sleep 3
+run VB audit
+check "once its hold passed, the audit reports the reservation" contains "$run_out" "stale-reservation"
+run VB audit --fix
+check "and --fix takes it back" equals "$(leasesB)" "[]"
+probe_xml "$g1uuid" g1 $tok 600
+virsh -q -c "$uriB" create "$tap_tmp/probe.xml" > /dev/null 2>&1
+probe_xml "$g1uuid" g1 $tok 1 cancel
+run virsh -q -c "$uriB" create "$tap_tmp/probe.xml"
+check "a cancel probe frees what the probe reserved" contains "$run_err" "capacity check $tok: the VFs reserved on this host for guest g1 were freed (count: 1)"
+check "(nothing left reserved)" equals "$(leasesB)" "[]"
+probe_xml "$g1uuid" g1 NOT-A-TOKEN 600
+run virsh -q -c "$uriB" create "$tap_tmp/probe.xml"
+check "a malformed probe is refused by name, and reserves nothing" sh -c "contains() { case \"\$1\" in *\"\$2\"*) return 0;; esac; return 1; }; contains '$(echo "$run_err" | tr -d "'")' 'The capacity probe of a migration is malformed' && [ '$(leasesB)' = '[]' ]"
+
+# A migration that fails after the probe, before the destination's hook
+# saw it (the destination refuses the memory URI first): vfpool calls the
+# probe's reservation off.
+run VA migrate g1 "$uriB" --migrateuri bogus://127.0.0.1 --listen-address 127.0.0.1
+check "a migration refused after the capacity probe fails" equals "$run_rc" 1
+check "and the guest keeps running on the source" equals "$(virsh -q -c "$uriA" domstate g1)" running
+check "the probe's reservation on the destination is freed at once" equals "$(leasesB)" "[]"
+check "(called off, in the destination's log)" contains "$(cat "$tap_tmp/logB")" "the migration it was reserved for was called off"
+
+: > "$tap_tmp/logB"
 run mig --json
 check "with a free VF the migration succeeds" equals "$run_rc" 0
+check "the destination reserved one VF for g1: the migration took over the probe's reservation" equals \
+  "$(grep -c "for g1\\." "$tap_tmp/logB")" 1 || sed "s/^/# logB: /" "$tap_tmp/logB"
 check "migrate --json" equals "$(echo "$run_out" | jq -c '[.guest, .destination == "'"$uriB"'"]')" '["g1",true]'
 run VB reattach --uuid 00000000-0000-0000-0000-000000000000 --json
 check "reattach --json for a guest with nothing reserved" equals "$(echo "$run_out" | jq -c '.vfs')" '[]'

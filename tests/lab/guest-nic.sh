@@ -399,4 +399,7 @@ sh "$src/tests/lab/guest-vfnet.sh"
 # Scrub, verify, then free or quarantine on every path that frees a VF,
 # with L2 Linux guests and real faults (guest-scrub.sh), in the same L1.
 sh "$src/tests/lab/guest-scrub.sh"
+# Live migration with real VFs between two private libvirtds in this L1
+# (guest-migrate.sh, issue 17): its own VFs, daemons and L2 guest.
+sh "$src/tests/lab/guest-migrate.sh"
 exit 0

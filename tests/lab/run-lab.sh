@@ -28,7 +28,7 @@
 #   LAB_SET        the device set: nvme (default) or nic
 #   LAB_BUILDDIR   build tree holding src/vfpool (default: the current
 #                  directory if it has src/vfpool, else the source tree)
-#   LAB_TIMEOUT    seconds before QEMU is killed (default 1500)
+#   LAB_TIMEOUT    seconds before QEMU is killed (default 1500; nic 3000)
 #   LAB_KERNEL     a linux-image-6.1.0-N-amd64 package name (default: the
 #                  newest one apt-cache lists)
 #   LAB_MEM        L1 memory in MiB (default 2048)
@@ -67,12 +67,15 @@ set=${LAB_SET:-nvme}
 case $set in
   nvme) guest_script=${1:-$here/guest-sriov.sh}; l1_modules=nvme; l2_modules=kernel/drivers/nvme/host/nvme.ko ;;
   # 8021q: the peer's VLAN sub-interface.
+  # virtio_pci, virtio_net (+ net_failover): the failover pair of the
+  # migration part (guest-migrate.sh, its L2 boots with rdinit=/init-mig).
   nic) guest_script=${1:-$here/guest-nic.sh}; l1_modules=igb,e1000e,8021q
-       l2_modules=kernel/drivers/net/ethernet/intel/igbvf/igbvf.ko ;;
+       l2_modules="kernel/drivers/net/ethernet/intel/igbvf/igbvf.ko kernel/drivers/virtio/virtio_pci.ko kernel/drivers/net/virtio_net.ko" ;;
   *) echo "run-lab.sh: LAB_SET must be nvme or nic, not '$set'" >&2; exit 1 ;;
 esac
 case $guest_script in /*) ;; *) guest_script=$(pwd)/$guest_script ;; esac
-timeout_s=${LAB_TIMEOUT:-1500}
+# The nic set ends with the migration part (a second L2 boot): longer.
+case $set in nic) timeout_s=${LAB_TIMEOUT:-3000} ;; *) timeout_s=${LAB_TIMEOUT:-1500} ;; esac
 mem=${LAB_MEM:-2048}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/vfpool-lab
 
@@ -371,6 +374,78 @@ while :; do
   tick 0.5
 done
 EOF
+# The migration part's L2 (guest-migrate.sh): kernel option rdinit=/init-mig.
+cat > "$l2root/init-mig" <<'EOF'
+#!/bin/busybox sh
+# /init of the migration part's L2 Linux guest: igbvf drives plain VFs,
+# virtio_net with net_failover the failover pair. It reports each netdev
+# as it comes and goes (its MAC, driver, role), gives lab.ip= to a plain
+# igbvf netdev and lab.ipf= to the failover master once a VF joins it (then
+# one ping a second from the master to lab.peer=, so that L1's bridge
+# learns which path the master's MAC takes now), and answers ARP only on
+# the netdev that has the address asked for. The measuring pings come from
+# L1: L2 runs nothing per packet (every fork is slow under TCG in TCG).
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+ip= ipf= peer= master=
+for w in $(cat /proc/cmdline); do
+  case $w in lab.ip=*) ip=${w#lab.ip=} ;; lab.ipf=*) ipf=${w#lab.ipf=} ;; lab.peer=*) peer=${w#lab.peer=} ;; esac
+done
+for m in igbvf virtio_pci virtio_net; do modprobe $m || echo "L2-FAIL modprobe $m"; done
+echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore
+ip link set lo up
+read -r up rest < /proc/uptime
+echo "L2-READY (up $up s)"
+mkfifo /tmp/tick
+exec 3<> /tmp/tick
+# A netdev is handled the second time a poll sees it: net_failover
+# enslaves a new one right after it registers.
+seen= pending= keepalive=
+while :; do
+  now= next=
+  for d in /sys/class/net/*; do
+    i=${d##*/}
+    [ "$i" = lo ] && continue
+    now="$now $i"
+    case "$seen " in *" $i "*) continue ;; esac
+    case "$pending " in *" $i "*) ;; *) next="$next $i"; continue ;; esac
+    read -r mac < "$d/address"
+    drv=none
+    [ -e "$d/device/driver" ] && { drv=$(readlink "$d/device/driver"); drv=${drv##*/}; }
+    # net_failover: the master has lower_* links to its slaves, each slave
+    # a master link; the master shares the virtio device's parent
+    role=plain
+    for l in "$d"/lower_*; do [ -e "$l" ] && role=failover-master; done
+    [ -e "$d/master" ] && role=failover-slave
+    read -r up rest < /proc/uptime
+    echo "L2-NET-ADDED $i mac $mac driver $drv role $role (up $up s)"
+    ip link set "$i" up
+    case $role/$drv in
+      failover-master/*) master=$i ;;
+      failover-slave/igbvf)
+        if [ -n "$master" ] && [ -n "$ipf" ] && [ -z "$keepalive" ]; then
+          ip addr add "$ipf/16" dev "$master"
+          [ -n "$peer" ] && { ping -i 1 -I "$master" "$peer" > /dev/null 2>&1 & keepalive=$!; }
+        fi ;;
+      plain/igbvf) [ -n "$ip" ] && ip addr add "$ip/16" dev "$i" ;;
+    esac
+    seen="$seen $i"
+  done
+  kept=
+  for i in $seen; do
+    case "$now " in
+      *" $i "*) kept="$kept $i" ;;
+      *) read -r up rest < /proc/uptime; echo "L2-NET-REMOVED $i (up $up s)" ;;
+    esac
+  done
+  seen=$kept pending=$next
+  read -r -t 0.5 x <&3
+done
+EOF
+chmod 755 "$l2root/init-mig"
 fi
 chmod 755 "$l2root/init"
 # Uncompressed: gunzip is slow in L2.
