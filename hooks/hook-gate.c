@@ -270,7 +270,7 @@ hook_gate (const HookGateCall *call, const char *default_config, const char *def
       return !plain || scan->alias ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
     case VFP_HOOK_NEEDS_METADATA:
       return !plain || scan->metadata ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
-    case VFP_HOOK_NEEDS_DEVICE_OR_METADATA:
+    case VFP_HOOK_NEEDS_DEVICE_OR_PROBE:
       return !plain || scan->alias || scan->metadata ? HOOK_GATE_RUN_CORE : HOOK_GATE_NOTHING_TO_DO;
     /* the guest's <uuid> comes first in libvirt's XML, well within the part
      * kept; a larger document goes to the full hook, which reports it */

@@ -391,7 +391,7 @@ vfp_audit_run (VfpPool *pool, VfpAuditGuests *guests)
               /* a VF outside the pool (vfs=, exclude=) is not vfpool's
                * unless a lease says otherwise: another user (DPDK, or
                * another host sharing the PF) may bind and use it */
-              if (!vfp_pool_config_covers (pc, vf) && vfp_state_get (pool->state, vf->fn.address) == NULL)
+              if (!vfp_pool_config_covers (pc, vf) && vfp_pool_lease (pool, vf->fn.address) == NULL)
                 continue;
               audit_vf (pool, vf, guests, out);
             }

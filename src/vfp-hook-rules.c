@@ -18,7 +18,7 @@
  * stop anything (release, started) or would kill a running guest
  * (reconnect): they only report. */
 static const VfpHookRule rules[] = {
-  { "prepare", "begin", VFP_HOOK_PREPARE, VFP_HOOK_NEEDS_DEVICE_OR_METADATA, 1 },
+  { "prepare", "begin", VFP_HOOK_PREPARE, VFP_HOOK_NEEDS_DEVICE_OR_PROBE, 1 },
   { "release", "end", VFP_HOOK_RELEASE, VFP_HOOK_NEEDS_LEASE, 0 },
   { "migrate", "begin", VFP_HOOK_MIGRATE, VFP_HOOK_NEEDS_METADATA, 1 },
   { "started", "begin", VFP_HOOK_STARTED, VFP_HOOK_NEEDS_METADATA, 0 },

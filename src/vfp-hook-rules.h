@@ -23,8 +23,9 @@ typedef enum {
   VFP_HOOK_NEEDS_DEVICE,    /* a device whose alias starts with VFP_ALIAS_PREFIX */
   VFP_HOOK_NEEDS_METADATA,  /* vfpool's <metadata> (VFP_METADATA_NS) with a VF in it */
   VFP_HOOK_NEEDS_LEASE,     /* the lease store's text names the guest's UUID */
-  VFP_HOOK_NEEDS_DEVICE_OR_METADATA, /* either (a migration's capacity probe has
-                                      * vfpool metadata and no devices) */
+  VFP_HOOK_NEEDS_DEVICE_OR_PROBE, /* a device as above, or a migration's capacity
+                                   * probe: vfpool metadata with a <probe> marker
+                                   * (the front door lets any vfpool metadata by) */
 } VfpHookNeed;
 
 typedef struct {

@@ -537,12 +537,16 @@ on_prepare_call (const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom, GPtrArray
 }
 
 /* Whether DOM is a concern of RULE, by what the rule needs: devices with
- * vfpool's alias (DEVS), vfpool's metadata, or a store whose text names the
- * guest (read without the lock; only the release rule needs it). */
+ * vfpool's alias (DEVS), vfpool's metadata, a capacity probe (in DOC), or a
+ * store whose text names the guest (read without the lock; only the
+ * release rule needs it). */
 static gboolean
-concerns (const VfpHookRule *rule, const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs)
+concerns (const VfpHookRule *rule, const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom,
+          GPtrArray *devs)
 {
   const char *uuids[] = { dom->uuid };
+  g_autoptr (VfpProbe) probe = NULL;
+  g_autoptr (GError) error = NULL;
 
   switch (rule->need)
     {
@@ -550,8 +554,12 @@ concerns (const VfpHookRule *rule, const VfpHookCall *call, VfpDomain *dom, GPtr
       return devs->len > 0;
     case VFP_HOOK_NEEDS_METADATA:
       return dom->meta->len > 0;
-    case VFP_HOOK_NEEDS_DEVICE_OR_METADATA:
-      return devs->len > 0 || dom->meta->len > 0;
+    case VFP_HOOK_NEEDS_DEVICE_OR_PROBE:
+      if (devs->len > 0)
+        return TRUE;
+      /* a malformed marker is a probe too: the hook refuses it by name */
+      probe = vfp_probe_read (doc, &error);
+      return probe != NULL || error != NULL;
     case VFP_HOOK_NEEDS_LEASE:
       return vfp_hook_store_mentions (call->state_dir, uuids, 1);
     }
@@ -602,7 +610,7 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
    * and refuses only a guest it would have had to check. */
   if (call->bad_option != NULL)
     {
-      if (rule->refuses && concerns (rule, call, dom, devs))
+      if (rule->refuses && concerns (rule, call, doc, dom, devs))
         say (r, 1, _("vfpool hook: %s; guest %s has VFs from vfpool and is refused rather than let through unchecked. Correct the options of the wrapper that runs the hook."),
              call->bad_option, dom->name ? dom->name : "-");
       else
@@ -610,7 +618,7 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
              call->bad_option, dom->name ? dom->name : "-");
       return;
     }
-  if (!concerns (rule, call, dom, devs))
+  if (!concerns (rule, call, doc, dom, devs))
     return;
   switch (rule->duty)
     {

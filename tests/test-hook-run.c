@@ -19,6 +19,8 @@
 #include "vfp-hook-rules.h"
 #include "vfp-log.h"
 #include "vfp-names.h"
+#include "vfp-probe.h"
+#include "vfp-domxml.h"
 #include "vfp-state.h"
 
 #define CONF "[pool nvme]\npfs=0000:01:00.0\n"
@@ -171,7 +173,7 @@ test_rule_table (void)
     VfpHookNeed need;
     int refuses;
   } want[] = {
-    { "prepare", "begin", VFP_HOOK_PREPARE, VFP_HOOK_NEEDS_DEVICE_OR_METADATA, 1 },
+    { "prepare", "begin", VFP_HOOK_PREPARE, VFP_HOOK_NEEDS_DEVICE_OR_PROBE, 1 },
     { "release", "end", VFP_HOOK_RELEASE, VFP_HOOK_NEEDS_LEASE, 0 },
     { "migrate", "begin", VFP_HOOK_MIGRATE, VFP_HOOK_NEEDS_METADATA, 1 },
     { "started", "begin", VFP_HOOK_STARTED, VFP_HOOK_NEEDS_METADATA, 0 },
@@ -512,6 +514,113 @@ test_migrate_refuses (Fx *fx, gconstpointer data)
   vfp_hook_result_clear (&r);
 }
 
+/* The capacity probe of guest UUID/NAME, whose metadata is META, as the
+ * hook sees it: built as `vfpool migrate` builds it, with the <uuid>
+ * libvirt gives every domain before its hook runs; CANCEL frees instead. */
+static char *
+probe_xml (const char *uuid, const char *name, const char *meta, const char *token, gboolean cancel)
+{
+  g_autofree char *src = guest (name, uuid, NULL, meta);
+  g_autoptr (VfpDomain) dom = vfp_domxml_parse (src, -1, NULL);
+  VfpProbe probe = { (char *) uuid, (char *) name, (char *) token, 300, cancel };
+  g_autofree char *xml = NULL;
+  g_auto (GStrv) parts = NULL;
+
+  g_assert_nonnull (dom);
+  xml = vfp_probe_build (&probe, dom->meta);
+  parts = g_strsplit (xml, "</name>", 2);
+  g_assert_cmpuint (g_strv_length (parts), ==, 2);
+  return g_strconcat (parts[0], "</name><uuid>99999999-9999-9999-9999-999999999999</uuid>", parts[1], NULL);
+}
+
+/* prepare begin of a capacity probe: it reserves a VF for each VF of the
+ * guest (its MAC on the lease, for the probe's hold) and refuses with the
+ * token; the migration's own hook call takes that reservation over (one
+ * lease, the longer hold); a cancel probe frees it; a probe the pool
+ * cannot serve is refused without the token and changes nothing; a
+ * malformed one is refused by name. */
+static void
+test_probe (Fx *fx, gconstpointer data)
+{
+  static const char *const token = "0123456789abcdef0123456789abcdef";
+  g_autofree char *meta = meta_vf ("ua-vfpool-0", NULL);
+  g_autofree char *two = g_strdup_printf ("<vfpool:vfpool " META_NS "><vfpool:vf alias='ua-vfpool-0' pool='nvme'/>"
+                                          "<vfpool:vf alias='ua-vfpool-1' pool='nvme'/></vfpool:vfpool>");
+  g_autofree char *probe = probe_xml (U1, "g1", meta, token, FALSE);
+  g_autofree char *cancel = probe_xml (U1, "g1", meta, token, TRUE);
+  g_autofree char *arriving = guest ("g1", U1, NULL, meta);
+  g_autofree char *before = NULL;
+  g_autoptr (GError) error = NULL;
+  VfpHookResult r;
+  gint64 probe_expiry;
+
+  g_assert_cmpint (run (fx, "vfpool-probe-0123456789ab", "prepare", "begin", probe, &r), ==, 1);
+  g_assert_nonnull (strstr (r.message, token));
+  g_assert_nonnull (strstr (r.message, "reserved on this host (count: 1) for 300 s"));
+  vfp_hook_result_clear (&r);
+  {
+    g_autoptr (VfpState) state = vfp_state_open (fx->state_dir, 1000, &error);
+    const VfpLease *l = vfp_state_get (state, VF1) ? vfp_state_get (state, VF1) : vfp_state_get (state, VF2);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (l);
+    g_assert_cmpuint (vfp_state_count (state), ==, 1);
+    g_assert_cmpint (l->state, ==, VFP_LEASE_RESERVED);
+    g_assert_cmpstr (l->owner_uuid, ==, U1);
+    g_assert_cmpstr (l->mac, ==, "52:54:00:00:00:42");
+    g_assert_true (l->migration);
+    probe_expiry = l->expires;
+  }
+
+  /* migrate begin takes it over: still one lease, now the migration's hold */
+  g_assert_cmpint (run (fx, "g1", "migrate", "begin", arriving, &r), ==, 0);
+  vfp_hook_result_clear (&r);
+  {
+    g_autoptr (VfpState) state = vfp_state_open (fx->state_dir, 1000, &error);
+    const VfpLease *l = vfp_state_get (state, VF1) ? vfp_state_get (state, VF1) : vfp_state_get (state, VF2);
+
+    g_assert_cmpuint (vfp_state_count (state), ==, 1);
+    g_assert_cmpint (l->expires, >=, probe_expiry + VFP_MIGRATION_HOLD_SECONDS - 300);
+  }
+
+  g_assert_cmpint (run (fx, "vfpool-probe-0123456789ab", "prepare", "begin", cancel, &r), ==, 1);
+  g_assert_nonnull (strstr (r.message, token));
+  g_assert_nonnull (strstr (r.message, "were freed (count: 1)"));
+  vfp_hook_result_clear (&r);
+  g_assert_cmpstr (lease (fx, VF1), ==, "free");
+  g_assert_cmpstr (lease (fx, VF2), ==, "free");
+
+  /* two VFs asked, one free: refused, no token, nothing changed */
+  store_other_lease (fx);
+  before = store_text (fx);
+  {
+    g_autofree char *big = probe_xml (U2, "g2", two, token, FALSE);
+
+    g_assert_cmpint (run (fx, "vfpool-probe-0123456789ab", "prepare", "begin", big, &r), ==, 1);
+    g_assert_null (strstr (r.message, token));
+    g_assert_nonnull (strstr (r.message, "no VF from pool nvme on this host for ua-vfpool-1 of guest g2"));
+    vfp_hook_result_clear (&r);
+  }
+  {
+    g_autofree char *after = store_text (fx);
+
+    g_assert_cmpstr (after, ==, before);
+  }
+
+  /* a malformed marker, and a wrapper's typo: refused by name */
+  {
+    g_autofree char *bad = probe_xml (U2, "g2", meta, "not-a-token", FALSE);
+
+    g_assert_cmpint (run (fx, "vfpool-probe-x", "prepare", "begin", bad, &r), ==, 1);
+    g_assert_nonnull (strstr (r.message, "capacity probe of a migration is malformed"));
+    vfp_hook_result_clear (&r);
+  }
+  fx->bad_option = "Unknown option --frobnicate";
+  g_assert_cmpint (run (fx, "vfpool-probe-0123456789ab", "prepare", "begin", probe, &r), ==, 1);
+  g_assert_nonnull (strstr (r.message, "refused rather than let through unchecked"));
+  vfp_hook_result_clear (&r);
+}
+
 /* started begin: a guest that arrived by migration with a VF reserved for
  * it that it does not have yet gets a detached `vfpool reattach`; one
  * without vfpool metadata, or that has its VF, does not. */
@@ -755,6 +864,7 @@ main (int argc, char **argv)
   ADD ("reconnect", test_reconnect);
   ADD ("migrate/failover", test_migrate_failover);
   ADD ("migrate/refuses", test_migrate_refuses);
+  ADD ("migrate/probe", test_probe);
   ADD ("started", test_started);
   ADD ("bad-option", test_bad_option);
   ADD ("gate-finds-the-store", test_gate_finds_the_store);
