@@ -31,9 +31,11 @@ static void
 error_from_libvirt (GError **error, const char *what)
 {
   virErrorPtr err = virGetLastError ();
+  /* a hook's refusal ends with the hook's newline, which libvirt keeps:
+   * it would be printed as an escape at the end of our one line */
+  g_autofree char *reason = g_strdup (err && err->message ? err->message : _("libvirt gave no reason"));
 
-  g_set_error (error, VFP_ERROR, VFP_ERROR_LIBVIRT, "%s: %s", what,
-               err && err->message ? err->message : _("libvirt gave no reason"));
+  g_set_error (error, VFP_ERROR, VFP_ERROR_LIBVIRT, "%s: %s", what, g_strchomp (reason));
 }
 
 /* libvirt delivers events (DEVICE_REMOVED) only to a process that runs an

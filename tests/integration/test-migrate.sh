@@ -85,6 +85,7 @@ check "with the destination hook's reason" contains "$run_err" "no VF from pool 
 # Capacity first: the destination said no to the capacity probe, before
 # the source detached anything (DESIGN.md §6 deviation, vfp-probe.h).
 check "refused by the capacity probe, before anything was detached" contains "$run_err" "nothing was detached and the guest keeps running here with its VFs"
+check "the refusal is one line, without the hook's newline as an escape" sh -c 'case "$1" in *"\\x0A"*) exit 1 ;; esac; [ "$(printf "%s\n" "$1" | wc -l)" = 1 ]' - "$run_err"
 check "the source's log has no detach for the migration" sh -c "! grep -q 'detached for a migration' '$tap_tmp/logA' 2>/dev/null"
 check "the guest keeps running on the source" equals "$(virsh -q -c "$uriA" domstate g1)" running
 check "and is not on the destination" sh -c "! virsh -q -c '$uriB' dominfo g1 > /dev/null 2>&1"
