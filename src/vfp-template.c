@@ -273,7 +273,7 @@ vfp_template_render (const char *const *dirs, const VfpDeviceSpec *spec, GError 
     }
   root = xmlDocGetRootElement (doc);
   type = vfp_xml_prop (root, "type", NULL);
-  if (strcmp ((const char *) root->name, want) != 0
+  if (root->ns != NULL || strcmp ((const char *) root->name, want) != 0
       || g_strcmp0 (type, spec->kind == VFP_TEMPLATE_HOSTDEV ? "pci" : "hostdev") != 0)
     {
       g_set_error (error, VFP_ERROR, VFP_ERROR_INVALID,

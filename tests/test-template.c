@@ -295,6 +295,15 @@ test_only_known_elements (void)
       g_assert_nonnull (strstr (error->message, path));
       g_assert_nonnull (strstr (error->message, bad[i].expect));
     }
+  /* the root in a namespace is not libvirt's <interface> */
+  {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (g_file_set_contents (path, "<x:interface xmlns:x='urn:x' type='hostdev'><source><address type='pci'/></source></x:interface>", -1, NULL));
+    g_assert_null (vfp_template_render (dirs, &spec, &error));
+    g_assert_error (error, VFP_ERROR, VFP_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "its root must be <interface type='hostdev'>"));
+  }
   test_remove_tree (dir);
 }
 
