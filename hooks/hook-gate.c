@@ -216,9 +216,10 @@ store_mentions (const char *dir, char uuids[][UUID_LEN + 1], int n)
   return vfp_hook_store_mentions (dir, names, n);
 }
 
-/* release end: there is something to free only if the store names the
- * guest. A broken configuration makes the full hook fall back to the
- * default state directory, so both are looked at. */
+/* release end (and reconnect begin without a vfpool device): there is
+ * something to settle only if the store names the guest. A broken
+ * configuration makes the full hook fall back to the default state
+ * directory, so both are looked at. */
 static HookGate
 gate_release (const HookGateCall *call, const char *default_config, const char *default_state_dir)
 {
@@ -277,6 +278,9 @@ hook_gate (const HookGateCall *call, const char *default_config, const char *def
     case VFP_HOOK_NEEDS_LEASE:
       return plain && scan->len == call->xml_len
              ? gate_release (call, default_config, default_state_dir) : HOOK_GATE_RUN_CORE;
+    case VFP_HOOK_NEEDS_DEVICE_OR_LEASE:
+      return !plain || scan->alias || scan->len != call->xml_len ? HOOK_GATE_RUN_CORE
+             : gate_release (call, default_config, default_state_dir);
     }
   return HOOK_GATE_RUN_CORE;
 }

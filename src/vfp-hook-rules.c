@@ -22,7 +22,7 @@ static const VfpHookRule rules[] = {
   { "release", "end", VFP_HOOK_RELEASE, VFP_HOOK_NEEDS_LEASE, 0 },
   { "migrate", "begin", VFP_HOOK_MIGRATE, VFP_HOOK_NEEDS_METADATA, 1 },
   { "started", "begin", VFP_HOOK_STARTED, VFP_HOOK_NEEDS_METADATA, 0 },
-  { "reconnect", "begin", VFP_HOOK_RECONNECT, VFP_HOOK_NEEDS_DEVICE, 0 },
+  { "reconnect", "begin", VFP_HOOK_RECONNECT, VFP_HOOK_NEEDS_DEVICE_OR_LEASE, 0 },
 };
 
 const VfpHookOption vfp_hook_options[VFP_HOOK_N_OPTIONS] = {

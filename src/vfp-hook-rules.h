@@ -26,6 +26,8 @@ typedef enum {
   VFP_HOOK_NEEDS_DEVICE_OR_PROBE, /* a device as above, or a migration's capacity
                                    * probe: vfpool metadata with a <probe> marker
                                    * (the front door lets any vfpool metadata by) */
+  VFP_HOOK_NEEDS_DEVICE_OR_LEASE, /* a device as above, or the store names the guest
+                                   * (a detach that ended while libvirtd was down) */
 } VfpHookNeed;
 
 typedef struct {

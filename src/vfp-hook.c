@@ -562,6 +562,8 @@ concerns (const VfpHookRule *rule, const VfpHookCall *call, xmlDoc *doc, VfpDoma
       return probe != NULL || error != NULL;
     case VFP_HOOK_NEEDS_LEASE:
       return vfp_hook_store_mentions (call->state_dir, uuids, 1);
+    case VFP_HOOK_NEEDS_DEVICE_OR_LEASE:
+      return devs->len > 0 || vfp_hook_store_mentions (call->state_dir, uuids, 1);
     }
   return FALSE;
 }

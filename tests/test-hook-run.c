@@ -177,7 +177,7 @@ test_rule_table (void)
     { "release", "end", VFP_HOOK_RELEASE, VFP_HOOK_NEEDS_LEASE, 0 },
     { "migrate", "begin", VFP_HOOK_MIGRATE, VFP_HOOK_NEEDS_METADATA, 1 },
     { "started", "begin", VFP_HOOK_STARTED, VFP_HOOK_NEEDS_METADATA, 0 },
-    { "reconnect", "begin", VFP_HOOK_RECONNECT, VFP_HOOK_NEEDS_DEVICE, 0 },
+    { "reconnect", "begin", VFP_HOOK_RECONNECT, VFP_HOOK_NEEDS_DEVICE_OR_LEASE, 0 },
   };
   static const char *const ignored[][2] = {
     { "start", "begin" }, { "stopped", "end" }, { "prepare", "end" }, { "release", "begin" },
@@ -426,6 +426,24 @@ test_reconnect (Fx *fx, gconstpointer data)
   g_free (l);
   l = lease (fx, VF1);
   g_assert_cmpstr (l, ==, "attached " U1);
+
+  /* the same for the guest's last VF: no vfpool device left, the store
+   * still names it */
+  {
+    g_autofree char *now = store_text (fx);
+    g_autofree char *g1_none = guest ("g1", U1, NULL, NULL);
+    const char *from1 = "vf=\"" VF1 "\" pf=\"0000:01:00.0\" pool=\"nvme\" state=\"attached\"";
+    g_auto (GStrv) parts = g_strsplit (now, from1, 2);
+    g_autofree char *last = g_strjoinv ("vf=\"" VF1 "\" pf=\"0000:01:00.0\" pool=\"nvme\" state=\"detaching\"", parts);
+
+    g_assert_cmpuint (g_strv_length (parts), ==, 2);
+    g_assert_true (g_file_set_contents (fx->store, last, -1, NULL));
+    g_assert_cmpint (run (fx, "g1", "reconnect", "begin", g1_none, &r), ==, 0);
+    vfp_hook_result_clear (&r);
+    g_free (l);
+    l = lease (fx, VF1);
+    g_assert_cmpstr (l, ==, "free");
+  }
 
   g_assert_cmpint (run (fx, "g1", "reconnect", "begin", "not xml", &r), ==, 0);
   vfp_hook_result_clear (&r);
@@ -817,17 +835,20 @@ test_gate_finds_the_store (Fx *fx, gconstpointer data)
   const char *uuids[] = { U1 };
   /* the directory the configuration names, and the default one */
   const char *const dirs[][2] = { { named, empty }, { empty, empty }, { empty, named } };
-  guint i, j;
+  /* both calls that look at the store for a guest without vfpool devices */
+  static const char *const ops[][2] = { { "release", "end" }, { "reconnect", "begin" } };
+  guint i, j, k;
 
   g_assert_cmpint (g_mkdir (named, 0700), ==, 0);
   g_assert_cmpint (g_mkdir (empty, 0700), ==, 0);
   g_assert_true (g_file_set_contents (store, "<leases version=\"1\"><lease vf=\"" VF1 "\"><owner uuid=\"" U1 "\"/></lease></leases>", -1, NULL));
+  for (k = 0; k < G_N_ELEMENTS (ops); k++)
   for (i = 0; i < G_N_ELEMENTS (confs); i++)
     for (j = 0; j < G_N_ELEMENTS (dirs); j++)
       {
         g_autofree char *text = fill (confs[i].text, dirs[j][0]);
         g_autoptr (VfpConfig) config = NULL;
-        HookGateCall call = { "release", "end", xml, strlen (xml), conf, NULL, NULL };
+        HookGateCall call = { ops[k][0], ops[k][1], xml, strlen (xml), conf, NULL, NULL };
         const char *default_dir = dirs[j][1];
         gboolean core_sees;
         HookGate gate;
