@@ -52,7 +52,7 @@ vfp_cli_warn (VfpCli *cli, const char *fmt, ...)
   fprintf (stderr, _("vfpool: warning: %s\n"), shown);
 }
 
-void
+static void
 vfp_cli_print_warnings (VfpCli *cli, GPtrArray *warnings)
 {
   guint i;

@@ -44,7 +44,6 @@ typedef struct {
 
 int vfp_cli_error (VfpCli *cli, int code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
 void vfp_cli_warn (VfpCli *cli, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-void vfp_cli_print_warnings (VfpCli *cli, GPtrArray *warnings);
 GPtrArray *vfp_cli_warn_strays (VfpCli *cli, VfpHost *host, VfpState *state);
 
 gboolean vfp_cli_parse (VfpCli *cli, const char *command, const char *args,

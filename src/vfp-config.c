@@ -83,7 +83,7 @@ bad (GError **error, const char *file, const char *group, const char *key,
 
 /* Parses "0-7,12" (and, when ADDRS is given, PCI addresses among them)
  * into sorted ranges. */
-gboolean
+static gboolean
 vfp_ranges_parse (const char *text, GArray **out, char ***addrs, GError **error)
 {
   g_auto (GStrv) parts = g_strsplit (text, ",", -1);

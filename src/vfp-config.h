@@ -56,5 +56,4 @@ VfpPoolConfig *vfp_config_pool_for (VfpConfig *config, const char *name, GError 
 VfpPoolConfig *vfp_config_pool_of_pf (VfpConfig *config, const char *pf_address);
 gboolean vfp_pool_config_has_index (const VfpPoolConfig *pool, guint index);
 gboolean vfp_pool_config_excludes (const VfpPoolConfig *pool, guint index, const char *address);
-gboolean vfp_ranges_parse (const char *text, GArray **out, char ***addrs, GError **error);
 const char *vfp_policy_name (VfpPolicy policy);

@@ -337,7 +337,7 @@ vfp_identity_describe_change (const VfpPfRecord *record, const char *now, const 
 
 /* Records PF's identity if the store has none yet (the first use of the
  * PF, or a store an older vfpool wrote). Returns TRUE when it recorded. */
-gboolean
+static gboolean
 vfp_identity_record (VfpIdentity *id, VfpState *state, const char *pf)
 {
   g_autofree char *identity = NULL;

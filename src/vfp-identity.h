@@ -29,5 +29,4 @@ char *vfp_identity_describe_change (const VfpPfRecord *record, const char *now,
                                     const char *moved_to);
 gboolean vfp_identity_check (VfpIdentity *id, VfpState *state, const char *pf,
                              gboolean record, GError **error);
-gboolean vfp_identity_record (VfpIdentity *id, VfpState *state, const char *pf);
 char *vfp_identity_permanent_mac (const char *netdev);

@@ -10,7 +10,7 @@
 /* Whether C may not be stored nor printed as it is: it controls a
  * terminal, breaks a line, reorders what follows, or is no character
  * (XML 1.0 has no place for U+FFFE, U+FFFF nor most C0 controls). */
-gboolean
+static gboolean
 vfp_text_unsafe_char (gunichar c)
 {
   return c < 0x20 || (c >= 0x7f && c <= 0x9f)            /* C0, DEL, C1 */

@@ -14,7 +14,6 @@
  * store well under VFP_LEASES_MAX_SIZE. */
 #define VFP_TEXT_MAX 1024
 
-gboolean vfp_text_unsafe_char (gunichar c);
 gboolean vfp_text_is_storable (const char *text, gunichar *bad, gsize *offset);
 gboolean vfp_text_check (const char *text, const char *what, GError **error);
 char *vfp_text_printable (const char *text);

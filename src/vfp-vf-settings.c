@@ -10,6 +10,9 @@
 #include "vfp-i18n.h"
 #include "vfp-vf-settings.h"
 
+static gboolean vfp_vf_mac_parse (const char *text, guint8 mac[6]);
+static gboolean vfp_vf_link_state_parse (const char *text, VfpVfLinkState *out);
+
 /* Fills S with the baseline a free VF returns to: no MAC, untagged, spoof
  * checking on, not trusted, link following the PF, no rate limits, no RSS
  * query. */
@@ -150,7 +153,7 @@ vfp_vf_link_state_name (VfpVfLinkState state)
 }
 
 /* Reads auto|enable|disable into OUT; FALSE for anything else. */
-gboolean
+static gboolean
 vfp_vf_link_state_parse (const char *text, VfpVfLinkState *out)
 {
   VfpVfLinkState s;
@@ -165,7 +168,7 @@ vfp_vf_link_state_parse (const char *text, VfpVfLinkState *out)
 }
 
 /* Reads "52:54:00:12:34:56" (either case, six pairs of hex digits). */
-gboolean
+static gboolean
 vfp_vf_mac_parse (const char *text, guint8 mac[6])
 {
   guint i;

@@ -50,8 +50,6 @@ const char *vfp_vf_field_name (VfpVfField field);
 VfpVfField vfp_vf_field_from_name (const char *name);
 gboolean vfp_vf_settings_parse (VfpVfSettings *s, VfpVfField field, const char *value, GError **error);
 const char *vfp_vf_link_state_name (VfpVfLinkState state);
-gboolean vfp_vf_link_state_parse (const char *text, VfpVfLinkState *out);
-gboolean vfp_vf_mac_parse (const char *text, guint8 mac[6]);
 char *vfp_vf_settings_value (const VfpVfSettings *s, VfpVfField field);
 guint vfp_vf_settings_differ (const VfpVfSettings *want, const VfpVfSettings *have);
 void vfp_vf_settings_merge (VfpVfSettings *into, const VfpVfSettings *over);
