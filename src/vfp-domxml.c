@@ -396,21 +396,17 @@ vfp_domain_next_alias (VfpDomain *live, VfpDomain *config, GHashTable *taken)
     }
 }
 
-/* vfpool's metadata element for virDomainSetMetadata: one <vf> per VfpMetaVf,
- * built with the tree API. The caller frees it. */
-char *
-vfp_metadata_build (GPtrArray *meta)
+/* Adds to PARENT one <vf> element (in namespace NS, or none) per VfpMetaVf
+ * of META, as vfpool's metadata holds them. */
+void
+vfp_metadata_add_vfs (xmlNode *parent, xmlNs *ns, GPtrArray *meta)
 {
-  g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
-  g_autoptr (xmlBuffer) buf = xmlBufferCreate ();
-  xmlNode *root = xmlNewNode (NULL, BAD_CAST "vfpool");
   guint i;
 
-  xmlDocSetRootElement (doc, root);
   for (i = 0; i < meta->len; i++)
     {
       VfpMetaVf *m = meta->pdata[i];
-      xmlNode *n = xmlNewChild (root, NULL, BAD_CAST "vf", NULL);
+      xmlNode *n = xmlNewChild (parent, ns, BAD_CAST "vf", NULL);
 
       xmlSetProp (n, BAD_CAST "alias", BAD_CAST m->alias);
       if (m->pool)
@@ -431,6 +427,19 @@ vfp_metadata_build (GPtrArray *meta)
       if (m->failover_of)
         xmlSetProp (n, BAD_CAST "failover-of", BAD_CAST m->failover_of);
     }
+}
+
+/* vfpool's metadata element for virDomainSetMetadata: one <vf> per VfpMetaVf,
+ * built with the tree API. The caller frees it. */
+char *
+vfp_metadata_build (GPtrArray *meta)
+{
+  g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
+  g_autoptr (xmlBuffer) buf = xmlBufferCreate ();
+  xmlNode *root = xmlNewNode (NULL, BAD_CAST "vfpool");
+
+  xmlDocSetRootElement (doc, root);
+  vfp_metadata_add_vfs (root, NULL, meta);
   xmlNodeDump (buf, doc, root, 0, 0);
   return g_strdup ((const char *) xmlBufferContent (buf));
 }

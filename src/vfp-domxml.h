@@ -62,4 +62,5 @@ int vfp_domain_numa_node (VfpDomain *dom, const char *sysfs_root);
 char *vfp_domain_next_alias (VfpDomain *live, VfpDomain *config, GHashTable *taken);
 
 char *vfp_metadata_build (GPtrArray *meta);
+void vfp_metadata_add_vfs (xmlNode *parent, xmlNs *ns, GPtrArray *meta);
 void vfp_meta_vf_free (VfpMetaVf *m);

@@ -57,7 +57,6 @@ vfp_probe_build (const VfpProbe *probe, GPtrArray *meta)
   xmlNode *root = xmlNewNode (NULL, BAD_CAST "domain");
   xmlNode *n, *md, *mine;
   xmlNs *ns;
-  guint i;
 
   xmlDocSetRootElement (doc, root);
   xmlSetProp (root, BAD_CAST "type", BAD_CAST "qemu");
@@ -69,23 +68,7 @@ vfp_probe_build (const VfpProbe *probe, GPtrArray *meta)
   mine = xmlNewChild (md, NULL, BAD_CAST "vfpool", NULL);
   ns = xmlNewNs (mine, BAD_CAST VFP_METADATA_NS, BAD_CAST VFP_METADATA_PREFIX);
   xmlSetNs (mine, ns);
-  for (i = 0; i < meta->len; i++)
-    {
-      VfpMetaVf *m = meta->pdata[i];
-
-      n = xmlNewChild (mine, ns, BAD_CAST "vf", NULL);
-      xmlSetProp (n, BAD_CAST "alias", BAD_CAST m->alias);
-      if (m->pool)
-        xmlSetProp (n, BAD_CAST "pool", BAD_CAST m->pool);
-      if (m->mac)
-        xmlSetProp (n, BAD_CAST "mac", BAD_CAST m->mac);
-      if (m->vlan >= 0)
-        set_int (n, "vlan", m->vlan);
-      if (m->template)
-        xmlSetProp (n, BAD_CAST "template", BAD_CAST m->template);
-      if (m->failover_of)
-        xmlSetProp (n, BAD_CAST "failover-of", BAD_CAST m->failover_of);
-    }
+  vfp_metadata_add_vfs (mine, ns, meta);
   n = xmlNewChild (mine, ns, BAD_CAST "probe", NULL);
   xmlSetProp (n, BAD_CAST "guest-uuid", BAD_CAST probe->guest_uuid);
   xmlSetProp (n, BAD_CAST "guest-name", BAD_CAST probe->guest_name);
