@@ -41,7 +41,7 @@ mkdir -p -m 0700 $work
 SUBREAPER=$build/tests/integration/subreaper
 . "$src/tests/integration/libvirtd.sh"
 
-netdev_of () { REPLY=; for n in "$1"/net/*; do [ -e "$n" ] && REPLY=${n##*/}; done; }
+. "${0%/*}/nic-lib.sh"
 netdev_of $pfdir; pfn=$REPLY
 netdev_of /sys/bus/pci/devices/$peer; peern=$REPLY
 [ -n "$pfn" ] && [ -n "$peern" ] || { fail "migration part: the PF and the peer have netdevs (${pfn:-none}, ${peern:-none})"; exit 0; }
@@ -70,21 +70,6 @@ vB () { virsh -q -c "$uriB" "$@"; }
 held () {
   V$1 list --json > $work/held.json 2>&1
   REPLY=$(json $work/held.json '[.[] | select(.state != "free") | "\(.address) \(.index) \(.state) \(.owner) \(.mac) \(.vlan)"] | join("; ")')
-}
-# vf_line N: REPLY is the PF's "vf N" line of ip link.
-vf_line () {
-  REPLY=
-  ip link show "$pfn" > $work/iplink.out 2>&1
-  while IFS= read -r l; do
-    l=${l#"${l%%[! ]*}"}
-    case $l in "vf $1 "*) REPLY=$l; return 0 ;; esac
-  done < $work/iplink.out
-  return 1
-}
-baseline () {
-  case $1 in *"link/ether 00:00:00:00:00:00 "*) ;; *) return 1 ;; esac
-  case $1 in *vlan*) return 1 ;; esac
-  return 0
 }
 # mark: the console's length now; seen_since TEXT: 0 when a line after the
 # mark holds TEXT (REPLY: that line).
@@ -281,7 +266,7 @@ $REPLY
 EOF
 [ "$st $own $macb $vlanb" = "attached $g $mac 42" ] && [ "$idxb" -ge 3 ] && [ "$idxb" -le 5 ]
 ok $? "B's hook reserved VF $vfb (index $idxb) of B's pool and vfpool reattach gave it with MAC $mac and VLAN 42 ($REPLY)"
-vf_line "$idxb"
+pf_vf_line "$idxb"
 case $REPLY in *"link/ether $mac "*", vlan 42,"*) r=0 ;; *) r=1 ;; esac
 ok $r "the PF's vf $idxb line shows MAC $mac and VLAN 42 ($REPLY)"
 wait_since 300 "mac $mac driver igbvf role plain"; rc=$?
@@ -298,8 +283,8 @@ EOF
 ok 0 "vfpool migrate A -> B: OUTAGE $outage s ($lost of $sent pings lost; vfpool migrate took $((t1 - t0)) s, the VF was back in the guest $((tback - t0)) s and traffic $((t2 - t0)) s after it started)"
 held A
 [ -z "$REPLY" ]; ok $? "A's lease is freed (A holds: ${REPLY:-nothing})"
-vf_line "$idxa"
-baseline "$REPLY"; ok $? "A's VF $idxa is back at its baseline ($REPLY)"
+pf_vf_line "$idxa"
+vf_line_is_baseline "$REPLY"; ok $? "A's VF $idxa is back at its baseline ($REPLY)"
 VA audit > $work/auditA.out 2>&1; ra=$?
 VB audit > $work/auditB.out 2>&1; rb=$?
 [ $ra = 0 ] && [ $rb = 0 ]; ok $? "vfpool audit is clean on A and B (exit $ra, $rb)"

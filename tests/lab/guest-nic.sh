@@ -37,9 +37,8 @@ EOF
 chmod 0644 $conf
 V () { "$vfpool" --config "$conf" --template-dir "$src/xml-templates" "$@"; }
 . "${0%/*}/guest-lib.sh"
+. "${0%/*}/nic-lib.sh"
 
-# netdev_of PCI-DIR: REPLY is the function's network interface, if any.
-netdev_of () { REPLY=; for n in "$1"/net/*; do [ -e "$n" ] && REPLY=${n##*/}; done; }
 # vf_lines FILE: the PF's "vf N" lines of `ip link show PF` into FILE, one
 # a line, leading blanks dropped.
 vf_lines () {
@@ -53,22 +52,6 @@ vf_line () {
   REPLY=
   while IFS= read -r l; do case $l in "vf $2 "*) REPLY=$l; return 0 ;; esac; done < "$1"
   return 1
-}
-# baseline LINE: 0 when an `ip link` vf line is at the VF's baseline: MAC
-# 00:00:00:00:00:00, no VLAN, spoof checking on, link-state auto, trust
-# off, no rate limits.
-baseline () {
-  case $1 in *"link/ether 00:00:00:00:00:00 "*) ;; *) return 1 ;; esac
-  case $1 in *vlan*|*"tx rate"*|*max_tx_rate*|*min_tx_rate*) return 1 ;; esac
-  case $1 in *"spoof checking on"*) ;; *) return 1 ;; esac
-  case $1 in *"link-state auto"*) ;; *) return 1 ;; esac
-  case $1 in *"trust off"*) ;; *) return 1 ;; esac
-  return 0
-}
-# driver_of PCI-ADDRESS: REPLY is its driver's name, or "none".
-driver_of () {
-  REPLY=$(readlink /sys/bus/pci/devices/$1/driver 2> /dev/null)
-  REPLY=${REPLY##*/}; [ -n "$REPLY" ] || REPLY=none
 }
 
 # --- The PF and the peer ------------------------------------------------------
@@ -150,7 +133,7 @@ vf_lines $work/vf-before.txt
 echo "# ip link show $pfn, before attach:"
 diag $work/vf-before.txt
 n=0 base=0
-while IFS= read -r l; do n=$((n + 1)); baseline "$l" && base=$((base + 1)); done < $work/vf-before.txt
+while IFS= read -r l; do n=$((n + 1)); vf_line_is_baseline "$l" && base=$((base + 1)); done < $work/vf-before.txt
 [ $n = 3 ] && [ $base = 3 ]
 ok $? "ip link show $pfn has 3 vf lines, each at the baseline (MAC 00:00:00:00:00:00, no VLAN, spoof checking on, link-state auto, trust off; $base of $n)"
 drivers_before=
@@ -338,7 +321,7 @@ for v in $vf $vf43; do
   for w in $vfs; do [ "$w" = "$v" ] && break; i=$((i + 1)); done
   vf_line $work/vf-after.txt $i; after=$REPLY
   vf_line $work/vf-before.txt $i; before=$REPLY
-  baseline "$after" && [ "$after" = "$before" ]
+  vf_line_is_baseline "$after" && [ "$after" = "$before" ]
   ok $? "vf $i ($v) is back at its baseline after the detach ($after)"
 done
 drivers_after=

@@ -44,11 +44,7 @@ chmod 0644 $conf
 V () { "$vfpool" --config "$conf" --template-dir "$src/xml-templates" "$@"; }
 . "${0%/*}/guest-lib.sh"
 
-netdev_of () { REPLY=; for n in "$1"/net/*; do [ -e "$n" ] && REPLY=${n##*/}; done; }
-driver_of () {
-  REPLY=$(readlink /sys/bus/pci/devices/$1/driver 2> /dev/null)
-  REPLY=${REPLY##*/}; [ -n "$REPLY" ] || REPLY=none
-}
+. "${0%/*}/nic-lib.sh"
 index_of () {
   REPLY=
   for n in 0 1 2 3 4 5 6; do
@@ -57,31 +53,12 @@ index_of () {
   done
   return 1
 }
-# iplink N: REPLY is the PF's "vf N" line of ip link show, leading blanks dropped.
-iplink () {
-  REPLY=
-  ip link show "$pfn" > $work/iplink.out 2>&1
-  while IFS= read -r l; do
-    l=${l#"${l%%[! ]*}"}
-    case $l in "vf $1 "*) REPLY=$l; return 0 ;; esac
-  done < $work/iplink.out
-  return 1
-}
-# baseline_line LINE: 0 when an ip link vf line is at the baseline.
-baseline_line () {
-  case $1 in *"link/ether 00:00:00:00:00:00 "*) ;; *) return 1 ;; esac
-  case $1 in *vlan*|*"tx rate"*|*max_tx_rate*|*min_tx_rate*) return 1 ;; esac
-  case $1 in *"spoof checking on"*) ;; *) return 1 ;; esac
-  case $1 in *"link-state auto"*) ;; *) return 1 ;; esac
-  case $1 in *"trust off"*) ;; *) return 1 ;; esac
-  return 0
-}
 # at_baseline N: VF N reads as the baseline by vfpool's netlink reading
 # (tests/vfnet-probe, src/vfp-vfnet.c) and by ip link's.
 at_baseline () {
   got=$("$probe" read "$pfn" 2> /dev/null | jq -c ".[$1] | [.mac, .vlan, .spoofchk, .trust, .link_state, .max_tx_rate, .min_tx_rate]")
-  iplink "$1"
-  [ "$got" = '["00:00:00:00:00:00",0,true,false,"auto",0,0]' ] && baseline_line "$REPLY"
+  pf_vf_line "$1"
+  [ "$got" = '["00:00:00:00:00:00",0,true,false,"auto",0,0]' ] && vf_line_is_baseline "$REPLY"
 }
 state_of () { lease_of "$1"; REPLY=${REPLY%% *}; }
 reason_of () { V list --json > $work/reason.json 2>&1; REPLY=$(json $work/reason.json '.[] | select(.address == "'$1'") | .reason'); }
@@ -98,7 +75,7 @@ baseline_of () {
 before () {
   baseline_of "$2"; bdrv=$REPLY
   index_of "$2"; idx=$REPLY
-  iplink "$idx"
+  pf_vf_line "$idx"
   echo "# $1: before (held; baseline driver $bdrv): $REPLY"
 }
 # wait_count FILE SECONDS TEXT N: 0 once N lines of FILE hold TEXT (REPLY:
