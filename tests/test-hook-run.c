@@ -605,8 +605,12 @@ test_probe (Fx *fx, gconstpointer data)
   g_assert_nonnull (strstr (r.message, token));
   g_assert_nonnull (strstr (r.message, "were freed (count: 1)"));
   vfp_hook_result_clear (&r);
-  g_assert_cmpstr (lease (fx, VF1), ==, "free");
-  g_assert_cmpstr (lease (fx, VF2), ==, "free");
+  {
+    g_autofree char *l1 = lease (fx, VF1), *l2 = lease (fx, VF2);
+
+    g_assert_cmpstr (l1, ==, "free");
+    g_assert_cmpstr (l2, ==, "free");
+  }
 
   /* two VFs asked, one free: refused, no token, nothing changed */
   store_other_lease (fx);
