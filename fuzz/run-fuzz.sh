@@ -64,7 +64,7 @@ cflags=(-g -O1 -fno-omit-frame-pointer -I"$builddir" -I"$top/src" -include confi
         $(pkg-config --cflags $pkgs))
 libs=$(pkg-config --libs $pkgs)
 # The parsers and what they call; instrumented for coverage and the sanitizers.
-core="addr error xml nodedev domxml lease state state-read state-write text config template trust sysfs log vf-settings json hook-rules"
+core="addr error xml nodedev domxml probe lease state state-read state-write text config template trust sysfs log vf-settings json hook-rules"
 
 echo "fuzz: building with $("$cc" --version | head -1)"
 objs=()
