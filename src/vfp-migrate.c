@@ -192,9 +192,9 @@ reserve_destination (VfpWorkflow *wf, VfpGuest *guest, const VfpMigrateRequest *
 
 /* Frees, best effort, what the capacity probe TOKEN reserved on DEST_URI
  * for a migration that will not come now; an unreachable destination lets
- * the reservation expire. A new connection: the probe's sat idle through
- * the unplugs, and libvirtd drops a client that does not answer its
- * keepalives. */
+ * the reservation expire. A connection of its own: the probe's was closed
+ * once the probe was answered (vfpool keeps no idle connection to the
+ * destination through the unplugs). */
 static void
 call_off (VfpWorkflow *wf, const char *dest_uri, VfpGuest *guest, const char *token)
 {

@@ -13,6 +13,7 @@
 #include "vfp-error.h"
 #include "vfp-i18n.h"
 #include "vfp-virt.h"
+#include "vfp-virt-events.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virNodeDevice, virNodeDeviceFree)
 
@@ -38,8 +39,8 @@ error_from_libvirt (GError **error, const char *what)
   g_set_error (error, VFP_ERROR, VFP_ERROR_LIBVIRT, "%s: %s", what, g_strchomp (reason));
 }
 
-/* libvirt delivers events (DEVICE_REMOVED) only to a process that runs an
- * event loop registered before it connects. */
+/* libvirt's errors are vfpool's to word; its event loop runs in a thread
+ * of its own (vfp-virt-events.c), registered before any connection. */
 static void
 init_libvirt (void)
 {
@@ -48,7 +49,7 @@ init_libvirt (void)
   if (g_once_init_enter (&initialized))
     {
       virSetErrorFunc (NULL, silent_error_func);
-      virEventRegisterDefaultImpl ();
+      vfp_virt_events_start ();
       g_once_init_leave (&initialized, 1);
     }
 }
@@ -151,17 +152,9 @@ struct _VfpVirtDomain {
   virDomainPtr dom;         /* owned */
   char *name;               /* owned */
   char uuid[VIR_UUID_STRING_BUFLEN];
-  GHashTable *removed;      /* owned: aliases DEVICE_REMOVED reported */
+  VfpRemovedSet *removed;   /* a reference: aliases DEVICE_REMOVED reported */
   int removed_cb;           /* callback id, -1 when not registered */
 };
-
-static void
-on_device_removed (virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque)
-{
-  VfpVirtDomain *d = opaque;
-
-  g_hash_table_add (d->removed, g_strdup (alias));
-}
 
 /* Looks GUEST up by name, UUID or id, as virsh does; the caller frees it.
  * It also starts listening for DEVICE_REMOVED, so that a removal that
@@ -191,9 +184,14 @@ vfp_virt_lookup_domain (VfpVirt *virt, const char *guest, GError **error)
   d->dom = dom;
   d->name = g_strdup (virDomainGetName (dom));
   virDomainGetUUIDString (dom, d->uuid);
-  d->removed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  d->removed = vfp_removed_set_new ();
+  /* the callback runs in the event thread with its own reference, which
+   * libvirt drops once the callback can no longer run */
   d->removed_cb = virConnectDomainEventRegisterAny (virt->conn, dom, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
-                                                    VIR_DOMAIN_EVENT_CALLBACK (on_device_removed), d, NULL);
+                                                    VIR_DOMAIN_EVENT_CALLBACK (vfp_removed_set_on_device_removed),
+                                                    vfp_removed_set_ref (d->removed), vfp_removed_set_unref);
+  if (d->removed_cb < 0)
+    vfp_removed_set_unref (d->removed);   /* libvirt kept no reference */
   return d;
 }
 
@@ -205,7 +203,7 @@ vfp_virt_domain_free (VfpVirtDomain *d)
   if (d->removed_cb >= 0)
     virConnectDomainEventDeregisterAny (d->virt->conn, d->removed_cb);
   virDomainFree (d->dom);
-  g_hash_table_unref (d->removed);
+  vfp_removed_set_unref (d->removed);
   g_free (d->name);
   g_free (d);
 }
@@ -349,31 +347,12 @@ vfp_virt_detach_alias (VfpVirtDomain *d, const char *alias, gboolean live, gbool
   return TRUE;
 }
 
-static void
-on_timeout (int timer, void *opaque)
-{
-}
-
-/* Runs libvirt's event loop until DEVICE_REMOVED names ALIAS or
- * TIMEOUT_MS passes; TRUE when the device is gone from the guest. */
+/* Waits until DEVICE_REMOVED names ALIAS or TIMEOUT_MS passes; TRUE when
+ * the device is gone from the guest. */
 gboolean
 vfp_virt_wait_removed (VfpVirtDomain *d, const char *alias, guint timeout_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!g_hash_table_contains (d->removed, alias))
-    {
-      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
-      int timer;
-
-      if (left <= 0)
-        return FALSE;
-      timer = virEventAddTimeout ((int) MIN (left, 500), on_timeout, NULL, NULL);
-      virEventRunDefaultImpl ();
-      if (timer >= 0)
-        virEventRemoveTimeout (timer);
-    }
-  return TRUE;
+  return vfp_removed_set_wait (d->removed, alias, timeout_ms);
 }
 
 /* Replaces vfpool's <metadata> element (XML NULL removes it). */

@@ -6,6 +6,7 @@
 #                               sets LIBVIRTD_URI and LIBVIRTD_DIR
 #   libvirtd_stop DIR           destroys its guests, stops it
 #   libvirtd_define_guest NAME  defines (and with "start" starts) a TCG guest
+#   LIBVIRTD_KEEPALIVE="I C"    (optional) the daemon's keepalive_interval/count
 
 # Stops the test script unless a private libvirtd can run here: in CI a
 # missing prerequisite fails the tier (it must not skip silently); elsewhere
@@ -48,6 +49,12 @@ auth_unix_rw = "none"
 host_uuid = "$uuid"
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 CONF
+  # LIBVIRTD_KEEPALIVE="INTERVAL COUNT": how soon the daemon drops a
+  # client that leaves its keepalive requests unanswered
+  if [ -n "${LIBVIRTD_KEEPALIVE:-}" ]; then
+    printf 'keepalive_interval = %s\nkeepalive_count = %s\n' \
+      "${LIBVIRTD_KEEPALIVE% *}" "${LIBVIRTD_KEEPALIVE#* }" >> "$dir/etc/libvirtd.conf"
+  fi
   cat > "$dir/etc/qemu.conf" <<CONF
 user = "root"
 group = "root"
