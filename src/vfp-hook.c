@@ -505,8 +505,7 @@ on_started (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
     {
       const VfpLease *l = mine->pdata[i];
 
-      if (l->state == VFP_LEASE_RESERVED && l->pid == 0 && l->migration
-          && vfp_domain_find_device (dom, l->alias) == NULL)
+      if (is_arrival_reservation (l) && vfp_domain_find_device (dom, l->alias) == NULL)
         {
           r->reattach_uuid = g_strdup (dom->uuid);
           return;
@@ -515,38 +514,30 @@ on_started (const VfpHookCall *call, VfpDomain *dom, VfpHookResult *r)
 }
 
 /* prepare begin: a guest with vfpool devices, or a migration's capacity
- * probe (vfpool metadata, no devices); any other guest with vfpool
- * metadata left (its VFs were detached) has nothing to lease. */
+ * probe (PROBE, or PROBE_ERROR when its marker is malformed); any other
+ * guest with vfpool metadata left (its VFs were detached) has nothing to
+ * lease. */
 static void
-on_prepare_call (const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom, GPtrArray *devs,
-                 VfpHookResult *r)
+on_prepare_call (const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs, const VfpProbe *probe,
+                 const GError *probe_error, VfpHookResult *r)
 {
-  g_autoptr (VfpProbe) probe = NULL;
-  g_autoptr (GError) error = NULL;
-
   if (devs->len > 0)
-    {
-      on_prepare (call, dom, devs, r);
-      return;
-    }
-  probe = vfp_probe_read (doc, &error);
-  if (error != NULL)
-    say (r, 1, "vfpool hook: %s", error->message);
+    on_prepare (call, dom, devs, r);
+  else if (probe_error != NULL)
+    say (r, 1, "vfpool hook: %s", probe_error->message);
   else if (probe != NULL)
     on_probe (call, dom, probe, r);
 }
 
 /* Whether DOM is a concern of RULE, by what the rule needs: devices with
- * vfpool's alias (DEVS), vfpool's metadata, a capacity probe (in DOC), or a
- * store whose text names the guest (read without the lock; only the
- * release rule needs it). */
+ * vfpool's alias (DEVS), vfpool's metadata, a capacity probe (IS_PROBE: a
+ * marker, well-formed or not), or a store whose text names the guest
+ * (read without the lock; only the release and reconnect rules need it). */
 static gboolean
-concerns (const VfpHookRule *rule, const VfpHookCall *call, xmlDoc *doc, VfpDomain *dom,
-          GPtrArray *devs)
+concerns (const VfpHookRule *rule, const VfpHookCall *call, VfpDomain *dom, GPtrArray *devs,
+          gboolean is_probe)
 {
   const char *uuids[] = { dom->uuid };
-  g_autoptr (VfpProbe) probe = NULL;
-  g_autoptr (GError) error = NULL;
 
   switch (rule->need)
     {
@@ -555,11 +546,7 @@ concerns (const VfpHookRule *rule, const VfpHookCall *call, xmlDoc *doc, VfpDoma
     case VFP_HOOK_NEEDS_METADATA:
       return dom->meta->len > 0;
     case VFP_HOOK_NEEDS_DEVICE_OR_PROBE:
-      if (devs->len > 0)
-        return TRUE;
-      /* a malformed marker is a probe too: the hook refuses it by name */
-      probe = vfp_probe_read (doc, &error);
-      return probe != NULL || error != NULL;
+      return devs->len > 0 || is_probe;
     case VFP_HOOK_NEEDS_LEASE:
       return vfp_hook_store_mentions (call->state_dir, uuids, 1);
     case VFP_HOOK_NEEDS_DEVICE_OR_LEASE:
@@ -579,6 +566,8 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
   g_autoptr (xmlDoc) doc = NULL;
   g_autoptr (VfpDomain) dom = NULL;
   g_autoptr (GPtrArray) devs = NULL;
+  g_autoptr (VfpProbe) probe = NULL;
+  g_autoptr (GError) probe_error = NULL;
 
   memset (r, 0, sizeof *r);
   r->events = g_ptr_array_new_with_free_func ((GDestroyNotify) vfp_event_free);
@@ -608,11 +597,14 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
       return;
     }
   devs = vfpool_devices (dom);
+  /* read once: what makes prepare a concern, and what it acts on */
+  if (rule->duty == VFP_HOOK_PREPARE && devs->len == 0 && dom->meta->len > 0)
+    probe = vfp_probe_read (doc, &probe_error);
   /* Options the hook does not know (a wrapper's typo): it does nothing,
    * and refuses only a guest it would have had to check. */
   if (call->bad_option != NULL)
     {
-      if (rule->refuses && concerns (rule, call, doc, dom, devs))
+      if (rule->refuses && concerns (rule, call, dom, devs, probe != NULL || probe_error != NULL))
         say (r, 1, _("vfpool hook: %s; guest %s has VFs from vfpool and is refused rather than let through unchecked. Correct the options of the wrapper that runs the hook."),
              call->bad_option, dom->name ? dom->name : "-");
       else
@@ -620,12 +612,12 @@ vfp_hook_run (const VfpHookCall *call, VfpHookResult *r)
              call->bad_option, dom->name ? dom->name : "-");
       return;
     }
-  if (!concerns (rule, call, doc, dom, devs))
+  if (!concerns (rule, call, dom, devs, probe != NULL || probe_error != NULL))
     return;
   switch (rule->duty)
     {
     case VFP_HOOK_PREPARE:
-      on_prepare_call (call, doc, dom, devs, r);
+      on_prepare_call (call, dom, devs, probe, probe_error, r);
       break;
     case VFP_HOOK_RELEASE:
       on_release (call, dom, r);
